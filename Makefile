@@ -1,0 +1,221 @@
+# smartmirror: one Makefile for the engine, models, tools, viewer, tests and benchmarks.
+#
+#   make                 build every library and program into build/
+#   make test            install what is missing (as root), build, run every suite
+#   make run             build, fetch/convert the face models, run the mirror
+#   make bench           kernel and model benchmarks (smw-bench)
+#   make models          fetch the MediaPipe face models (npm) and convert them
+#   make deps            check/install build and test dependencies
+#   make clean
+# Variables: CC=clang, SANITIZE=1 (address+undefined), BLAS=none (own GEMM only),
+#            CROSS=aarch64-linux-gnu- (cross build), V=1 (show commands).
+
+CC := $(if $(filter default,$(origin CC)),$(CROSS)gcc,$(CC))
+AR := $(CROSS)ar
+PKG_CONFIG ?= pkg-config
+PYTHON ?= /usr/bin/python3
+SANITIZE ?= 0
+BLAS ?= openblas
+
+TARGET_MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq ($(findstring aarch64,$(TARGET_MACHINE)),)
+  ARCH := aarch64
+else ifneq ($(findstring x86_64,$(TARGET_MACHINE)),)
+  ARCH := x86_64
+else
+  ARCH := other
+endif
+
+# Each build flavour gets its own object tree so they never mix.
+FLAVOUR := $(if $(CROSS),$(ARCH),)$(if $(filter-out gcc cc,$(notdir $(CC))),$(if $(CROSS),,$(notdir $(CC))),)$(if $(filter 1,$(SANITIZE)),-asan,)$(if $(filter none,$(BLAS)),-noblas,)
+FLAVOUR := $(patsubst -%,%,$(FLAVOUR))
+B := build$(if $(FLAVOUR),/$(FLAVOUR),)
+
+ifeq ($(CROSS),)
+  PKGS_ENV :=
+else
+  PKGS_ENV := PKG_CONFIG_PATH=/usr/lib/$(patsubst %-,%,$(CROSS))/pkgconfig PKG_CONFIG_LIBDIR=/usr/lib/$(patsubst %-,%,$(CROSS))/pkgconfig
+endif
+pkg = $(shell $(PKGS_ENV) $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+OPT ?= -O2
+CPPFLAGS_ALL := -D_GNU_SOURCE -Iengine/include -Iengine/core -Iengine/kernels -Imodels -Itools -Iviewer
+CFLAGS_ALL := -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread $(CFLAGS)
+LDLIBS_ALL := -lm -pthread
+ifeq ($(SANITIZE),1)
+  CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDLIBS_ALL += -fsanitize=address,undefined
+endif
+
+ifeq ($(BLAS),none)
+  CPPFLAGS_ALL += -DSM_NO_BLAS
+  BLAS_CFLAGS :=
+  BLAS_LIBS :=
+else
+  BLAS_CFLAGS := $(call pkg,--cflags,openblas)
+  BLAS_LIBS := $(call pkg,--libs,openblas)
+endif
+CHECK_CFLAGS := $(call pkg,--cflags,check)
+CHECK_LIBS := $(call pkg,--libs,check)
+SDL_CFLAGS := $(call pkg,--cflags,sdl2)
+SDL_LIBS := $(call pkg,--libs,sdl2)
+JPEG_CFLAGS := $(call pkg,--cflags,libturbojpeg)
+JPEG_LIBS := $(call pkg,--libs,libturbojpeg)
+
+# ISA-specific kernel files: <name>-<isa>.c, each compiled with only its own flags.
+ISA_FLAGS_avx2 := -mavx2 -mfma
+ISA_FLAGS_avx512f := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
+ISA_FLAGS_neon :=
+ifeq ($(ARCH),x86_64)
+  ISAS := avx2 avx512f
+else ifeq ($(ARCH),aarch64)
+  ISAS := neon
+else
+  ISAS :=
+endif
+ALL_ISAS := avx2 avx512f neon
+isa_of = $(lastword $(subst -, ,$(basename $(notdir $(1)))))
+skip_isa = $(foreach f,$(1),$(if $(filter $(ALL_ISAS),$(call isa_of,$(f))),$(if $(filter $(ISAS),$(call isa_of,$(f))),$(f),),$(f)))
+
+ENGINE_SRC := $(call skip_isa,$(sort $(wildcard engine/core/*.c engine/image/*.c engine/kernels/*/*.c)))
+ENGINE_SRC := $(filter-out engine/kernels/ref/%,$(ENGINE_SRC))
+REF_SRC := $(wildcard engine/kernels/ref/*.c)
+MODELS_SRC := $(sort $(wildcard models/*.c))
+TOOL_MAINS := $(sort $(wildcard tools/smw-*.c))
+TOOLS_SRC := $(filter-out $(TOOL_MAINS),$(sort $(wildcard tools/*.c)))
+VIEWER_MAIN := viewer/main.c
+VIEWER_SRC := $(filter-out $(VIEWER_MAIN),$(sort $(wildcard viewer/*.c)))
+BENCH_MAIN := bench/smw-bench.c
+BENCH_SRC := $(filter-out $(BENCH_MAIN),$(sort $(wildcard bench/*.c)))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIB_ENGINE := $(B)/libsmengine.a
+LIB_REF := $(B)/libsmref.a
+LIB_MODELS := $(B)/libsmmodels.a
+LIB_TOOLS := $(B)/libsmtools.a
+LIB_VIEWER := $(B)/libsmviewer.a
+LIB_TESTSUPPORT := $(B)/libsmtestsupport.a
+
+TOOL_BINS := $(patsubst tools/%.c,$(B)/%,$(TOOL_MAINS))
+VIEWER_BIN := $(if $(wildcard $(VIEWER_MAIN)),$(B)/smartmirror,)
+BENCH_BIN := $(if $(wildcard $(BENCH_MAIN)),$(B)/smw-bench,)
+TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+
+# The viewer needs SDL2 and libjpeg-turbo; everything else only libc, libm, pthreads, BLAS.
+CORE_LIBS := $(LIB_TOOLS) $(LIB_MODELS) $(LIB_ENGINE)
+CORE_LDLIBS := $(BLAS_LIBS) $(LDLIBS_ALL)
+VIEWER_LDLIBS := $(SDL_LIBS) $(JPEG_LIBS)
+
+ifeq ($(V),1)
+  Q :=
+else
+  Q := @
+endif
+
+.PHONY: all test test-build run bench bench-compare models deps deps-test deps-run clean fuzz test-arm64 help
+.DEFAULT_GOAL := all
+
+all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
+
+help:
+	@sed -n '2,12p' Makefile
+
+$(B)/obj/%-avx2.o: %-avx2.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [avx2]   $<",)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(ISA_FLAGS_avx2) -MMD -MP -c $< -o $@
+
+$(B)/obj/%-avx512f.o: %-avx512f.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [avx512] $<",)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(ISA_FLAGS_avx512f) -MMD -MP -c $< -o $@
+
+$(B)/obj/viewer/%.o: viewer/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC          $<",)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(SDL_CFLAGS) $(JPEG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC          $<",)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/support $(CFLAGS_ALL) $(CHECK_CFLAGS) $(SDL_CFLAGS) $(JPEG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC          $<",)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
+
+define static_lib
+$(1): $(call obj,$(2))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	$(Q)$(AR) rcs $$@ $$^
+endef
+$(eval $(call static_lib,$(LIB_ENGINE),$(ENGINE_SRC)))
+$(eval $(call static_lib,$(LIB_REF),$(REF_SRC)))
+$(eval $(call static_lib,$(LIB_MODELS),$(MODELS_SRC)))
+$(eval $(call static_lib,$(LIB_TOOLS),$(TOOLS_SRC)))
+$(eval $(call static_lib,$(LIB_VIEWER),$(VIEWER_SRC)))
+$(eval $(call static_lib,$(LIB_TESTSUPPORT),$(TEST_SUPPORT_SRC)))
+
+$(B)/smw-%: $(B)/obj/tools/smw-%.o $(CORE_LIBS)
+	@$(if $(Q),echo "  LD          $@",)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CORE_LDLIBS)
+
+$(B)/smartmirror: $(call obj,$(VIEWER_MAIN)) $(LIB_VIEWER) $(CORE_LIBS)
+	@$(if $(Q),echo "  LD          $@",)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(VIEWER_LDLIBS) $(CORE_LDLIBS)
+
+$(B)/smw-bench: $(call obj,$(BENCH_MAIN) $(BENCH_SRC)) $(LIB_REF) $(CORE_LIBS)
+	@$(if $(Q),echo "  LD          $@",)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CORE_LDLIBS)
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(LIB_TESTSUPPORT) $(LIB_VIEWER) $(LIB_REF) $(CORE_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD          $@",)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(VIEWER_LDLIBS) $(CORE_LDLIBS)
+
+# ---- dependencies -----------------------------------------------------------
+deps: deps-test deps-run
+deps-test:
+	@sh tests/deps.sh test
+deps-run:
+	@sh tests/deps.sh run
+
+# ---- tests ------------------------------------------------------------------
+# `make test` checks/installs dependencies first, then re-enters make so that the
+# pkg-config flags are read after any install.
+test: deps-test
+	@$(MAKE) --no-print-directory test-build
+	@B=$(B) PYTHON=$(PYTHON) sh tests/run-tests.sh
+
+test-build: all $(TEST_BINS)
+
+# ---- running ------------------------------------------------------------------
+run: deps-run
+	@$(MAKE) --no-print-directory all
+	@B=$(B) sh viewer/run.sh
+
+models:
+	@B=$(B) sh models/fetch-face-models.sh
+
+bench: all
+	@B=$(B) sh bench/run.sh $(BENCH_ARGS)
+
+bench-compare: all
+	@B=$(B) sh bench/compare.sh $(BENCH_ARGS)
+
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+test-arm64:
+	@sh tests/test-arm64.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

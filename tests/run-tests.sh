@@ -1,0 +1,60 @@
+#!/bin/sh
+# Runs the reference generators (Python, Debian's torch/sklearn) into
+# $B/fixtures, then every Check suite in $B/tests, and prints one summary line.
+# Environment for the suites:
+#   SM_FIXTURES  generated fixtures;  SM_BIN  the built programs
+#   SM_SHARED    ../shared when present (tests using the user's real files skip otherwise)
+#   SM_TEST_FILTER  run only suites whose name contains this
+set -u
+B=${B:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+root=$(pwd)
+export SM_FIXTURES="$root/$B/fixtures"
+export SM_BIN="$root/$B"
+export SM_REPO="$root"
+export SM_PYTHON="$PYTHON"
+if [ -d "$root/../shared/seed" ]; then
+    export SM_SHARED="$(cd "$root/../shared" && pwd)"
+else
+    export SM_SHARED=""
+    echo "note: ../shared is absent: tests on the user's real checkpoints will print 'skipped'"
+fi
+mkdir -p "$SM_FIXTURES"
+
+gen_fail=0
+for g in tests/gen/gen_*.py; do
+    [ -e "$g" ] || continue
+    case "$(basename "$g")" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
+    echo "== generating fixtures: $g"
+    if ! "$PYTHON" "$g" "$SM_FIXTURES"; then
+        echo "FAILED: fixture generator $g"
+        gen_fail=$((gen_fail + 1))
+    fi
+done
+
+total=0; failed=0; suites_failed=""
+for t in "$B"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    case "$name" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
+    echo "== $name"
+    out=$("$t" 2>&1); rc=$?
+    printf '%s\n' "$out"
+    line=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
+    if [ -n "$line" ]; then
+        n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+        f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+        e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+        total=$((total + n)); failed=$((failed + f + e))
+    fi
+    if [ $rc -ne 0 ] || [ -z "$line" ]; then
+        suites_failed="$suites_failed $name"
+        [ -z "$line" ] && failed=$((failed + 1))
+    fi
+done
+passed=$((total - failed))
+[ $passed -lt 0 ] && passed=0
+[ -n "$suites_failed" ] && echo "failed suites:$suites_failed"
+[ $gen_fail -gt 0 ] && echo "failed fixture generators: $gen_fail"
+echo "tests: $passed passed, $((failed + gen_fail)) failed"
+[ -z "$suites_failed" ] && [ $gen_fail -eq 0 ] && [ $total -gt 0 ]
