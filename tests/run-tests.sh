@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the reference generators (Python, Debian's torch/sklearn) into
+# Runs the fixture generators (tests/gen/gen_*.py with Debian's torch/sklearn,
+# tests/gen/gen_*.sh with sh; each gets the fixture folder as its argument) into
 # $B/fixtures, then every Check suite in $B/tests, and prints one summary line.
 # Environment for the suites:
 #   SM_FIXTURES  generated fixtures;  SM_BIN  the built programs
@@ -13,7 +14,9 @@ export SM_FIXTURES="$root/$B/fixtures"
 export SM_BIN="$root/$B"
 export SM_REPO="$root"
 export SM_PYTHON="$PYTHON"
-if [ -d "$root/../shared/seed" ]; then
+if [ -n "${SM_SHARED:-}" ] && [ -d "$SM_SHARED/seed" ]; then
+    export SM_SHARED
+elif [ -d "$root/../shared/seed" ]; then
     export SM_SHARED="$(cd "$root/../shared" && pwd)"
 else
     export SM_SHARED=""
@@ -22,11 +25,12 @@ fi
 mkdir -p "$SM_FIXTURES"
 
 gen_fail=0
-for g in tests/gen/gen_*.py; do
+for g in tests/gen/gen_*.py tests/gen/gen_*.sh; do
     [ -e "$g" ] || continue
     case "$(basename "$g")" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
     echo "== generating fixtures: $g"
-    if ! "$PYTHON" "$g" "$SM_FIXTURES"; then
+    case "$g" in *.py) run="$PYTHON" ;; *) run=sh ;; esac
+    if ! "$run" "$g" "$SM_FIXTURES"; then
         echo "FAILED: fixture generator $g"
         gen_fail=$((gen_fail + 1))
     fi
