@@ -1,0 +1,85 @@
+/* What one analysed frame produces: the data contract between the analysis
+ * (models/mirror.c), the window (viewer/overlay.c) and the headless JSON
+ * (viewer/json.c). Units: pixels of the source frame, seconds, degrees, BPM.
+ * A section whose `valid` is false is printed as null in JSON and drawn as
+ * "no data" (or "model missing" when `available` is false). */
+#ifndef SM_MIRROR_TYPES_H
+#define SM_MIRROR_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SM_MAX_LANDMARKS 478
+#define SM_MAX_EMOTIONS 8
+
+typedef struct {
+    bool valid;                    /* a face was found in this frame */
+    float score;                   /* detector score or mesh presence, 0..1 */
+    float box[4];                  /* x, y, w, h */
+    int n_landmarks;               /* 478 (refined) or 468 */
+    float landmarks[SM_MAX_LANDMARKS][3]; /* x, y in frame pixels; z in the same scale */
+} sm_face_result;
+
+typedef struct {
+    bool available;                /* fatigue features can be computed (face models present) */
+    bool valid;
+    float ear, mar;
+    int yawn;                      /* MAR > 0.6 */
+    float tilt_deg, pitch_ratio;
+    float p_drowsy;                /* after app.py's fusion rules, mean of the last 10 */
+    const char *estimator;         /* "mlp" or "rules" */
+    float perclos;                 /* share of the last 60 s with eyes closed, 0..1 */
+    float blinks_per_min;
+    int yawns;                     /* yawn count since start */
+    bool alert;                    /* 10 frames above 0.80 */
+} sm_fatigue_result;
+
+typedef struct {
+    bool available;                /* an emotion model is loaded */
+    bool valid;
+    int label;                     /* index into labels, -1 when below confidence 0.5 */
+    float conf;                    /* max smoothed probability */
+    int n_labels;
+    const char *labels[SM_MAX_EMOTIONS];
+    float probs[SM_MAX_EMOTIONS];  /* mean of the last 10 probability vectors */
+    float valence, arousal;
+    float gate[2];
+} sm_emotion_result;
+
+typedef struct {
+    bool valid_pos;                /* POS has >= 5 s of signal */
+    float bpm_pos, quality_db;
+    bool available_net;            /* UltraLightNet loaded */
+    bool valid_net;                /* 180 frames buffered */
+    float bpm_net;
+    bool valid_stress;
+    float stress;                  /* 0..100, mean of the last 10 readings */
+    const char *stress_level;      /* app.py's wording */
+    const char *stress_source;     /* "net" or "pos" */
+} sm_heart_result;
+
+typedef struct {
+    bool valid;                    /* an action has been taken */
+    int action;                    /* 0..2, app.py's RLAgent actions */
+    const char *action_text;
+    bool has_reward;
+    float reward;
+} sm_advisor_result;
+
+typedef struct {
+    double face, fatigue, emotion, heart, advisor, total;
+} sm_stage_ms;
+
+typedef struct {
+    int64_t frame;                 /* source frame index, 0-based */
+    double t;                      /* source timestamp, seconds */
+    int width, height;
+    sm_face_result face;
+    sm_fatigue_result fatigue;
+    sm_emotion_result emotion;
+    sm_heart_result heart;
+    sm_advisor_result advisor;
+    sm_stage_ms ms;
+} sm_mirror_result;
+
+#endif
