@@ -1,0 +1,168 @@
+/* Engine core: errors, arena, thread pool, CPU features, atomic files. */
+#include "sm_engine.h"
+#include "sm_test.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+START_TEST(error_messages_compose)
+{
+    sm_error err;
+    ck_assert_int_eq(sm_error_set(&err, SM_ERR_SHAPE, "tensor '%s' is %d", "w", 3), SM_ERR_SHAPE);
+    sm_error_prefix(&err, "%s", "model.smw");
+    ck_assert_str_eq(err.msg, "model.smw: tensor 'w' is 3");
+    ck_assert_int_eq(err.status, SM_ERR_SHAPE);
+    ck_assert_int_eq(sm_error_set(NULL, SM_ERR_IO, "ignored"), SM_ERR_IO);
+    sm_error_clear(&err);
+    ck_assert_str_eq(err.msg, "");
+    /* a prefix never overflows the buffer */
+    char longp[900];
+    memset(longp, 'x', sizeof longp - 1);
+    longp[sizeof longp - 1] = 0;
+    sm_error_set(&err, SM_ERR_IO, "tail");
+    sm_error_prefix(&err, "%s", longp);
+    ck_assert_uint_eq(strlen(err.msg), SM_ERROR_MAX - 1);
+    ck_assert_str_eq(sm_status_name(SM_ERR_FORMAT), "format error");
+}
+END_TEST
+
+START_TEST(arena_aligns_and_bounds)
+{
+    sm_arena a;
+    ck_assert_int_eq(sm_arena_init(&a, 1000, NULL), SM_OK);
+    void *p = sm_arena_alloc(&a, 10, 0);
+    void *q = sm_arena_alloc(&a, 10, 0);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq((uintptr_t)p % 64, 0);
+    ck_assert_uint_eq((uintptr_t)q % 64, 0);
+    ck_assert_uint_eq((uintptr_t)q - (uintptr_t)p, 64);
+    ck_assert_ptr_null(sm_arena_alloc(&a, 2000, 0));
+    ck_assert_ptr_null(sm_arena_alloc(&a, SIZE_MAX - 10, 0));
+    ck_assert_ptr_null(sm_arena_alloc(&a, 8, 3)); /* not a power of two */
+    size_t hw = a.high_water;
+    sm_arena_reset(&a);
+    ck_assert_uint_eq(a.used, 0);
+    ck_assert_uint_eq(a.high_water, hw);
+    ck_assert_ptr_eq(sm_arena_alloc(&a, 1, 16), p);
+    sm_arena_free(&a);
+    sm_arena_free(NULL);
+}
+END_TEST
+
+typedef struct {
+    atomic_int hits[1000];
+    atomic_int max_thread;
+} pool_probe;
+
+static void count_task(void *ctx, size_t task, size_t thread)
+{
+    pool_probe *p = ctx;
+    atomic_fetch_add(&p->hits[task], 1);
+    int t = (int)thread;
+    int m = atomic_load(&p->max_thread);
+    while (t > m && !atomic_compare_exchange_weak(&p->max_thread, &m, t))
+        ;
+}
+
+START_TEST(threadpool_runs_each_task_once)
+{
+    for (size_t threads = 1; threads <= 4; threads++) {
+        sm_threadpool *pool;
+        ck_assert_int_eq(sm_threadpool_init(&pool, threads, NULL), SM_OK);
+        ck_assert_uint_eq(sm_threadpool_size(pool), threads);
+        for (int round = 0; round < 50; round++) {
+            static pool_probe probe;
+            memset(&probe, 0, sizeof probe);
+            size_t n = (size_t)(round * 37 % 1000);
+            sm_threadpool_run(pool, n, count_task, &probe);
+            for (size_t i = 0; i < 1000; i++)
+                ck_assert_int_eq(atomic_load(&probe.hits[i]), i < n ? 1 : 0);
+            ck_assert_int_lt(atomic_load(&probe.max_thread), (int)threads);
+        }
+        sm_threadpool_free(pool);
+    }
+    static pool_probe probe;
+    memset(&probe, 0, sizeof probe);
+    sm_threadpool_run(NULL, 10, count_task, &probe);
+    ck_assert_int_eq(atomic_load(&probe.hits[9]), 1);
+    ck_assert_uint_eq(sm_threadpool_size(NULL), 1);
+    sm_threadpool_free(NULL);
+}
+END_TEST
+
+START_TEST(threads_default_honours_env)
+{
+    setenv("SM_THREADS", "3", 1);
+    ck_assert_uint_eq(sm_threads_default(), 3);
+    setenv("SM_THREADS", "zero", 1);
+    ck_assert_uint_ge(sm_threads_default(), 1);
+    unsetenv("SM_THREADS");
+    ck_assert_uint_eq(sm_threads_default(), (size_t)sysconf(_SC_NPROCESSORS_ONLN));
+}
+END_TEST
+
+START_TEST(isa_dispatch_levels)
+{
+    sm_isa best = sm_isa_active();
+    ck_assert(sm_isa_supported(SM_ISA_SCALAR));
+    ck_assert(sm_isa_supported(best));
+    ck_assert(sm_isa_force(SM_ISA_SCALAR));
+    ck_assert_int_eq(sm_isa_active(), SM_ISA_SCALAR);
+    const sm_cpu_features *f = sm_cpu_get();
+#if defined(__x86_64__)
+    ck_assert(!sm_isa_supported(SM_ISA_NEON));
+    ck_assert_int_eq(sm_isa_supported(SM_ISA_AVX2), f->avx2 && f->fma);
+    /* the Makefile builds AVX2 and AVX-512 kernels; report what this CPU has */
+    printf("cpu: avx2=%d fma=%d avx512f=%d bf16=%d vnni=%d, default level %s\n", f->avx2, f->fma,
+           f->avx512f, f->avx512_bf16, f->avx512_vnni, sm_isa_name(best));
+#endif
+    ck_assert(sm_isa_force(best));
+    ck_assert_str_eq(sm_isa_name(SM_ISA_AVX512), "avx512");
+}
+END_TEST
+
+START_TEST(atomic_write_replaces_whole_file)
+{
+    const char *dir = sm_test_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/out.bin", dir);
+    sm_error err;
+    ck_assert_int_eq(sm_file_write_atomic(path, "first", 5, &err), SM_OK);
+    ck_assert_int_eq(sm_file_write_atomic(path, "second!", 7, &err), SM_OK);
+    uint8_t *buf;
+    size_t len;
+    ck_assert_int_eq(sm_file_read_all(path, 0, &buf, &len, &err), SM_OK);
+    ck_assert_uint_eq(len, 7);
+    ck_assert_mem_eq(buf, "second!", 7);
+    free(buf);
+    ck_assert_int_eq(sm_file_read_all(path, 3, &buf, &len, &err), SM_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "larger than"));
+    char missing[4300];
+    snprintf(missing, sizeof missing, "%s/nope", dir);
+    ck_assert_int_eq(sm_file_read_all(missing, 0, &buf, &len, &err), SM_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "nope: cannot open"));
+    ck_assert_int_eq(sm_file_read_all(dir, 0, &buf, &len, &err), SM_ERR_IO);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, error_messages_compose);
+    tcase_add_test(tc, arena_aligns_and_bounds);
+    tcase_add_test(tc, threadpool_runs_each_task_once);
+    tcase_add_test(tc, threads_default_honours_env);
+    tcase_add_test(tc, isa_dispatch_levels);
+    tcase_add_test(tc, atomic_write_replaces_whole_file);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return sm_test_main(s);
+}
