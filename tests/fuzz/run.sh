@@ -1,0 +1,42 @@
+#!/bin/sh
+# Builds every tests/fuzz/fuzz_*.c harness with clang's libFuzzer + ASan + UBSan
+# and runs each for SECONDS seconds (default 30) on a corpus seeded from
+# tests/fuzz/corpus/<name>/ (committed) and tests/fixtures. A harness lists the
+# sources it needs on a "// SOURCES: glob ..." line. Any crash, leak or UB report fails.
+#   sh tests/fuzz/run.sh [SECONDS] [NAME-FILTER]
+set -u
+secs=${1:-30}
+filter=${2:-}
+CC=${FUZZ_CC:-clang}
+out=build/fuzz
+mkdir -p "$out"
+command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found (apt-get install -y clang libclang-rt-14-dev)" >&2; exit 1; }
+status=0
+for h in tests/fuzz/fuzz_*.c; do
+    name=$(basename "$h" .c)
+    case "$name" in *"$filter"*) ;; *) continue ;; esac
+    srcs=$(sed -n 's/.*SOURCES: *//p' "$h" | sed 's/ *[*][/].*$//' | head -n 1)
+    # shellcheck disable=SC2086
+    files=$(ls $srcs 2>/dev/null | grep -v -- '-avx2\.c$' | grep -v -- '-avx512f\.c$' | grep -v -- '-neon\.c$' | grep -v '/smw-[^/]*\.c$')
+    echo "== $name: building"
+    # shellcheck disable=SC2086
+    if ! $CC -std=c11 -g -O1 -D_GNU_SOURCE -DSM_NO_BLAS -fsanitize=fuzzer,address,undefined \
+            -fno-sanitize-recover=undefined -Iengine/include -Iengine/core -Iengine/kernels -Imodels \
+            -Itools -Iviewer "$h" $files -lm -pthread -o "$out/$name"; then
+        echo "FAILED to build $name"; status=1; continue
+    fi
+    work="$out/corpus-$name"
+    mkdir -p "$work"
+    [ -d "tests/fuzz/corpus/$name" ] && cp -n tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null
+    echo "== $name: fuzzing for ${secs}s"
+    if ! "$out/$name" -max_total_time="$secs" -max_len=1048576 -rss_limit_mb=2048 -timeout=10 \
+            -print_final_stats=1 -artifact_prefix="$out/$name-" "$work" >"$out/$name.log" 2>&1; then
+        echo "FAILED: $name found a problem; see $out/$name.log and the artifact under $out/"
+        tail -n 40 "$out/$name.log"
+        status=1
+    else
+        grep -E 'stat::number_of_executed_units|cov:' "$out/$name.log" | tail -n 2
+    fi
+done
+[ $status -eq 0 ] && echo "fuzz: all harnesses clean"
+exit $status
