@@ -1,15 +1,26 @@
 #!/bin/sh
 # Checks what `make test` / `make run` need and installs what is missing with
 # apt-get when running as root; otherwise prints the exact command to run.
-#   sh tests/deps.sh test|run
+#   sh tests/deps.sh test|run|arm64
 set -u
 what=${1:-test}
 missing=""
 
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+if [ "$what" = arm64 ]; then
+    # Cross build for aarch64 and its tests under qemu-user (docs/PORTING.md).
+    command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing="$missing gcc-aarch64-linux-gnu"
+    command -v qemu-aarch64 >/dev/null 2>&1 || missing="$missing qemu-user"
+    [ -e /usr/lib/aarch64-linux-gnu/libcheck.a ] || missing="$missing check:arm64"
+    if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
+        dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+    fi
+    what=arm64-only
+fi
 command -v cc >/dev/null 2>&1 || missing="$missing build-essential"
 mods="openblas:libopenblas-dev sdl2:libsdl2-dev libturbojpeg:libturbojpeg0-dev"
 [ "$what" = test ] && mods="check:check $mods"
+[ "$what" = arm64-only ] && mods=""
 for m in $mods; do
     mod=${m%%:*}; pkg=${m#*:}
     pkg-config --exists "$mod" 2>/dev/null || missing="$missing $pkg"

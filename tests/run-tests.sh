@@ -6,6 +6,7 @@
 #   SM_FIXTURES  generated fixtures;  SM_BIN  the built programs
 #   SM_SHARED    ../shared when present (tests using the user's real files skip otherwise)
 #   SM_TEST_FILTER  run only suites whose name contains this
+#   SM_TEST_RUNNER  a command prefix for the suites and programs (qemu for cross builds)
 set -u
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -42,7 +43,8 @@ for t in "$B"/tests/test_*; do
     name=$(basename "$t")
     case "$name" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
     echo "== $name"
-    out=$("$t" 2>&1); rc=$?
+    # SM_TEST_RUNNER (e.g. qemu-aarch64 -L /usr/aarch64-linux-gnu) runs foreign binaries
+    out=$(${SM_TEST_RUNNER:-} "$t" 2>&1); rc=$?
     printf '%s\n' "$out"
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
     if [ -n "$line" ]; then

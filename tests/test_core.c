@@ -114,7 +114,10 @@ START_TEST(isa_dispatch_levels)
     ck_assert(sm_isa_force(SM_ISA_SCALAR));
     ck_assert_int_eq(sm_isa_active(), SM_ISA_SCALAR);
     const sm_cpu_features *f = sm_cpu_get();
-#if defined(__x86_64__)
+#if defined(__aarch64__)
+    ck_assert(f->neon);
+    ck_assert_int_eq(best, SM_ISA_NEON);
+#elif defined(__x86_64__)
     ck_assert(!sm_isa_supported(SM_ISA_NEON));
     ck_assert_int_eq(sm_isa_supported(SM_ISA_AVX2), f->avx2 && f->fma);
     /* the Makefile builds AVX2 and AVX-512 kernels; report what this CPU has */

@@ -56,8 +56,10 @@ const char *sm_test_tmpdir(void)
 int sm_test_run(const char *prog, const char *args, char *out, size_t cap)
 {
     const char *bin = getenv("SM_BIN");
+    const char *runner = getenv("SM_TEST_RUNNER");
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s/%s' %s 2>&1", bin && *bin ? bin : "build", prog, args);
+    snprintf(cmd, sizeof cmd, "%s '%s/%s' %s 2>&1", runner ? runner : "", bin && *bin ? bin : "build",
+             prog, args);
     FILE *f = popen(cmd, "r");
     if (!f)
         return -1;

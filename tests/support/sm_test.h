@@ -16,7 +16,7 @@ const char *sm_test_committed(const char *name);
 const char *sm_test_shared(const char *rel);
 /* A fresh empty directory under $TMPDIR for this test. */
 const char *sm_test_tmpdir(void);
-/* Runs "$SM_BIN/<prog> args" through the shell; returns the exit status and
+/* Runs "$SM_TEST_RUNNER $SM_BIN/<prog> args" through the shell; returns the exit status and
  * stores up to cap-1 bytes of combined stdout+stderr in out (may be NULL). */
 int sm_test_run(const char *prog, const char *args, char *out, size_t cap);
 /* Prints a visible "skipped: <why>" line (the runner shows it). */
