@@ -331,6 +331,31 @@ def stage_index():
         cases.append(c)
     json.dump(dict(runtime=o['runtime'], cases=cases), open(os.path.join(OUT, 'tflite', 'index.json'), 'w'), indent=1)
 
+def stage_mpindex():
+    """mediapipe/index.json: one entry per official-pipeline file, with the image it saw."""
+    img = {'astronaut': dict(image_file='images/astronaut.png'), 'rot45': dict(image_file='images/rot45.png'),
+           'small': dict(image_file='images/small.png'), 'camera': dict(image_file='images/camera.png'),
+           'wide': dict(image_file=None, crop_of='images/astronaut.png', crop_xywh=list(CROPS['wide'])),
+           'tall': dict(image_file=None, crop_of='images/astronaut.png', crop_xywh=list(CROPS['tall']))}
+    ents = []
+    for f in sorted(os.listdir(os.path.join(OUT, 'mediapipe'))):
+        if not f.endswith('.json') or f in ('index.json', 'clip.refine.meta.json'):
+            continue
+        k, kind = f.split('.')[:2]
+        j = json.load(open(os.path.join(OUT, 'mediapipe', f)))
+        e = dict(file='mediapipe/' + f, image=k, kind=kind, width=j['width'], height=j['height'], **img[k])
+        if kind == 'detection':
+            e['num_detections'] = len(j['detections'])
+        else:
+            e.update(refine=j['options']['refineLandmarks'], num_faces_first=len(j['faces']),
+                     num_landmarks=j['faces'][0]['num_landmarks'] if j['faces'] else 0,
+                     num_faces_tracking_frames=[len(fr) for fr in j['frames']])
+        ents.append(e)
+    ents.append(dict(file='mediapipe/clip.refine.landmarks.npy', meta='mediapipe/clip.refine.meta.json',
+                     kind='clip', refine=True, width=320, height=320, frames=10,
+                     frame_k='astronaut.png[y 2k:2k+320, x 40+4k:40+4k+320], raw RGB, sent in order without reset()'))
+    json.dump(dict(entries=ents), open(os.path.join(OUT, 'mediapipe', 'index.json'), 'w'), indent=1)
+
 if __name__ == '__main__':
     globals()['stage_' + sys.argv[1]]()
 PY
@@ -384,6 +409,7 @@ for k in astronaut rot45; do
 done
 "$PY" "$SCR/faceref.py" check
 "$PY" "$SCR/faceref.py" strip
+"$PY" "$SCR/faceref.py" mpindex
 cp "$SCR/checks.json" "$OUT/crosscheck.json"
 "$PY" "$SCR/faceref.py" index
 # machine-specific absolute paths out of the committed JSON
