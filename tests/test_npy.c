@@ -304,6 +304,72 @@ START_TEST(test_numpy_files)
 }
 END_TEST
 
+/* The PyTorch reference files (gen_seed_refs.py) read back with the layouts
+ * docs/MODELS.md promises, and the stage sizes of SEED_MODELS.md 2.4/2.5. */
+static void check_ref(const char *rel, sm_dtype dt, uint32_t ndim, const uint64_t *dims)
+{
+    const char *p = sm_test_fixture(rel);
+    ck_assert_msg(p != NULL, "reference %s missing", rel);
+    sm_npy a;
+    sm_error err;
+    ck_assert_msg(sm_npy_load(p, &a, &err) == SM_OK, "%s", err.msg);
+    ck_assert_int_eq(a.dtype, dt);
+    ck_assert_uint_eq(a.ndim, ndim);
+    for (uint32_t i = 0; i < ndim; i++)
+        ck_assert_msg(a.dims[i] == dims[i], "%s: dim %u is %llu, expected %llu", rel, i,
+                      (unsigned long long)a.dims[i], (unsigned long long)dims[i]);
+    sm_npy_free(&a);
+}
+
+START_TEST(test_reference_layouts)
+{
+    static const struct {
+        const char *name;
+        uint64_t size;
+        uint64_t hw[9];
+    } cases[] = {
+        {"pattern300", 300, {150, 150, 75, 38, 19, 19, 10, 10, 10}},
+        {"face300", 300, {150, 150, 75, 38, 19, 19, 10, 10, 10}},
+        {"noise300", 300, {150, 150, 75, 38, 19, 19, 10, 10, 10}},
+        {"face224", 224, {112, 112, 56, 28, 14, 14, 7, 7, 7}},
+    };
+    static const char *stages[9] = {"stem", "stage0", "stage1", "stage2", "stage3",
+                                    "stage4", "stage5", "stage6", "head"};
+    static const uint64_t ch[9] = {40, 24, 32, 48, 96, 136, 232, 384, 1536};
+    if (!sm_test_fixture("emotion_ref/face300/input.npy")) {
+        sm_test_skip("emotion reference layouts", "gen_seed_refs.py outputs absent");
+        return;
+    }
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char rel[256];
+        uint64_t in[4] = {1, 3, cases[c].size, cases[c].size};
+        snprintf(rel, sizeof rel, "emotion_ref/%s/input.npy", cases[c].name);
+        check_ref(rel, SM_DTYPE_F32, 4, in);
+        static const struct { const char *n; uint64_t w; } outs[] = {
+            {"logits", 8}, {"probs", 8}, {"valence", 1}, {"arousal", 1}, {"gate", 2}, {"features", 1536}};
+        for (size_t o = 0; o < 6; o++) {
+            uint64_t d[2] = {1, outs[o].w};
+            snprintf(rel, sizeof rel, "emotion_ref/%s/%s.npy", cases[c].name, outs[o].n);
+            check_ref(rel, SM_DTYPE_F32, 2, d);
+        }
+        for (int s = 0; s < 9; s++) {
+            uint64_t d[4] = {1, cases[c].hw[s], cases[c].hw[s], ch[s]}; /* NHWC */
+            snprintf(rel, sizeof rel, "emotion_ref/%s/stages/%s.npy", cases[c].name, stages[s]);
+            check_ref(rel, SM_DTYPE_F32, 4, d);
+        }
+    }
+    if (!sm_test_fixture("ultralight_ref/random/input.npy")) {
+        sm_test_skip("UltraLightNet reference layouts", "shared/seed/checkpoints/best_model.pth absent");
+        return;
+    }
+    uint64_t uin[5] = {1, 180, 3, 36, 36}, ub[1] = {1};
+    check_ref("ultralight_ref/random/input.npy", SM_DTYPE_F32, 5, uin);
+    check_ref("ultralight_ref/random/bpm.npy", SM_DTYPE_F32, 1, ub);
+    check_ref("ultralight_ref/constant/input.npy", SM_DTYPE_F32, 5, uin);
+    check_ref("ultralight_ref/constant/bpm.npy", SM_DTYPE_F32, 1, ub);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("npy");
@@ -313,6 +379,7 @@ int main(void)
     tcase_add_test(tc, test_bad_preamble);
     tcase_add_test(tc, test_bad_dict);
     tcase_add_test(tc, test_numpy_files);
+    tcase_add_test(tc, test_reference_layouts);
     suite_add_tcase(s, tc);
     return sm_test_main(s);
 }

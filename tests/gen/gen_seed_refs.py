@@ -1,6 +1,7 @@
 """PyTorch forward references for the emotion model and UltraLightNet.
 
-usage: /usr/bin/python3 tests/gen/gen_seed_refs.py OUTDIR
+usage: /usr/bin/python3 tests/gen/gen_seed_refs.py OUTDIR [--sensitivity]
+(--sensitivity also prints how far typical implementation mistakes move the outputs)
 
 Writes (every file written to a temp name and renamed):
   OUTDIR/emotion_ref/emotion_rand.pth      torch.save(state_dict) of a seeded
@@ -152,9 +153,67 @@ def gen_emotion(out):
                  r["valence"].item(), r["arousal"].item()))
         print("    " + "  ".join("%s %.3f/%.2f" % (n, stats[n]["std"], stats[n]["absmax"])
                                  for n in R.STAGE_NAMES) + "   (std/absmax)")
+    if "--sensitivity" in sys.argv:
+        sensitivity(model, torch.from_numpy(np.ascontiguousarray(face_image(300).transpose(2, 0, 1)[None])))
     if bad:
         raise SystemExit("activation statistics out of [%g, %g]: %s" % (STD_LO, STD_HI, bad))
     save_text(os.path.join(out, "manifest.json"), json.dumps(manifest, indent=1) + "\n")
+
+
+def sensitivity(model, x):
+    """How far typical implementation mistakes move the outputs (for the report):
+    each variant's max|d logits| / max|logits| (the model tolerance is 1e-4) and
+    the features' cosine (tolerance >= 0.99999)."""
+    import copy
+    import torch
+    import torch.nn.functional as F
+    import novel_emotion_ref as R
+
+    def tf_same(conv):
+        k, s = conv.kernel_size[0], conv.stride[0]
+
+        def fwd(t):
+            h = t.shape[2]
+            pad = max((-(-h // s) - 1) * s + k - h, 0)
+            t = F.pad(t, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2))
+            return F.conv2d(t, conv.weight, conv.bias, s, 0, 1, conv.groups)
+        return fwd
+
+    def v_eps(m):
+        for b in m.modules():
+            if isinstance(b, torch.nn.BatchNorm2d):
+                b.eps = 1e-3
+
+    def v_same(m):
+        for c in m.modules():
+            if isinstance(c, torch.nn.Conv2d) and c.stride[0] == 2:
+                c.forward = tf_same(c)
+
+    def v_skip(m):
+        m.backbone.blocks[3][2].has_skip = False
+
+    def v_nobn(m):
+        m.backbone.blocks[4][1].bn2.forward = lambda t: t
+
+    def v_var(m):  # BN folded with std instead of sqrt(var + eps)... i.e. var used as std
+        b = m.backbone.blocks[2][1].bn1
+        b.running_var.copy_(b.running_var.sqrt())
+
+    def v_micro(m):  # micro-enhancer left out
+        m.micro.forward = lambda t: t
+
+    with torch.no_grad():
+        ref = R.forward_with_intermediates(model, x)
+        print("  sensitivity on face300 (max|dlogits|/max|logits|; features cosine):")
+        for name, fn in (("BN eps 1e-3 instead of 1e-5", v_eps), ("TF SAME padding on stride 2", v_same),
+                         ("missing skip in blocks.3.2", v_skip), ("one BN (blocks.4.1.bn2) dropped", v_nobn),
+                         ("sqrt(var) used as var in one BN", v_var), ("MicroExpEnhancer skipped", v_micro)):
+            m = copy.deepcopy(model)
+            fn(m)
+            r = R.forward_with_intermediates(m, x)
+            rel = float((r["logits"] - ref["logits"]).abs().max() / ref["logits"].abs().max())
+            cos = float(F.cosine_similarity(r["features"], ref["features"]).item())
+            print("    %-34s %.3g   %.6f" % (name, rel, cos))
 
 
 def gen_ultralight(out, ckpt):
@@ -192,17 +251,18 @@ def gen_ultralight(out, ckpt):
 
 
 def main():
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: gen_seed_refs.py OUTDIR")
+    args = [a for a in sys.argv[1:] if a != "--sensitivity"]
+    if len(args) != 1:
+        raise SystemExit("usage: gen_seed_refs.py OUTDIR [--sensitivity]")
     import torch
     torch.set_num_threads(1)  # faster than 2 here for batch 1, and reproducible timing
-    outdir = sys.argv[1]
+    outdir = args[0]
     deps = [os.path.abspath(__file__), os.path.join(HERE, "novel_emotion_ref.py")]
     t0 = time.time()
 
     eout = os.path.join(outdir, "emotion_ref")
     estamp = os.path.join(eout, ".stamp")
-    if up_to_date(estamp, deps):
+    if up_to_date(estamp, deps) and "--sensitivity" not in sys.argv:
         print("emotion references up to date (%s)" % eout)
     else:
         print("emotion references -> %s" % eout)
