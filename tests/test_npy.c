@@ -304,6 +304,49 @@ START_TEST(test_numpy_files)
 }
 END_TEST
 
+/* Random corruptions of valid files never crash the parser (run under ASan
+ * by make SANITIZE=1) and every rejection carries a message. */
+START_TEST(test_mutations)
+{
+    uint64_t dims[3] = {2, 3, 4};
+    float v[24];
+    for (int i = 0; i < 24; i++)
+        v[i] = (float)i;
+    uint8_t *good;
+    size_t len;
+    sm_error err;
+    ck_assert_int_eq(sm_npy_serialize(SM_DTYPE_F32, 3, dims, v, &good, &len, &err), SM_OK);
+    uint8_t *b = malloc(len);
+    sm_test_seed(99);
+    int n_ok = 0;
+    for (int it = 0; it < 20000; it++) {
+        memcpy(b, good, len);
+        size_t hdr = len - sizeof v;
+        int flips = 1 + (int)sm_test_uniform(0, 3);
+        for (int k = 0; k < flips; k++) {
+            size_t pos = (size_t)sm_test_uniform(0, (float)hdr);
+            static const char pool[] = "{}()',:0123456789 \n\"TrueFalse<>|f4i8u1L[]";
+            b[pos] = it & 1 ? (uint8_t)sm_test_uniform(0, 256) : (uint8_t)pool[(size_t)sm_test_uniform(0, sizeof pool - 1)];
+        }
+        size_t l = it % 3 ? len : (size_t)sm_test_uniform(0, (float)len);
+        sm_npy a;
+        err.msg[0] = '\0';
+        sm_status st = sm_npy_parse(b, l, "m.npy", &a, &err);
+        if (st == SM_OK) {
+            n_ok++;
+            ck_assert_uint_le(a.nbytes, l);
+            sm_npy_free(&a);
+        } else {
+            ck_assert_msg(err.msg[0] != '\0', "rejection without a message");
+            ck_assert_ptr_null(a.data);
+        }
+    }
+    printf("  npy mutations: 20000 corrupted files, %d still valid, the rest rejected with messages\n", n_ok);
+    free(b);
+    free(good);
+}
+END_TEST
+
 /* The PyTorch reference files (gen_seed_refs.py) read back with the layouts
  * docs/MODELS.md promises, and the stage sizes of SEED_MODELS.md 2.4/2.5. */
 static void check_ref(const char *rel, sm_dtype dt, uint32_t ndim, const uint64_t *dims)
@@ -380,6 +423,7 @@ int main(void)
     tcase_add_test(tc, test_bad_dict);
     tcase_add_test(tc, test_numpy_files);
     tcase_add_test(tc, test_reference_layouts);
+    tcase_add_test(tc, test_mutations);
     suite_add_tcase(s, tc);
     return sm_test_main(s);
 }

@@ -93,11 +93,16 @@ def emotion_inputs():
 
 
 def check_keys(sd):
+    import torch
     names = [os.path.join(REPO, "tests/fixtures/reference/novel_emotion_keys.txt")]
     sh = shared_dir()
     if sh:
         names.append(os.path.join(sh, "reference/novel_emotion_keys.txt"))
     ours = ["%s\t%s" % (k, list(v.shape)) for k, v in sd.items()]
+    for k, v in sd.items():
+        want = torch.int64 if k.endswith("num_batches_tracked") else torch.float32
+        if v.dtype != want:
+            raise SystemExit("state_dict entry %s is %s, expected %s" % (k, v.dtype, want))
     for n in names:
         want = open(n).read().splitlines()
         if ours != want:
@@ -195,7 +200,7 @@ def sensitivity(model, x):
     def v_nobn(m):
         m.backbone.blocks[4][1].bn2.forward = lambda t: t
 
-    def v_var(m):  # BN folded with std instead of sqrt(var + eps)... i.e. var used as std
+    def v_var(m):  # one BN folded with sqrt(var) where var belongs (std/var mix-up)
         b = m.backbone.blocks[2][1].bn1
         b.running_var.copy_(b.running_var.sqrt())
 
