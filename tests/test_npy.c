@@ -410,6 +410,11 @@ START_TEST(test_reference_layouts)
     check_ref("ultralight_ref/random/bpm.npy", SM_DTYPE_F32, 1, ub);
     check_ref("ultralight_ref/constant/input.npy", SM_DTYPE_F32, 5, uin);
     check_ref("ultralight_ref/constant/bpm.npy", SM_DTYPE_F32, 1, ub);
+    uint64_t ub2[1] = {2}, uin2[5] = {2, 180, 3, 36, 36}, uin90[5] = {1, 90, 3, 36, 36};
+    check_ref("ultralight_ref/batch2/input.npy", SM_DTYPE_F32, 5, uin2);
+    check_ref("ultralight_ref/batch2/bpm.npy", SM_DTYPE_F32, 1, ub2);
+    check_ref("ultralight_ref/t90/input.npy", SM_DTYPE_F32, 5, uin90);
+    check_ref("ultralight_ref/t90/bpm.npy", SM_DTYPE_F32, 1, ub);
 }
 END_TEST
 

@@ -17,9 +17,10 @@ Writes (every file written to a temp name and renamed):
   OUTDIR/emotion_ref/manifest.json         cases, files, shapes, per-stage stats
   cases: pattern300, noise300, face300 (skimage astronaut face), face224
 
-  OUTDIR/ultralight_ref/<case>/input.npy   [1,180,3,36,36] f32 (B,T,C,H,W as the seed)
-  OUTDIR/ultralight_ref/<case>/bpm.npy     [1] f32
-  cases: random, constant. Uses the REAL shared/seed/checkpoints/best_model.pth
+  OUTDIR/ultralight_ref/<case>/input.npy   [B,T,3,36,36] f32 (as the seed's forward takes it)
+  OUTDIR/ultralight_ref/<case>/bpm.npy     [B] f32
+  cases: random, constant ([1,180,...]); batch2 (both, [2,180,...]); t90 (random's first
+  90 frames, [1,90,...]). Uses the REAL shared/seed/checkpoints/best_model.pth
   (SM_SHARED, else ../shared beside the repo); prints "skipped" when absent.
 
 Outputs are regenerated only when older than this script or novel_emotion_ref.py.
@@ -247,6 +248,9 @@ def gen_ultralight(out, ckpt):
         "random": rng.uniform(0.0, 1.0, (1, 180, 3, 36, 36)).astype(np.float32),
         "constant": np.full((1, 180, 3, 36, 36), 0.5, np.float32),
     }
+    # batch independence and a window other than 180 frames (the mean over T)
+    cases["batch2"] = np.concatenate([cases["random"], cases["constant"]])
+    cases["t90"] = np.ascontiguousarray(cases["random"][:, :90])
     for case, x in cases.items():
         with torch.no_grad():
             bpm = model(torch.from_numpy(x)).numpy()
