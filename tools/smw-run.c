@@ -1,0 +1,351 @@
+/* smw-run: runs the model in a .smw file on a .npy input given in the
+ * original framework's layout, writes one .npy per named output and prints
+ * them (text or one JSON object). The model is chosen by the file's
+ * general.architecture through the runner table below: adding a model is one
+ * entry (architecture, input contract, run function). */
+#include "fatigue_mlp.h"
+#include "npy.h"
+#include "sm_engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_OUTPUTS 8
+#define JSON_MAX_VALUES 65536 /* larger outputs are listed by shape and file only */
+
+typedef struct {
+    char name[32];
+    sm_dtype dtype;
+    uint32_t ndim;
+    uint64_t dims[SM_NPY_MAX_DIMS];
+    void *data; /* malloc'd */
+} run_output;
+
+typedef struct {
+    run_output out[MAX_OUTPUTS];
+    int n_out;
+} run_result;
+
+/* Input contract checked before a runner is called: rank, dims (-1 = any)
+ * and the accepted dtypes. */
+typedef struct {
+    uint32_t ndim;
+    int64_t dims[SM_NPY_MAX_DIMS];
+    sm_dtype dtypes[3];
+    int n_dtypes;
+    const char *layout; /* for messages and --help */
+} input_spec;
+
+typedef sm_status (*run_fn)(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
+                            sm_error *err);
+
+typedef struct {
+    const char *arch;
+    input_spec input;
+    const char *outputs; /* for --help */
+    run_fn run;
+} runner;
+
+static sm_status add_output(run_result *res, const char *name, sm_dtype dt, uint32_t ndim,
+                            const uint64_t *dims, void *data)
+{
+    run_output *o = &res->out[res->n_out++];
+    snprintf(o->name, sizeof o->name, "%s", name);
+    o->dtype = dt;
+    o->ndim = ndim;
+    memcpy(o->dims, dims, sizeof(uint64_t) * ndim);
+    o->data = data;
+    return SM_OK;
+}
+
+/* ---- runners ------------------------------------------------------------------ */
+
+static sm_status run_mlp(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
+                         sm_error *err)
+{
+    sm_fatigue_mlp *m;
+    sm_status st = sm_fatigue_mlp_load(f, &m, err);
+    if (st)
+        return st;
+    uint32_t nf = sm_fatigue_mlp_n_features(m), no = sm_fatigue_mlp_n_outputs(m);
+    size_t n = (size_t)in->dims[0];
+    if (in->dims[1] != nf) {
+        sm_fatigue_mlp_free(m);
+        return sm_error_set(err, SM_ERR_SHAPE, "%s: input has %llu features per row, the model expects %u",
+                            in_path, (unsigned long long)in->dims[1], nf);
+    }
+    size_t cnt_x, cnt_p;
+    if (!sm_size_mul(n, nf, &cnt_x) || !sm_size_mul(n, no, &cnt_p) || cnt_x > SIZE_MAX / 8 ||
+        cnt_p > SIZE_MAX / 8) {
+        sm_fatigue_mlp_free(m);
+        return sm_error_set(err, SM_ERR_SHAPE, "%s: input too large", in_path);
+    }
+    double *x = malloc(cnt_x ? cnt_x * 8 : 1), *p = malloc(cnt_p ? cnt_p * 8 : 1);
+    if (!x || !p) {
+        free(x);
+        free(p);
+        sm_fatigue_mlp_free(m);
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    /* float32 input is promoted exactly to float64, as sklearn would compute on x.astype(float64) */
+    for (size_t i = 0; i < cnt_x; i++)
+        x[i] = in->dtype == SM_DTYPE_F64 ? ((const double *)in->data)[i] : (double)((const float *)in->data)[i];
+    sm_fatigue_mlp_predict_proba(m, x, n, p);
+    free(x);
+    sm_fatigue_mlp_free(m);
+    uint64_t dims[2] = {n, no};
+    return add_output(res, "proba", SM_DTYPE_F64, 2, dims, p);
+}
+
+/* One entry per architecture. Planned (the models are written later):
+ *   NovelEmotionModel  [1,3,H,W] f32 NCHW RGB [0,1] -> logits, probs, valence, arousal, gate, features
+ *   UltraLightNet      [B,T,3,36,36] f32            -> bpm
+ *   face detector / face mesh                       -> their named outputs */
+static const runner runners[] = {
+    {SM_FATIGUE_MLP_ARCH,
+     {2, {-1, -1}, {SM_DTYPE_F64, SM_DTYPE_F32}, 2, "[n, n_features] (scikit-learn rows)"},
+     "proba [n, n_classes] f64 (= predict_proba)",
+     run_mlp},
+};
+#define N_RUNNERS (sizeof runners / sizeof runners[0])
+
+/* ---- input checks --------------------------------------------------------------- */
+
+static sm_status check_input(const runner *r, const sm_npy *in, const char *path, sm_error *err)
+{
+    const input_spec *s = &r->input;
+    bool dt_ok = false;
+    for (int i = 0; i < s->n_dtypes; i++)
+        dt_ok |= in->dtype == s->dtypes[i];
+    char want[128] = "", got[128];
+    for (int i = 0; i < s->n_dtypes; i++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i ? " or " : "",
+                 sm_npy_descr(s->dtypes[i]));
+    if (!dt_ok)
+        return sm_error_set(err, SM_ERR_SHAPE, "%s: dtype %s, expected %s for %s input %s", path,
+                            sm_npy_descr(in->dtype), want, r->arch, s->layout);
+    sm_npy_shape_str(in->ndim, in->dims, got, sizeof got);
+    if (in->ndim != s->ndim)
+        return sm_error_set(err, SM_ERR_SHAPE, "%s: rank %u (shape %s), expected rank %u: %s input %s", path,
+                            in->ndim, got, s->ndim, r->arch, s->layout);
+    for (uint32_t i = 0; i < s->ndim; i++)
+        if (s->dims[i] >= 0 && (int64_t)in->dims[i] != s->dims[i])
+            return sm_error_set(err, SM_ERR_SHAPE, "%s: shape %s, dimension %u must be %lld: %s input %s", path,
+                                got, i, (long long)s->dims[i], r->arch, s->layout);
+    if (in->numel == 0)
+        return sm_error_set(err, SM_ERR_SHAPE, "%s: shape %s is empty", path, got);
+    return SM_OK;
+}
+
+/* ---- output --------------------------------------------------------------------- */
+
+static double value_at(const run_output *o, size_t i)
+{
+    switch (o->dtype) {
+    case SM_DTYPE_F32: return ((const float *)o->data)[i];
+    case SM_DTYPE_F64: return ((const double *)o->data)[i];
+    case SM_DTYPE_I64: return (double)((const int64_t *)o->data)[i];
+    case SM_DTYPE_I32: return ((const int32_t *)o->data)[i];
+    case SM_DTYPE_U8: return ((const uint8_t *)o->data)[i];
+    default: return NAN;
+    }
+}
+
+static uint64_t numel_of(const run_output *o)
+{
+    uint64_t n = 1;
+    for (uint32_t i = 0; i < o->ndim; i++)
+        n *= o->dims[i];
+    return n;
+}
+
+static void put_value(const run_output *o, size_t i)
+{
+    double v = value_at(o, i);
+    if (!isfinite(v))
+        fputs("null", stdout);
+    else
+        printf(o->dtype == SM_DTYPE_F32 ? "%.9g" : "%.17g", v);
+}
+
+/* Nested JSON lists in C order. */
+static void put_nested(const run_output *o, uint32_t dim, size_t *idx)
+{
+    if (dim == o->ndim) {
+        put_value(o, (*idx)++);
+        return;
+    }
+    putchar('[');
+    for (uint64_t i = 0; i < o->dims[dim]; i++) {
+        if (i)
+            fputs(", ", stdout);
+        put_nested(o, dim + 1, idx);
+    }
+    putchar(']');
+}
+
+static void put_json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: smw-run MODEL.smw --input X.npy [--out-dir DIR] [--json]\n"
+            "Runs the model named by MODEL.smw's general.architecture on X.npy (laid out as\n"
+            "in the original framework), writes DIR/<output>.npy for every named output\n"
+            "(DIR defaults to the current directory) and prints the outputs.\n"
+            "  --input X.npy   input array (.npy v1-v3; <f4 <f8 <i8 <i4 |u1)\n"
+            "  --out-dir DIR   where the output .npy files go (created if missing)\n"
+            "  --json          print one JSON object: architecture, input, outputs\n"
+            "                  (name, shape, file) and each output's values by name\n"
+            "Architectures:\n");
+    for (size_t i = 0; i < N_RUNNERS; i++)
+        fprintf(out, "  %-22s input %s\n  %-22s output %s\n", runners[i].arch, runners[i].input.layout, "",
+                runners[i].outputs);
+    fprintf(out, "Exit status: 0 success, 1 bad model or input, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *model = NULL, *input = NULL, *out_dir = ".";
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if (!strcmp(argv[i], "--input") || !strcmp(argv[i], "--out-dir")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "smw-run: %s needs a value\n", argv[i]);
+                return 2;
+            }
+            if (!strcmp(argv[i], "--input"))
+                input = argv[++i];
+            else
+                out_dir = argv[++i];
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "smw-run: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        } else if (!model) {
+            model = argv[i];
+        } else {
+            fprintf(stderr, "smw-run: unexpected argument '%s' (one model file only)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!model || !input) {
+        fprintf(stderr, "smw-run: %s\n", !model ? "missing MODEL.smw" : "missing --input X.npy");
+        usage(stderr);
+        return 2;
+    }
+
+    sm_error err = {0};
+    sm_smw *f = NULL;
+    sm_npy in = {0};
+    run_result res;
+    memset(&res, 0, sizeof res);
+    int rc = 1;
+    if (sm_smw_open(model, NULL, &f, &err))
+        goto done;
+    const runner *r = NULL;
+    for (size_t i = 0; i < N_RUNNERS; i++)
+        if (sm_smw_arch_is(f, runners[i].arch))
+            r = &runners[i];
+    if (!r) {
+        const sm_meta *a = sm_smw_find_meta(f, "general.architecture");
+        char known[256] = "";
+        for (size_t i = 0; i < N_RUNNERS; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", runners[i].arch);
+        if (a && a->type == SM_META_STRING)
+            sm_error_set(&err, SM_ERR_UNSUPPORTED, "%s: no runner for architecture '%.*s' (smw-run knows: %s)",
+                         model, (int)(a->v.str.len > 64 ? 64 : a->v.str.len), a->v.str.ptr, known);
+        else
+            sm_error_set(&err, SM_ERR_FORMAT, "%s: metadata 'general.architecture' is missing or not a string",
+                         model);
+        goto done;
+    }
+    if (sm_npy_load(input, &in, &err) || check_input(r, &in, input, &err) ||
+        r->run(f, &in, input, &res, &err))
+        goto done;
+
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+        sm_error_set(&err, SM_ERR_IO, "%s: cannot create output directory: %s", out_dir, strerror(errno));
+        goto done;
+    }
+    char paths[MAX_OUTPUTS][4096];
+    for (int i = 0; i < res.n_out; i++) {
+        run_output *o = &res.out[i];
+        snprintf(paths[i], sizeof paths[i], "%s/%s.npy", out_dir, o->name);
+        if (sm_npy_save(paths[i], o->dtype, o->ndim, o->dims, o->data, &err))
+            goto done;
+    }
+    char shp[128];
+    if (json) {
+        printf("{\"architecture\": ");
+        put_json_str(r->arch);
+        printf(", \"input\": {\"file\": ");
+        put_json_str(input);
+        printf(", \"shape\": %s, \"dtype\": \"%s\"}, \"outputs\": [",
+               sm_npy_shape_str(in.ndim, in.dims, shp, sizeof shp), sm_npy_descr(in.dtype));
+        for (int i = 0; i < res.n_out; i++) {
+            printf("%s{\"name\": ", i ? ", " : "");
+            put_json_str(res.out[i].name);
+            printf(", \"shape\": %s, \"dtype\": \"%s\", \"file\": ",
+                   sm_npy_shape_str(res.out[i].ndim, res.out[i].dims, shp, sizeof shp),
+                   sm_npy_descr(res.out[i].dtype));
+            put_json_str(paths[i]);
+            putchar('}');
+        }
+        putchar(']');
+        for (int i = 0; i < res.n_out; i++) {
+            if (numel_of(&res.out[i]) > JSON_MAX_VALUES)
+                continue;
+            printf(", ");
+            put_json_str(res.out[i].name);
+            printf(": ");
+            size_t idx = 0;
+            put_nested(&res.out[i], 0, &idx);
+        }
+        printf("}\n");
+    } else {
+        printf("architecture: %s\ninput: %s %s %s\n", r->arch, input,
+               sm_npy_shape_str(in.ndim, in.dims, shp, sizeof shp), sm_npy_descr(in.dtype));
+        for (int i = 0; i < res.n_out; i++) {
+            run_output *o = &res.out[i];
+            uint64_t n = numel_of(o);
+            printf("%s %s %s -> %s:", o->name, sm_npy_shape_str(o->ndim, o->dims, shp, sizeof shp),
+                   sm_npy_descr(o->dtype), paths[i]);
+            for (uint64_t k = 0; k < n && k < 8; k++) {
+                putchar(' ');
+                put_value(o, (size_t)k);
+            }
+            printf("%s\n", n > 8 ? " ..." : "");
+        }
+    }
+    rc = 0;
+done:
+    if (rc)
+        fprintf(stderr, "smw-run: %s\n", err.msg[0] ? err.msg : "failed");
+    for (int i = 0; i < res.n_out; i++)
+        free(res.out[i].data);
+    sm_npy_free(&in);
+    sm_smw_free(f);
+    return rc;
+}
