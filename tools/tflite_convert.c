@@ -132,8 +132,9 @@ static sm_status check_tensors(conv *c)
         }
         if (!is_const(t)) {
             if (t->type == SM_TFL_FLOAT16)
-                return fail(c, SM_ERR_UNSUPPORTED, "tensor %u '%s': FLOAT16 activations are not supported", i,
-                            t->name);
+                return fail(c, SM_ERR_FORMAT,
+                            "tensor %u '%s': FLOAT16 tensor without data (missing buffer: buffer %u is empty; "
+                            "FLOAT16 activations are not supported)", i, t->name, t->buffer);
             continue;
         }
         size_t need;
