@@ -99,7 +99,7 @@ mkdir -p "$OUT"
 echo "$MODELS" | while read -r name start end sha; do
     src="$CACHE/$name.tflite"
     dst="$OUT/$name.smw"
-    stamp="$OUT/.$name.smw.src"
+    stamp="$CACHE/$name.smw.stamp"
     # Idempotent: skip when the .smw was made from this exact .tflite by this converter.
     convsum=$(sha256sum "$CONV" | cut -d' ' -f1)
     if [ -f "$dst" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sha $convsum" ]; then

@@ -6,6 +6,8 @@
  * tests/fixtures/tflite-bad (make_bad_files.py), every prefix of a good file,
  * and random byte flips. */
 #include "convert.h"
+#include "flexbuffer.h"
+#include "tflite.h"
 #include "sm_engine.h"
 #include "sm_test.h"
 
@@ -464,6 +466,53 @@ START_TEST(fetch_script_fails_clearly_without_converter)
 }
 END_TEST
 
+/* The real Landmarks2TransformMatrix options: every prefix and random flips
+ * decode or fail cleanly (ASan watches); the intact blob decodes to 8 keys. */
+START_TEST(flexbuffer_corruption_never_crashes)
+{
+    const char *src = sm_test_fixture("tflite/face_landmark_with_attention.tflite");
+    if (!src) {
+        sm_test_skip("flexbuffer_corruption_never_crashes", "face models not fetched");
+        return;
+    }
+    uint8_t *buf;
+    size_t len;
+    sm_error err;
+    ck_assert_int_eq(sm_file_read_all(src, 0, &buf, &len, &err), SM_OK);
+    sm_tflite *m;
+    ck_assert_int_eq(sm_tflite_parse(buf, len, src, &m, &err), SM_OK);
+    ck_assert_uint_eq(m->n_ops, 712);
+    const sm_tfl_op *op = &m->ops[192];
+    size_t n = op->custom_options_len;
+    ck_assert_uint_gt(n, 0);
+    sm_flex_map map;
+    ck_assert_int_eq(sm_flex_decode_map(op->custom_options, n, &map, &err), SM_OK);
+    ck_assert_uint_eq(map.n, 8);
+    const sm_flex_entry *e = sm_flex_map_find(&map, "subset_idxs");
+    ck_assert(e && e->kind == SM_FLEX_INT_ARRAY && e->n == 80 && e->ints[0] == 61 && e->ints[79] == 407);
+    sm_flex_map_free(&map);
+    for (size_t k = 0; k < n; k++) {
+        uint8_t *copy = malloc(k ? k : 1);
+        memcpy(copy, op->custom_options, k);
+        if (sm_flex_decode_map(copy, k, &map, &err) == SM_OK)
+            sm_flex_map_free(&map);
+        free(copy);
+    }
+    uint8_t *copy = malloc(n);
+    sm_test_seed(777);
+    for (int iter = 0; iter < 5000; iter++) {
+        memcpy(copy, op->custom_options, n);
+        for (int f = 0; f < 2; f++)
+            copy[(size_t)sm_test_uniform(0, (float)n) % n] = (uint8_t)sm_test_uniform(0, 256);
+        if (sm_flex_decode_map(copy, n, &map, &err) == SM_OK)
+            sm_flex_map_free(&map);
+    }
+    free(copy);
+    sm_tflite_free(m);
+    free(buf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tflite");
@@ -476,6 +525,7 @@ int main(void)
     tcase_add_test(tc, every_prefix_rejected);
     tcase_add_test(tc, random_corruption_never_crashes);
     tcase_add_test(tc, fetch_script_fails_clearly_without_converter);
+    tcase_add_test(tc, flexbuffer_corruption_never_crashes);
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);
     return sm_test_main(s);
