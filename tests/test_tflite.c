@@ -352,6 +352,28 @@ START_TEST(good_handmade_model)
 }
 END_TEST
 
+/* Two tensors named 'w': the second is stored as 'w#2' and the graph says so. */
+START_TEST(duplicate_names_made_unique)
+{
+    char path[4096], out[4096];
+    snprintf(path, sizeof path, "%s", sm_test_committed("tflite-bad/good_duplicate_names.tflite"));
+    snprintf(out, sizeof out, "%s/dup.smw", sm_test_tmpdir());
+    sm_convert_opts opts = {0};
+    opts.arch = "raw";
+    sm_convert_summary sum;
+    sm_error err;
+    ck_assert_msg(convert_file(path, &opts, out, &sum, &err) == SM_OK, "%s", err.msg);
+    sm_smw *f;
+    ck_assert_int_eq(sm_smw_open(out, NULL, &f, &err), SM_OK);
+    ck_assert_ptr_nonnull(sm_smw_find_tensor(f, "w"));
+    const sm_tensor_info *b = sm_smw_find_tensor(f, "w#2");
+    ck_assert(b && b->numel == 3);
+    const sm_meta *m = sm_smw_find_meta(f, "graph.op.1.inputs");
+    ck_assert(m && m->count == 1 && m->strings[0].len == 3 && !memcmp(m->strings[0].ptr, "w#2", 3));
+    sm_smw_free(f);
+}
+END_TEST
+
 static const struct {
     const char *file;
     sm_status status;
@@ -521,6 +543,7 @@ int main(void)
     tcase_add_test(tc, attention_custom_options_typed);
     tcase_add_test(tc, f16_option_keeps_halves);
     tcase_add_test(tc, good_handmade_model);
+    tcase_add_test(tc, duplicate_names_made_unique);
     tcase_add_loop_test(tc, rejects_bad_file, 0, (int)(sizeof bad_files / sizeof *bad_files));
     tcase_add_test(tc, every_prefix_rejected);
     tcase_add_test(tc, random_corruption_never_crashes);
