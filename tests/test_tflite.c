@@ -374,6 +374,36 @@ START_TEST(duplicate_names_made_unique)
 }
 END_TEST
 
+/* A FlexBuffer map written by make_bad_files.py with every value kind. */
+START_TEST(custom_options_every_kind)
+{
+    char path[4096], out[4096];
+    snprintf(path, sizeof path, "%s", sm_test_committed("tflite-bad/good_custom_options.tflite"));
+    snprintf(out, sizeof out, "%s/cust.smw", sm_test_tmpdir());
+    sm_convert_opts opts = {0};
+    opts.arch = "raw";
+    sm_convert_summary sum;
+    sm_error err;
+    ck_assert_msg(convert_file(path, &opts, out, &sum, &err) == SM_OK, "%s", err.msg);
+    sm_smw *f;
+    ck_assert_int_eq(sm_smw_open(out, NULL, &f, &err), SM_OK);
+    static const char *const want[][2] = {
+        {"op", "CUSTOM:TransformTensorBilinear"}, {"options", "[a_int,b_float,c_bool,d_str,e_fvec,f_ivec,g_vec]"},
+        {"a_int", "-7"}, {"b_float", "0.25"}, {"c_bool", "true"}, {"d_str", "abc"},
+        {"e_fvec", "[1.5,2]"}, {"f_ivec", "[3,-4,100000]"}, {"g_vec", "[1,2.5]"}};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        const sm_meta *m = meta(f, "graph.op.%u.%s", 4, want[k][0]);
+        ck_assert_msg(m != NULL, "graph.op.4.%s missing", want[k][0]);
+        char buf[256] = "";
+        canon_meta(m, buf, sizeof buf);
+        ck_assert_str_eq(buf, want[k][1]);
+    }
+    ck_assert_int_eq(sm_smw_find_meta(f, "graph.op.4.b_float")->type, SM_META_F32);
+    ck_assert_int_eq(sm_smw_find_meta(f, "graph.op.4.c_bool")->type, SM_META_BOOL);
+    sm_smw_free(f);
+}
+END_TEST
+
 static const struct {
     const char *file;
     sm_status status;
@@ -394,10 +424,11 @@ static const struct {
     {"unknown_op_code", SM_ERR_UNSUPPORTED, "unsupported operator ? (builtin code 127)"},
     {"unknown_custom_op", SM_ERR_UNSUPPORTED, "unsupported custom operator 'FooOp'"},
     {"bad_flexbuffer", SM_ERR_FORMAT, "operator 4 (CUSTOM:TransformTensorBilinear): custom options: flexbuffer:"},
+    {"absent_first_input", SM_ERR_FORMAT, "operator 3 (PAD): has 2 inputs and 1 outputs (the first input is required)"},
     {"quantized", SM_ERR_UNSUPPORTED, "tensor 1 'w' is quantised"},
     {"fp16_without_dequantize", SM_ERR_UNSUPPORTED, "FLOAT16 input 'w' not behind a DEQUANTIZE"},
     {"opcode_out_of_range", SM_ERR_FORMAT, "operator 2: opcode index 9 out of range (3 codes)"},
-    {"tensor_index_out_of_range", SM_ERR_FORMAT, "operator 2: tensor index 77 out of range (8 tensors)"},
+    {"tensor_index_out_of_range", SM_ERR_FORMAT, "operator 2: tensor index 77 out of range (9 tensors)"},
     {"schema_version", SM_ERR_UNSUPPORTED, "schema version 2"},
     {"not_tflite", SM_ERR_FORMAT, "not a TFLite model"},
     {"truncated", SM_ERR_FORMAT, "truncated.tflite: "},
@@ -544,6 +575,7 @@ int main(void)
     tcase_add_test(tc, f16_option_keeps_halves);
     tcase_add_test(tc, good_handmade_model);
     tcase_add_test(tc, duplicate_names_made_unique);
+    tcase_add_test(tc, custom_options_every_kind);
     tcase_add_loop_test(tc, rejects_bad_file, 0, (int)(sizeof bad_files / sizeof *bad_files));
     tcase_add_test(tc, every_prefix_rejected);
     tcase_add_test(tc, random_corruption_never_crashes);

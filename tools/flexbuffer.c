@@ -169,10 +169,17 @@ static sm_status value(fx *x, size_t pos, size_t w, uint8_t packed, sm_flex_entr
         if ((st = deref(x, pos, w, &target)))
             return st;
         return scalar(x, target, cw, type - FX_INDIRECT_INT + FX_INT, e);
-    case FX_STRING:
-        if ((st = deref(x, pos, w, &target)) || (st = vector_len(x, target, cw, 0, &n)))
+    case FX_STRING: {
+        uint64_t slen;
+        if ((st = deref(x, pos, w, &target)))
             return st;
-        if (n == SIZE_MAX || !in_range(x, target, n + 1) || memchr(x->b + target, 0, n))
+        if (target < cw)
+            return bad(x, "string length before the buffer", target);
+        if ((st = read_uint(x, target - cw, cw, &slen)))
+            return st;
+        n = (size_t)slen;
+        /* bytes plus the terminating NUL, one byte each whatever the length's width */
+        if (slen >= x->len || !in_range(x, target, n + 1) || memchr(x->b + target, 0, n))
             return bad(x, "string past end or with a NUL byte", target);
         if (!(e->str = malloc(n + 1)))
             return sm_error_set(x->err, SM_ERR_NOMEM, "out of memory");
@@ -180,6 +187,7 @@ static sm_status value(fx *x, size_t pos, size_t w, uint8_t packed, sm_flex_entr
         e->str[n] = '\0';
         e->kind = SM_FLEX_STRING;
         return SM_OK;
+    }
     case FX_VECTOR_INT: case FX_VECTOR_UINT: case FX_VECTOR_FLOAT:
         if ((st = deref(x, pos, w, &target)) || (st = vector_len(x, target, cw, 0, &n)))
             return st;

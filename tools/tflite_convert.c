@@ -198,9 +198,9 @@ static sm_status check_ops(conv *c)
             }
         }
         op_name(m, op, nm, sizeof nm);
-        if (op->n_outputs < 1 || op->n_inputs < 1) {
-            st = fail(c, SM_ERR_FORMAT, "operator %u (%s): has %u inputs and %u outputs", i, nm,
-                      op->n_inputs, op->n_outputs);
+        if (op->n_outputs < 1 || op->n_inputs < 1 || op->inputs[0] < 0) {
+            st = fail(c, SM_ERR_FORMAT, "operator %u (%s): has %u inputs and %u outputs (the first input is required)",
+                      i, nm, op->n_inputs, op->n_outputs);
             break;
         }
         int want = known_ops[k].options;
@@ -233,9 +233,9 @@ static sm_status check_ops(conv *c)
                           i, nm, t->name);
         }
         if (!st && oc->builtin == SM_TFL_OP_DEQUANTIZE) {
-            const sm_tfl_tensor *in = &m->tensors[op->inputs[0] < 0 ? 0 : op->inputs[0]];
+            const sm_tfl_tensor *in = &m->tensors[op->inputs[0]];
             const sm_tfl_tensor *out = &m->tensors[op->outputs[0]];
-            if (op->inputs[0] < 0 || in->type != SM_TFL_FLOAT16 || !is_const(in) ||
+            if (in->type != SM_TFL_FLOAT16 || !is_const(in) ||
                 out->type != SM_TFL_FLOAT32 || in->ndim != out->ndim ||
                 memcmp(in->dims, out->dims, in->ndim * sizeof *in->dims))
                 st = fail(c, SM_ERR_UNSUPPORTED,
