@@ -106,8 +106,14 @@ echo "$MODELS" | while read -r name start end sha; do
         note "$dst is up to date"
         continue
     fi
-    # smw-convert itself writes via temp + rename.
-    "$CONV" "$src" -o "$dst" || die "smw-convert failed on $src"
+    # smw-convert itself writes via temp + rename. Its summary lists every
+    # graph.* key (thousands of lines): keep it in the cache, show the gist.
+    log="$CACHE/$name.convert.log"
+    if ! "$CONV" "$src" -o "$dst" > "$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        die "smw-convert failed on $src (full output in $log)"
+    fi
+    grep -E '^(architecture|tensors|parameters|wrote)' "$log" | sed "s/^/  $name: /"
     echo "$sha $convsum" > "$stamp.tmp" && mv -f "$stamp.tmp" "$stamp"
 done
 note "done: $OUT/face_detection_short_range.smw face_landmark.smw face_landmark_with_attention.smw"

@@ -32,6 +32,9 @@ static sm_status convert_file(const char *path, const sm_convert_opts *opts, con
     sm_smw_writer *w;
     ck_assert_int_eq(sm_smw_writer_init(&w, err), SM_OK);
     st = sm_convert_tflite(buf, len, path, opts, w, sum, err);
+    /* as smw-convert.c does for every reader */
+    if (!st)
+        st = sm_smw_writer_add_string(w, "general.architecture", sum->arch, err);
     if (!st && out)
         st = sm_smw_writer_save(w, out, err);
     sm_smw_writer_free(w);

@@ -619,8 +619,8 @@ static sm_status convert(conv *c, sm_convert_summary *summary)
 
     sm_smw_writer *w = c->w;
     sm_error *e = c->err;
-    if ((st = sm_smw_writer_add_string(w, "general.architecture", arch, e)) ||
-        (st = sm_smw_writer_add_string(w, "tflite.description", m->description, e)) ||
+    /* general.architecture comes from summary->arch, written by smw-convert.c */
+    if ((st = sm_smw_writer_add_string(w, "tflite.description", m->description, e)) ||
         (st = sm_smw_writer_add_string(w, "tflite.subgraph", m->subgraph_name, e)) ||
         (st = sm_smw_writer_add_u32(w, "tflite.schema_version", m->version, e)) ||
         (side && (st = sm_smw_writer_add_u32(w, "input.size", (uint32_t)side, e))))
@@ -664,18 +664,16 @@ static sm_status convert(conv *c, sm_convert_summary *summary)
     if ((st = write_tensors(c, &n_const, &n_f16, &n_params)))
         return st;
 
-    if (summary) {
-        snprintf(summary->arch, sizeof summary->arch, "%s", arch);
-        size_t used = (size_t)snprintf(summary->notes, sizeof summary->notes,
-                                       "TFLite: %u operators, %zu constant tensors (%zu FLOAT16 stored as %s), %llu parameters",
-                                       m->n_ops, n_const, n_f16, c->opts->f16 ? "f16" : "f32",
-                                       (unsigned long long)n_params);
-        for (uint32_t i = 0; i < m->n_opcodes && used < sizeof summary->notes; i++)
-            if (m->opcodes[i].custom_code)
-                used += (size_t)snprintf(summary->notes + used, sizeof summary->notes - used,
-                                         "\ncustom op %s (options stored as graph.op.N.*)",
-                                         m->opcodes[i].custom_code);
-    }
+    snprintf(summary->arch, sizeof summary->arch, "%s", arch);
+    size_t used = (size_t)snprintf(summary->notes, sizeof summary->notes,
+                                   "TFLite: %u operators, %zu constant tensors (%zu FLOAT16 stored as %s), %llu parameters",
+                                   m->n_ops, n_const, n_f16, c->opts->f16 ? "f16" : "f32",
+                                   (unsigned long long)n_params);
+    for (uint32_t i = 0; i < m->n_opcodes && used < sizeof summary->notes; i++)
+        if (m->opcodes[i].custom_code)
+            used += (size_t)snprintf(summary->notes + used, sizeof summary->notes - used,
+                                     "\ncustom op %s (options stored as graph.op.N.*)",
+                                     m->opcodes[i].custom_code);
     return SM_OK;
 }
 
@@ -684,7 +682,10 @@ sm_status sm_convert_tflite(const uint8_t *buf, size_t len, const char *path,
                             sm_convert_summary *summary, sm_error *err)
 {
     sm_convert_opts defaults = {0};
+    sm_convert_summary unused;
     sm_tflite *m;
+    if (!summary)
+        summary = &unused;
     if (!path)
         path = "<buffer>";
     sm_status st = sm_tflite_parse(buf, len, path, &m, err);
