@@ -427,6 +427,7 @@ static const struct {
     {"unknown_op_code", SM_ERR_UNSUPPORTED, "unsupported operator ? (builtin code 127)"},
     {"unknown_custom_op", SM_ERR_UNSUPPORTED, "unsupported custom operator 'FooOp'"},
     {"bad_flexbuffer", SM_ERR_FORMAT, "operator 4 (CUSTOM:TransformTensorBilinear): custom options: flexbuffer:"},
+    {"zero_stride", SM_ERR_FORMAT, "operator 2 (CONV_2D): stride 0x1, dilation 1x1, filter 0x0, depth multiplier 0: each must be at least 1"},
     {"absent_first_input", SM_ERR_FORMAT, "operator 3 (PAD): has 2 inputs and 1 outputs (the first input is required)"},
     {"quantized", SM_ERR_UNSUPPORTED, "tensor 1 'w' is quantised"},
     {"fp16_without_dequantize", SM_ERR_UNSUPPORTED, "FLOAT16 input 'w' not behind a DEQUANTIZE"},

@@ -219,6 +219,28 @@ static sm_status check_ops(conv *c)
                       op->opt.padding);
             break;
         }
+        const sm_tfl_options *o = &op->opt;
+        if (want == 1 || want == 2 || want == 5) {
+            /* zero strides, dilations or windows would divide by zero downstream */
+            bool pool = want == 5;
+            if (o->stride_w < 1 || o->stride_h < 1 || (!pool && (o->dilation_w < 1 || o->dilation_h < 1)) ||
+                (pool && (o->filter_w < 1 || o->filter_h < 1)) || (want == 2 && o->depth_multiplier < 1)) {
+                st = fail(c, SM_ERR_FORMAT,
+                          "operator %u (%s): stride %dx%d, dilation %dx%d, filter %dx%d, depth multiplier %d: "
+                          "each must be at least 1",
+                          i, nm, o->stride_w, o->stride_h, o->dilation_w, o->dilation_h, o->filter_w,
+                          o->filter_h, o->depth_multiplier);
+                break;
+            }
+        }
+        if (want == 10) {
+            int32_t rank = (int32_t)m->tensors[op->outputs[0]].ndim;
+            if (o->axis < -rank || o->axis >= rank) {
+                st = fail(c, SM_ERR_FORMAT, "operator %u (%s): axis %d out of range for rank %d", i, nm,
+                          o->axis, rank);
+                break;
+            }
+        }
         for (uint32_t j = 0; j < op->n_inputs && !st; j++) {
             int32_t ti = op->inputs[j];
             if (ti < 0)
