@@ -321,7 +321,11 @@ void sm_polygon_rasterize(const double *xy, int nv, int width, int height,
         ymin = fmin(ymin, xy[2 * i + 1]);
         ymax = fmax(ymax, xy[2 * i + 1]);
     }
-    int y0 = (int)fmax(0.0, ceil(ymin - 0.5)), y1 = (int)fmin(height - 1.0, floor(ymax - 0.5));
+    /* clamp in double before any conversion: landmarks may be wild */
+    double fy0 = fmax(0.0, ceil(ymin - 0.5)), fy1 = fmin(height - 1.0, floor(ymax - 0.5));
+    if (fy0 > fy1)
+        return;
+    int y0 = (int)fy0, y1 = (int)fy1;
     double xs[64];
     for (int y = y0; y <= y1; y++) {
         double yc = y + 0.5;
@@ -345,6 +349,8 @@ void sm_polygon_rasterize(const double *xy, int nv, int width, int height,
                 a = 0.0;
             if (b > width - 1.0)
                 b = width - 1.0;
+            if (!(a <= b)) /* also skips NaN from overflowing edges */
+                continue;
             for (int x = (int)a; x <= (int)b; x++)
                 fn(ctx, x, y);
         }

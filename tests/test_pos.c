@@ -277,6 +277,17 @@ START_TEST(polygon_rasterizer)
     int e[3] = {0, 0, 0};
     sm_polygon_rasterize(tri, 3, 30, 30, count_px, e);
     ck_assert(e[0] > 0 && e[0] <= 900 && e[0] < d[0]);
+    /* wild coordinates are clipped, never converted out of range */
+    const double far[8] = {-1e30, -1e30, 1e30, -1e30, 1e30, 1e30, -1e30, 1e30};
+    int h[3] = {0, 0, 0};
+    sm_polygon_rasterize(far, 4, 20, 10, count_px, h);
+    ck_assert_int_eq(h[0], 200);
+    const double off[6] = {1e30, 1e30, 2e30, 1e30, 1e30, 3e30};
+    const double left[6] = {-1e30, 2, -2e30, 5, -1e30, 8};
+    int k[3] = {0, 0, 0};
+    sm_polygon_rasterize(off, 3, 20, 10, count_px, k);
+    sm_polygon_rasterize(left, 3, 20, 10, count_px, k);
+    ck_assert_int_eq(k[0], 0);
     /* a non-finite vertex or too few vertices: nothing */
     const double bad[6] = {0, 0, NAN, 5, 5, 5};
     int g[3] = {0, 0, 0};
