@@ -32,6 +32,9 @@ typedef struct {
     float blinks_per_min;
     int yawns;                     /* yawn count since start */
     bool alert;                    /* 10 frames above 0.80 */
+    int streak;                    /* consecutive frames with p_drowsy > 0.80 */
+    bool eyes_closed;              /* EAR below the adaptive threshold this frame */
+    int blinks;                    /* blink count since start */
 } sm_fatigue_result;
 
 typedef struct {
@@ -44,6 +47,8 @@ typedef struct {
     float probs[SM_MAX_EMOTIONS];  /* mean of the last 10 probability vectors */
     float valence, arousal;
     float gate[2];
+    int label_argmax;              /* argmax of probs whatever its confidence (-1: none):
+                                      the label app.py's fusion and advisor use */
 } sm_emotion_result;
 
 typedef struct {
@@ -56,6 +61,7 @@ typedef struct {
     float stress;                  /* 0..100, mean of the last 10 readings */
     const char *stress_level;      /* app.py's wording */
     const char *stress_source;     /* "net" or "pos" */
+    float pos_signal_s;            /* length of the current POS trace, s */
 } sm_heart_result;
 
 typedef struct {
