@@ -145,6 +145,12 @@ static int convert(const char *in, const char *out, const sm_convert_opts *opts)
     } else if (len >= 8 && !memcmp(buf + 4, "TFL3", 4)) {
         fn = sm_convert_tflite;
         kind = "TFLite flatbuffer";
+    } else if (len >= 14 && !memcmp(buf, "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14)) {
+        /* torch's legacy magic number 0x1950a86a20f9469cfc6c as a pickled LONG1 */
+        st = sm_error_set(&err, SM_ERR_UNSUPPORTED,
+                          "%s: legacy torch.save format (_use_new_zipfile_serialization=False) is not supported: "
+                          "re-save it with torch.save(torch.load(path), path)", in);
+        goto fail;
     } else if ((len >= 1 && buf[0] == 0x80) || sm_joblib_compression(buf, len)) {
         fn = sm_convert_joblib;
         kind = "joblib pickle";
