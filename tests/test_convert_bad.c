@@ -40,6 +40,7 @@ static const struct {
     {"missing_storage.pth", "tensor 'fc.0.weight': storage 'm/data/4' is missing from the zip"},
     {"short_storage.pth", "tensor 'w': storage 'm/data/0' holds 10 float32 elements"},
     {"bad_stride.pth", "the view (offset 0, size x stride) needs 23"},
+    {"expand_bomb.pth", "a view of 10000000000 elements over a storage of 1 elements (more than 64x)"},
     {"compressed_entries.pth", "unsupported compression method 8 in entry 'm/data.pkl'"},
     {"bad_central_directory.pth", "bad central directory: entry 0"},
     {"entry_past_eof.pth", "entry 'm/data.pkl': data [40, +2147418112) lies past the end of the file"},

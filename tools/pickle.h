@@ -19,7 +19,7 @@
 #define SM_PICKLE_MAX_STACK 100000
 #define SM_PICKLE_MAX_MEMO (1u << 20)
 #define SM_PICKLE_MAX_DEPTH 64
-#define SM_PICKLE_MAX_OBJECTS (1u << 21)
+#define SM_PICKLE_MAX_OBJECTS (1u << 20)
 #define SM_PICKLE_MAX_DIMS 8
 
 typedef enum {

@@ -43,6 +43,7 @@ typedef struct {
     char root[1024];          /* "<root>/" prefix of data.pkl */
     host_tensor *t;
     size_t n;
+    uint64_t total_bytes;     /* materialised so far */
 } pth_ctx;
 
 static void ctx_free(pth_ctx *c)
@@ -89,6 +90,18 @@ static sm_status materialize(pth_ctx *c, const char *name, const sm_pobj *t, hos
                             "(offset %lld, size x stride) needs %llu",
                             c->path, name, ename, have, sm_pk_etype_name(s->etype), size,
                             (unsigned long long)s->numel, (long long)t->i, (unsigned long long)last + 1);
+    /* Stride-0 views may repeat a storage; refuse views that would blow a small
+     * file up into gigabytes, and cap what all tensors together may expand to. */
+    if (!empty && numel > (uint64_t)have * 64 + 4096)
+        return sm_error_set(err, SM_ERR_UNSUPPORTED,
+                            "%s: tensor '%s': a view of %llu elements over a storage of %zu elements (more than 64x)",
+                            c->path, name, (unsigned long long)numel, have);
+    if (!empty && !sm_u64_add(c->total_bytes, numel * sz, &c->total_bytes))
+        c->total_bytes = UINT64_MAX;
+    if (c->total_bytes > (uint64_t)c->zip.len * 4 + (64u << 20))
+        return sm_error_set(err, SM_ERR_UNSUPPORTED,
+                            "%s: the tensors would expand to more than 4x the file size (%llu bytes); shared storages?",
+                            c->path, (unsigned long long)c->total_bytes);
     out->name = name;
     out->et = s->etype;
     out->ndim = t->ndim;
