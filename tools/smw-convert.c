@@ -11,18 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Until tools/tflite.c is in the tree, TFLite input is refused; once it is,
- * this fallback disappears so that the archive member holding the real reader
- * is linked (a weak definition here would stop the linker from pulling it). */
-#if !__has_include("tflite.c")
-__attribute__((weak)) sm_status sm_convert_tflite(const uint8_t *buf, size_t len, const char *path,
-                                                  const sm_convert_opts *opts, sm_smw_writer *w,
-                                                  sm_convert_summary *summary, sm_error *err)
-{
-    return sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: TFLite support not built", path);
-}
-#endif
-
 const char *sm_joblib_compression(const uint8_t *buf, size_t len);
 
 static void usage(FILE *f)
