@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds every tests/fuzz/fuzz_*.c harness with clang's libFuzzer + ASan + UBSan
 # and runs each for SECONDS seconds (default 30) on a corpus seeded from
-# tests/fuzz/corpus/<name>/ (committed) and tests/fixtures. A harness lists the
-# sources it needs on a "// SOURCES: glob ..." line. Any crash, leak or UB report fails.
+# tests/fuzz/corpus/<name>/ (committed) and, on a "// SEEDS: glob ..." line,
+# files from outside the repo (the user's checkpoints in ../shared when present).
+# A harness lists the sources it needs on a "// SOURCES: glob ..." line. Any crash, leak or UB report fails.
 #   sh tests/fuzz/run.sh [SECONDS] [NAME-FILTER]
 set -u
 secs=${1:-30}
@@ -28,6 +29,10 @@ for h in tests/fuzz/fuzz_*.c; do
     work="$out/corpus-$name"
     mkdir -p "$work"
     [ -d "tests/fuzz/corpus/$name" ] && cp -n tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null
+    # extra seeds from outside the repo (the user's real files), when present
+    seeds=$(sed -n 's/.*SEEDS: *//p' "$h" | head -n 1)
+    # shellcheck disable=SC2086
+    [ -n "$seeds" ] && for s in $seeds; do [ -f "$s" ] && cp -n "$s" "$work"/; done
     echo "== $name: fuzzing for ${secs}s"
     if ! "$out/$name" -max_total_time="$secs" -max_len=1048576 -rss_limit_mb=2048 -timeout=10 \
             -print_final_stats=1 -artifact_prefix="$out/$name-" "$work" >"$out/$name.log" 2>&1; then

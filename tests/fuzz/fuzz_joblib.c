@@ -1,0 +1,22 @@
+/* libFuzzer entry point for the joblib path: the pickle machine with inline
+ * numpy arrays, then the scikit-learn pipeline checks. */
+// SEEDS: ../shared/seed/checkpoints/*.joblib
+// SOURCES: engine/core/*.c tools/pickle.c tools/joblib.c tools/convert_util.c tools/sha256.c tools/zip.c
+#include "convert.h"
+
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    sm_error err;
+    sm_smw_writer *w;
+    if (sm_smw_writer_init(&w, &err) != SM_OK)
+        return 0;
+    sm_convert_opts opts = {0};
+    sm_convert_summary sum;
+    (void)sm_convert_joblib(data, size, "fuzz.joblib", &opts, w, &sum, &err);
+    sm_smw_writer_free(w);
+    return 0;
+}
