@@ -181,8 +181,17 @@ static int convert(const char *in, const char *out, const sm_convert_opts *opts)
     printf("tensors: %zu\n", f->n_tensors);
     printf("parameters: %llu (all tensor values: %llu)\n", (unsigned long long)params, (unsigned long long)values);
     printf("metadata:\n");
-    for (size_t i = 0; i < f->n_meta; i++)
+    /* A TFLite graph stores thousands of per-operator keys; smw-info lists them. */
+    size_t graph_op_keys = 0;
+    for (size_t i = 0; i < f->n_meta; i++) {
+        if (!strncmp(f->meta[i].key, "graph.op.", 9)) {
+            graph_op_keys++;
+            continue;
+        }
         print_meta(&f->meta[i]);
+    }
+    if (graph_op_keys)
+        printf("  graph.op.* = %zu per-operator keys (smw-info OUT.smw lists them)\n", graph_op_keys);
     if (sum.notes[0]) {
         printf("notes:\n");
         for (const char *p = sum.notes; *p;) {
