@@ -98,9 +98,11 @@ sm_status sm_jpeg_decode(const uint8_t *data, size_t len, const char *name, sm_f
     } else if (w <= 0 || h <= 0 || w > SM_SOURCE_MAX_DIM || h > SM_SOURCE_MAX_DIM) {
         st = sm_error_set(err, SM_ERR_FORMAT, "%s: JPEG size %dx%d outside 1..%d", name, w, h, SM_SOURCE_MAX_DIM);
     } else if ((st = sm_frame_reserve(f, w, h, err)) == SM_OK) {
+        /* Warnings (e.g. extraneous bytes, common in webcam MJPEG) are fine; a
+         * fatal error or a premature end (a truncated frame) is not. */
         if (tjDecompress2(tj, data, (unsigned long)len, f->rgb, w, w * 3, h, TJPF_RGB, TJFLAG_ACCURATEDCT) != 0 &&
-            tjGetErrorCode(tj) == TJERR_FATAL)
-            st = sm_error_set(err, SM_ERR_FORMAT, "%s: corrupt JPEG data: %s", name, tjGetErrorStr2(tj));
+            (tjGetErrorCode(tj) == TJERR_FATAL || strstr(tjGetErrorStr2(tj), "Premature end")))
+            st = sm_error_set(err, SM_ERR_FORMAT, "%s: corrupt or truncated JPEG data: %s", name, tjGetErrorStr2(tj));
     }
     tjDestroy(tj);
     return st;
