@@ -21,7 +21,7 @@ int sm_overlay_ui_scale(int h)
 
 static int panel_width(int cw, int ui)
 {
-    int p = 36 * SM_FONT_CELL_W * ui + 4 * ui;
+    int p = 40 * SM_FONT_CELL_W * ui + 10 * ui;
     if (p > cw / 2)
         p = cw / 2;
     return p;
@@ -218,8 +218,10 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
         snprintf(buf, sizeof buf, "%.2f", fa->p_drowsy);
         bar(&p, "P(drowsy)", 10, clamp01(fa->p_drowsy), fa->p_drowsy > 0.8f ? RED : fa->p_drowsy > 0.5f ? YELLOW : GREEN,
             buf);
-        say(&p, TEXT, "EAR: %.3f  MAR: %.3f  Tilt: %.1f deg", fa->ear, fa->mar, fa->tilt_deg);
-        say(&p, TEXT, "PERCLOS %.0f%%  blinks %.1f/min  yawns %d", fa->perclos * 100.0f, fa->blinks_per_min, fa->yawns);
+        say(&p, TEXT, "EAR: %.3f   MAR: %.3f", fa->ear, fa->mar);
+        say(&p, TEXT, "Tilt: %.1f deg   pitch: %.2f", fa->tilt_deg, fa->pitch_ratio);
+        say(&p, TEXT, "PERCLOS %.0f%%   blinks %.1f/min", fa->perclos * 100.0f, fa->blinks_per_min);
+        say(&p, TEXT, "Yawns: %d", fa->yawns);
         say(&p, DIM, "estimator: %s%s", fa->estimator ? fa->estimator : "?", fa->yawn ? "   (yawning)" : "");
     }
     card_end(&p, top, c, px, pw);
@@ -315,10 +317,10 @@ void sm_overlay_render(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
     } else {
         static const char *const lines[] = {
             "KEYS",        "q / Esc   quit",       "m         landmarks on/off", "p         pause",
-            "s         screenshot (BMP, current directory)", "f         fullscreen", "h         this help", "",
+            "s         screenshot (.bmp, current dir)", "f         fullscreen", "h         this help", "",
         };
         int n = (int)(sizeof lines / sizeof *lines);
-        int bw = 46 * SM_FONT_CELL_W * ui, bh = (n + 1) * lh + 8 * ui;
+        int bw = 44 * SM_FONT_CELL_W * ui, bh = (n + 1) * lh + 8 * ui;
         if (bw > vw)
             bw = vw;
         int bx = vx + (vw - bw) / 2, byy = vy + (vh - bh) / 2;
