@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static uint8_t *load_rgb(const char *rel, size_t *len)
 {
@@ -326,6 +327,85 @@ START_TEST(png_and_bmp_writers_read_back_by_pil)
 }
 END_TEST
 
+
+START_TEST(ffmpeg_pipe_with_a_stand_in)
+{
+    /* A stand-in `ffmpeg` on PATH that prints a Y4M stream: checks the command
+     * line we run and that the pipe is read like a file. */
+    const char *dir = sm_test_tmpdir();
+    char script[4096], movie[4096], path[8192];
+    snprintf(script, sizeof script, "%s/ffmpeg", dir);
+    snprintf(movie, sizeof movie, "%s/it's a movie.mp4", dir);
+    FILE *fp = fopen(movie, "w");
+    fputs("not really", fp);
+    fclose(fp);
+    fp = fopen(script, "w");
+    fprintf(fp, "#!/bin/sh\n"
+                "[ \"$1 $2 $3 $4\" = \"-nostdin -loglevel error -i\" ] || exit 3\n"
+                "[ -f \"$5\" ] || exit 4\n"
+                "[ \"$6 $7 $8 $9 ${10}\" = \"-f yuv4mpegpipe -pix_fmt yuv420p -\" ] || exit 5\n"
+                "cat '%s'\n", sm_test_fixture("viewer/clip_420jpeg.y4m"));
+    fclose(fp);
+    chmod(script, 0755);
+    const char *old = getenv("PATH");
+    snprintf(path, sizeof path, "%s:%s", dir, old ? old : "/usr/bin:/bin");
+    setenv("PATH", path, 1);
+    sm_source *s;
+    sm_error err = {0};
+    ck_assert_msg(sm_source_open_video(movie, 0, &s, &err) == SM_OK, "%s", err.msg);
+    check_frames(s, "viewer/clip_420jpeg.y4m.rgb", 5, 64, 48, 10.0, 1);
+    sm_source_close(s);
+    /* ffmpeg failing (prints nothing) gives a clear error */
+    fp = fopen(script, "w");
+    fputs("#!/bin/sh\nexit 1\n", fp);
+    fclose(fp);
+    ck_assert_int_ne(sm_source_open_video(movie, 0, &s, &err), SM_OK);
+    ck_assert_msg(strstr(err.msg, "ffmpeg could not decode it") && strstr(err.msg, "movie.mp4"), "%s", err.msg);
+    setenv("PATH", old ? old : "/usr/bin:/bin", 1);
+}
+END_TEST
+
+START_TEST(mutated_headers_never_crash)
+{
+    /* flip bytes in the headers of good files: errors or frames, never a crash (ASan) */
+    const char *files[4] = {"viewer/clip_420mpeg2.y4m", "viewer/clip.avi", "viewer/images/01.png", "viewer/images/04.png"};
+    uint8_t *buf;
+    size_t n;
+    sm_error err;
+    ck_assert_int_eq(sm_file_read_all(sm_test_fixture(files[_i]), 0, &buf, &n, &err), SM_OK);
+    const char *tmp = sm_test_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/m", tmp);
+    sm_test_seed(1000 + (uint64_t)_i);
+    uint8_t *m = malloc(n);
+    size_t span = n < 400 ? n : 400;
+    for (int round = 0; round < 150; round++) {
+        memcpy(m, buf, n);
+        for (int k = 0; k < 3; k++)
+            m[(size_t)sm_test_uniform(0, (float)span) % span] = (uint8_t)sm_test_uniform(0, 256);
+        sm_frame f = {0};
+        bool eof = false;
+        if (_i >= 2) {
+            (void)sm_png_decode(m, n, "m.png", &f, &err);
+        } else {
+            FILE *fp = fopen(path, "wb");
+            ck_assert(fwrite(m, 1, n, fp) == n);
+            fclose(fp);
+            sm_source *s = NULL;
+            if ((_i == 0 ? sm_source_open_y4m(path, 0, &s, &err) : sm_source_open_avi(path, 0, &s, &err)) == SM_OK) {
+                for (int i = 0; i < 10 && sm_source_read(s, &f, &eof, &err) == SM_OK && !eof; i++)
+                    ;
+                sm_source_close(s);
+            }
+        }
+        sm_frame_free(&f);
+    }
+    free(m);
+    free(buf);
+    remove(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sources");
@@ -338,6 +418,8 @@ int main(void)
     tcase_add_loop_test(tc, every_prefix_of_a_good_file_is_handled, 0, 3);
     tcase_add_test(tc, video_dispatch_without_ffmpeg);
     tcase_add_test(tc, png_and_bmp_writers_read_back_by_pil);
+    tcase_add_test(tc, ffmpeg_pipe_with_a_stand_in);
+    tcase_add_loop_test(tc, mutated_headers_never_crash, 0, 4);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return sm_test_main(s);
