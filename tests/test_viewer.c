@@ -390,8 +390,8 @@ END_TEST
 
 START_TEST(overlay_draws_video_face_panels_banner)
 {
-    enum { W = 900, H = 600 };
-    sm_canvas c = {malloc(W * H * 3), W, H, W * 3};
+    int W = getenv("SM_OVERLAY_W") ? atoi(getenv("SM_OVERLAY_W")) : 900, H = getenv("SM_OVERLAY_H") ? atoi(getenv("SM_OVERLAY_H")) : 600;
+    sm_canvas c = {malloc((size_t)W * H * 3), W, H, (size_t)W * 3};
     sm_frame f = {0};
     sm_error err;
     ck_assert_int_eq(sm_frame_reserve(&f, 192, 144, &err), SM_OK);

@@ -13,12 +13,6 @@ static const sm_rgb BG = {16, 18, 22}, CARD = {30, 33, 41}, TITLE = {120, 200, 2
                     DIM = {140, 146, 158}, BAR_BG = {55, 60, 72}, GREEN = {80, 220, 120}, YELLOW = {250, 200, 60},
                     RED = {235, 60, 55}, WHITE = {255, 255, 255}, MESH = {90, 255, 200}, ORANGE = {250, 140, 40};
 
-int sm_overlay_ui_scale(int h)
-{
-    int s = h / 380;
-    return s < 1 ? 1 : s > 4 ? 4 : s;
-}
-
 static int panel_width(int cw, int ui)
 {
     int p = 40 * SM_FONT_CELL_W * ui + 10 * ui;
@@ -27,10 +21,20 @@ static int panel_width(int cw, int ui)
     return p;
 }
 
+/* The text scale: the full panel column (every section present) takes about
+ * 365 pixels per unit of scale, and the column may use half the width. */
+int sm_overlay_ui_scale(int w, int h)
+{
+    int s = h / 365;
+    while (s > 1 && 40 * SM_FONT_CELL_W * s + 10 * s > w / 2)
+        s--;
+    return s < 1 ? 1 : s > 4 ? 4 : s;
+}
+
 void sm_overlay_video_rect(int cw, int ch, int ui, int *x, int *y, int *w, int *h)
 {
     if (ui <= 0)
-        ui = sm_overlay_ui_scale(ch);
+        ui = sm_overlay_ui_scale(cw, ch);
     *x = 0;
     *y = 0;
     *w = cw - panel_width(cw, ui);
@@ -101,7 +105,7 @@ static void bar(pen *p, const char *label, int label_chars, float v, sm_rgb col,
 static int card_begin(pen *p, const char *title)
 {
     int top = p->y;
-    p->y += p->ui * 4;
+    p->y += p->ui * 3;
     sm_canvas_text(p->c, p->x, p->y, p->ui, TITLE, title);
     p->y += p->line + p->ui * 2;
     return top;
@@ -113,7 +117,7 @@ static void card_end(pen *p, int top, sm_canvas *under, int x0, int w)
     (void)x0;
     (void)w;
     (void)top;
-    p->y += p->ui * 6;
+    p->y += p->ui * 4;
 }
 
 static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
@@ -196,13 +200,19 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
         say(&p, TEXT, "Emotion: %s (%.2f)", buf, e->conf);
     }
     if (e->available && e->valid) {
-        int n = e->n_labels > SM_MAX_EMOTIONS ? SM_MAX_EMOTIONS : e->n_labels;
+        /* two columns of bars: labels in the left one, then the right one */
+        int n = e->n_labels > SM_MAX_EMOTIONS ? SM_MAX_EMOTIONS : e->n_labels, half = (n + 1) / 2;
+        pen col[2] = {p, p};
+        col[0].w = p.w / 2 - 2 * ui;
+        col[1].x = p.x + p.w / 2 + 2 * ui;
+        col[1].w = p.w / 2 - 2 * ui;
         for (int i = 0; i < n; i++) {
             char lab[16], val[16];
-            snprintf(lab, sizeof lab, "%.9s", e->labels[i] ? e->labels[i] : "?");
+            snprintf(lab, sizeof lab, "%.8s", e->labels[i] ? e->labels[i] : "?");
             snprintf(val, sizeof val, "%.2f", e->probs[i]);
-            bar(&p, lab, 10, e->probs[i], i == e->label ? GREEN : TITLE, val);
+            bar(&col[i / half], lab, 9, e->probs[i], i == e->label ? GREEN : TITLE, val);
         }
+        p.y = col[0].y > col[1].y ? col[0].y : col[1].y;
         say(&p, TEXT, "Valence %+.2f   Arousal %+.2f", e->valence, e->arousal);
     }
     card_end(&p, top, c, px, pw);
@@ -218,11 +228,11 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
         snprintf(buf, sizeof buf, "%.2f", fa->p_drowsy);
         bar(&p, "P(drowsy)", 10, clamp01(fa->p_drowsy), fa->p_drowsy > 0.8f ? RED : fa->p_drowsy > 0.5f ? YELLOW : GREEN,
             buf);
-        say(&p, TEXT, "EAR: %.3f   MAR: %.3f", fa->ear, fa->mar);
-        say(&p, TEXT, "Tilt: %.1f deg   pitch: %.2f", fa->tilt_deg, fa->pitch_ratio);
-        say(&p, TEXT, "PERCLOS %.0f%%   blinks %.1f/min", fa->perclos * 100.0f, fa->blinks_per_min);
-        say(&p, TEXT, "Yawns: %d", fa->yawns);
-        say(&p, DIM, "estimator: %s%s", fa->estimator ? fa->estimator : "?", fa->yawn ? "   (yawning)" : "");
+        say(&p, TEXT, "EAR: %.3f  MAR: %.3f  Tilt: %.1f deg", fa->ear, fa->mar, fa->tilt_deg);
+        say(&p, TEXT, "PERCLOS %.0f%%  blinks %.1f/min  yawns %d", fa->perclos * 100.0f, fa->blinks_per_min,
+            fa->yawns);
+        say(&p, DIM, "pitch %.2f  estimator: %s%s", fa->pitch_ratio, fa->estimator ? fa->estimator : "?",
+            fa->yawn ? "  YAWN" : "");
     }
     card_end(&p, top, c, px, pw);
 
@@ -281,7 +291,7 @@ void sm_overlay_render(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
 {
     sm_overlay_state st = *st_in;
     if (st.ui <= 0)
-        st.ui = sm_overlay_ui_scale(c->h);
+        st.ui = sm_overlay_ui_scale(c->w, c->h);
     int ui = st.ui;
     int vx, vy, vw, vh;
     sm_overlay_video_rect(c->w, c->h, ui, &vx, &vy, &vw, &vh);
