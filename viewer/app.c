@@ -557,6 +557,11 @@ int sm_viewer_main(int argc, char **argv)
     sm_source *src = NULL;
     if (open_source(&o, &src, &err) != SM_OK) {
         fprintf(stderr, "smartmirror: %s\n", err.msg);
+        if (o.kind == SM_SRC_CAMERA) {
+            fprintf(stderr, "smartmirror: cameras on this machine:\n");
+            if (sm_v4l2_list_cameras(stderr, NULL) == 0)
+                fprintf(stderr, "  none (/dev/video*): use --video FILE or --images DIR\n");
+        }
         if (!headless)
             SDL_Quit();
         return 1;
