@@ -154,9 +154,9 @@ static void draw_video(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
     sm_canvas_frame(c, x0, y0, x1 - x0, y1 - y0, ui, GREEN);
     char label[32];
     snprintf(label, sizeof label, "face %.2f", fc->score);
-    int lh = (SM_FONT_CELL_H + 1) * ui, ly = y0 - lh > dy ? y0 - lh : y0 + ui;
-    sm_canvas_blend(c, x0, ly, sm_font_text_width(label, ui) + 2 * ui, lh, BG, 170);
-    sm_canvas_text(c, x0 + ui, ly, ui, GREEN, label);
+    int tag_h = (SM_FONT_CELL_H + 1) * ui, tag_y = y0 - tag_h > dy ? y0 - tag_h : y0 + ui;
+    sm_canvas_blend(c, x0, tag_y, sm_font_text_width(label, ui) + 2 * ui, tag_h, BG, 170);
+    sm_canvas_text(c, x0 + ui, tag_y, ui, GREEN, label);
     if (st->mesh) {
         int n = fc->n_landmarks > SM_MAX_LANDMARKS ? SM_MAX_LANDMARKS : fc->n_landmarks;
         for (int i = 0; i < n; i++) {
