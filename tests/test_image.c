@@ -1,4 +1,4 @@
-/* engine/image against independent references made by tests/gen/gen_image_ref.py
+/* engine/image against independent references made by tests/gen/gen_viewer_image_ref.py
  * (skimage resize/warp, skimage BT.601 ycbcr2rgb, PIL full-range YCbCr). */
 #include "sm_image.h"
 #include "sm_test.h"
@@ -13,7 +13,7 @@ static void *load(const char *name, size_t bytes)
     char rel[256];
     snprintf(rel, sizeof rel, "image/%s", name);
     const char *p = sm_test_fixture(rel);
-    ck_assert_msg(p != NULL, "fixture %s missing (run tests/gen/gen_image_ref.py)", rel);
+    ck_assert_msg(p != NULL, "fixture %s missing (run tests/gen/gen_viewer_image_ref.py)", rel);
     FILE *f = fopen(p, "rb");
     ck_assert(f != NULL);
     void *buf = malloc(bytes);
