@@ -1,0 +1,93 @@
+/*
+ * sm_image.h: image operations shared by the models and the viewer.
+ *
+ * Layout: interleaved 8-bit (or float) pixels, `channels` values per pixel,
+ * rows `stride` ELEMENTS apart (not bytes; stride >= width * channels).
+ * Nothing here allocates, logs or fails: callers validate sizes (every
+ * width/height > 0) and provide the output buffers.
+ *
+ * Coordinates: pixel centres sit on integer coordinates (pixel (0,0) covers
+ * [-0.5, 0.5]^2), the convention of OpenCV's warpAffine and skimage.transform.
+ *
+ * Bilinear resize: pixel-centre sampling, sx = (dx + 0.5) * sw / dw - 0.5,
+ * clamped to [0, sw - 1] (edge replication); no anti-aliasing when shrinking.
+ * This is cv2.resize(INTER_LINEAR) and skimage.transform.resize(order=1,
+ * mode='edge', anti_aliasing=False). u8 outputs round half up and saturate.
+ *
+ * Affine warp: m = {a, b, c, d, e, f} maps a DESTINATION pixel (x, y) to the
+ * SOURCE point (a*x + b*y + c, d*x + e*y + f) (the inverse map, as in
+ * cv2.warpAffine with WARP_INVERSE_MAP); samples outside the source replicate
+ * the nearest edge pixel (BORDER_REPLICATE).
+ *
+ * Colour: YUV -> RGB with BT.601 coefficients, limited range (Y 16..235,
+ * chroma 16..240: webcams' YUYV and ffmpeg's default) or full range (JPEG).
+ * 4:2:0 / 4:2:2 chroma is replicated over the pixels it covers (nearest).
+ */
+#ifndef SM_IMAGE_H
+#define SM_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void sm_image_resize_bilinear_u8(const uint8_t *src, int sw, int sh, size_t sstride,
+                                 uint8_t *dst, int dw, int dh, size_t dstride, int channels);
+void sm_image_resize_bilinear_f32(const float *src, int sw, int sh, size_t sstride,
+                                  float *dst, int dw, int dh, size_t dstride, int channels);
+
+/* Copies the w x h rectangle at (x, y) (may lie partly or wholly outside the
+ * source: outside pixels replicate the nearest edge). */
+void sm_image_crop_u8(const uint8_t *src, int sw, int sh, size_t sstride, int channels,
+                      int x, int y, int w, int h, uint8_t *dst, size_t dstride);
+
+void sm_image_warp_affine_u8(const uint8_t *src, int sw, int sh, size_t sstride,
+                             uint8_t *dst, int dw, int dh, size_t dstride, int channels,
+                             const float m[6]);
+/* u8 source sampled into float output, scaled: out = sample * scale + bias
+ * (e.g. scale 1/127.5, bias -1 for a network input). */
+void sm_image_warp_affine_u8_f32(const uint8_t *src, int sw, int sh, size_t sstride,
+                                 float *dst, int dw, int dh, size_t dstride, int channels,
+                                 const float m[6], float scale, float bias);
+
+/* The inverse map (for the warps above) that cuts a rotated rectangle out of an
+ * image: size rw x rh source pixels, centred on (cx, cy), its axes rotated by
+ * `angle` radians from the image axes (image coordinates, y down: a positive
+ * angle turns clockwise on screen), resampled into dw x dh pixels. The
+ * destination's top-left corner maps to the rectangle's rotated top-left. */
+void sm_image_rotated_rect_map(float cx, float cy, float rw, float rh, float angle,
+                               int dw, int dh, float m[6]);
+/* Inverts a 2x3 affine map; returns false when it is singular. */
+bool sm_image_affine_invert(const float m[6], float out[6]);
+
+/* Colour conversions into packed RGB (3 bytes per pixel, rows dstride bytes). */
+/* YUYV (YUY2) 4:2:2: Y0 U Y1 V per pixel pair; width must be even. */
+void sm_image_yuyv_to_rgb(const uint8_t *src, size_t sstride, int w, int h,
+                          uint8_t *dst, size_t dstride, bool full_range);
+/* Planar 4:2:0 (I420): Y plane, then U, then V, each with its own stride;
+ * chroma planes are ceil(w/2) x ceil(h/2). */
+void sm_image_i420_to_rgb(const uint8_t *y, size_t ystride, const uint8_t *u, size_t ustride,
+                          const uint8_t *v, size_t vstride, int w, int h,
+                          uint8_t *dst, size_t dstride, bool full_range);
+/* Planar 4:4:4: three full-size planes. */
+void sm_image_yuv444_to_rgb(const uint8_t *y, const uint8_t *u, const uint8_t *v,
+                            size_t stride, int w, int h, uint8_t *dst, size_t dstride,
+                            bool full_range);
+/* NV12: Y plane then interleaved U,V at half resolution. */
+void sm_image_nv12_to_rgb(const uint8_t *y, size_t ystride, const uint8_t *uv, size_t uvstride,
+                          int w, int h, uint8_t *dst, size_t dstride, bool full_range);
+/* Swaps channels 0 and 2 of 3-channel pixels (RGB <-> BGR); src may equal dst. */
+void sm_image_swap_rb(const uint8_t *src, size_t sstride, int w, int h,
+                      uint8_t *dst, size_t dstride);
+/* Mirrors each row left-right; src may equal dst. */
+void sm_image_flip_h_u8(const uint8_t *src, size_t sstride, int w, int h, int channels,
+                        uint8_t *dst, size_t dstride);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

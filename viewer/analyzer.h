@@ -1,0 +1,51 @@
+/*
+ * analyzer.h: the hook between the viewer and the per-frame analysis.
+ *
+ * The viewer never analyses anything itself: it hands each frame to an
+ * sm_viewer_analyzer and renders / serialises the sm_mirror_result
+ * (models/mirror_types.h) it gets back. The real pipeline (models/mirror.c)
+ * plugs in by providing these three functions; until then the default
+ * analyzer reports every section as "model missing" (available = false) and
+ * the face as not found.
+ *
+ * Threading: init and free run on the main thread; process runs on the
+ * analysis thread only (one frame at a time, in source order for files).
+ */
+#ifndef SM_VIEWER_ANALYZER_H
+#define SM_VIEWER_ANALYZER_H
+
+#include "mirror_types.h"
+#include "source.h"
+
+/* What the command line asked for; NULL paths mean "the default under models_dir". */
+typedef struct {
+    const char *models_dir;     /* default "models" */
+    const char *emotion, *fatigue, *rppg, *face_detector, *face_mesh;
+    bool refine;                /* 478 landmarks with iris refinement (off: --no-refine) */
+    int threads;                /* 0 = default */
+} sm_viewer_models;
+
+typedef struct sm_viewer_analyzer sm_viewer_analyzer;
+struct sm_viewer_analyzer {
+    const char *name;
+    void *ctx;                  /* the implementation's state */
+    /* Loads what it can. A missing or bad model file is NOT an error: that
+     * section reports available = false and `notes` says why (one line per
+     * problem). Returns an error only when nothing can run at all. */
+    sm_status (*init)(sm_viewer_analyzer *a, const sm_viewer_models *models, sm_error *err);
+    /* Fills *out completely for this frame (index, t, size, every section,
+     * timings in ms). Errors are reported and the frame is skipped. */
+    sm_status (*process)(sm_viewer_analyzer *a, const sm_frame *frame, sm_mirror_result *out, sm_error *err);
+    void (*free)(sm_viewer_analyzer *a); /* must accept an analyzer whose init failed */
+    char notes[1024];           /* "emotion: models/emotion.smw missing\n..." for the user */
+};
+
+/* The analyzer smartmirror uses (today: the default one below). */
+void sm_viewer_analyzer_select(sm_viewer_analyzer *a);
+/* The placeholder: every section unavailable, no face. */
+void sm_viewer_analyzer_default(sm_viewer_analyzer *a);
+/* Fills the parts of a result every analyzer shares: frame index, t, size;
+ * every section invalid and unavailable; timings zero. */
+void sm_mirror_result_reset(sm_mirror_result *r, const sm_frame *frame);
+
+#endif

@@ -1,0 +1,146 @@
+/* Command-line parsing for smartmirror. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char sm_viewer_usage[] =
+    "usage: smartmirror [SOURCE] [options]\n"
+    "Sources (default --camera /dev/video0):\n"
+    "  --camera DEV        V4L2 camera (MJPEG or YUYV), e.g. /dev/video0\n"
+    "  --video FILE        Y4M or MJPEG AVI (anything else through ffmpeg if installed)\n"
+    "  --images DIR        .jpg/.jpeg/.png files in DIR, in name order\n"
+    "  --list-cameras      list V4L2 devices with their formats and sizes, then exit\n"
+    "Models (default directory models/):\n"
+    "  --models DIR  --emotion F.smw  --fatigue F.smw  --rppg F.smw\n"
+    "  --face-detector F.smw  --face-mesh F.smw  --no-refine (468 landmarks, no iris)\n"
+    "  --threads N         threads for the models (default: all cores)\n"
+    "Output:\n"
+    "  --headless          no window: one JSON line per analysed frame\n"
+    "  --out FILE.jsonl    write the JSON lines there instead of stdout\n"
+    "  --no-landmarks      leave the 478 landmarks out of the JSON\n"
+    "  --frames N          stop after N frames (window: rendered frames)\n"
+    "  --screenshot FILE   with --frames: save the window as FILE (.bmp or .png) and exit\n"
+    "Capture and playback:\n"
+    "  --width W --height H --fps F   camera request (fps also times --images)\n"
+    "  --no-mirror         show the picture unmirrored\n"
+    "  --realtime          play files like a camera (drop frames to stay live)\n"
+    "  --help\n"
+    "Keys: q/Esc quit, m mesh, p pause, s screenshot, f fullscreen, h help\n";
+
+static sm_status want_value(int argc, char **argv, int i, sm_error *err)
+{
+    if (i + 1 >= argc)
+        return sm_error_set(err, SM_ERR_ARG, "%s needs a value", argv[i]);
+    return SM_OK;
+}
+
+static sm_status parse_ll(const char *opt, const char *s, long long lo, long long hi, long long *out, sm_error *err)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return sm_error_set(err, SM_ERR_ARG, "%s: '%s' is not a whole number in %lld..%lld", opt, s, lo, hi);
+    *out = v;
+    return SM_OK;
+}
+
+static sm_status parse_double(const char *opt, const char *s, double lo, double hi, double *out, sm_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+        return sm_error_set(err, SM_ERR_ARG, "%s: '%s' is not a number in %g..%g", opt, s, lo, hi);
+    *out = v;
+    return SM_OK;
+}
+
+sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = SM_SRC_CAMERA;
+    o->source = "/dev/video0";
+    o->models.models_dir = "models";
+    o->models.refine = true;
+    o->mirror = true;
+    o->landmarks = true;
+    bool have_source = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        sm_status st = SM_OK;
+        long long ll = 0;
+        const char **path_slot = NULL;
+        if (!strcmp(a, "--camera") || !strcmp(a, "--video") || !strcmp(a, "--images")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            if (have_source)
+                return sm_error_set(err, SM_ERR_ARG, "%s: only one source (--camera, --video or --images) is allowed", a);
+            have_source = true;
+            o->kind = a[2] == 'c' ? SM_SRC_CAMERA : a[2] == 'v' ? SM_SRC_VIDEO : SM_SRC_IMAGES;
+            o->source = argv[++i];
+            if (!*o->source)
+                return sm_error_set(err, SM_ERR_ARG, "%s: empty path", a);
+            continue;
+        }
+        if (!strcmp(a, "--models")) path_slot = &o->models.models_dir;
+        else if (!strcmp(a, "--emotion")) path_slot = &o->models.emotion;
+        else if (!strcmp(a, "--fatigue")) path_slot = &o->models.fatigue;
+        else if (!strcmp(a, "--rppg")) path_slot = &o->models.rppg;
+        else if (!strcmp(a, "--face-detector")) path_slot = &o->models.face_detector;
+        else if (!strcmp(a, "--face-mesh")) path_slot = &o->models.face_mesh;
+        else if (!strcmp(a, "--out")) path_slot = &o->out;
+        else if (!strcmp(a, "--screenshot")) path_slot = &o->screenshot;
+        if (path_slot) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            *path_slot = argv[++i];
+            if (!**path_slot)
+                return sm_error_set(err, SM_ERR_ARG, "%s: empty path", a);
+            continue;
+        }
+        if (!strcmp(a, "--no-refine")) o->models.refine = false;
+        else if (!strcmp(a, "--headless")) o->headless = true;
+        else if (!strcmp(a, "--no-mirror")) o->mirror = false;
+        else if (!strcmp(a, "--no-landmarks")) o->landmarks = false;
+        else if (!strcmp(a, "--realtime")) o->realtime = true;
+        else if (!strcmp(a, "--list-cameras")) o->list_cameras = true;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) o->help = true;
+        else if (!strcmp(a, "--frames") || !strcmp(a, "--threads") || !strcmp(a, "--width") || !strcmp(a, "--height")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            long long hi = a[2] == 'f' ? (1LL << 40) : a[2] == 't' ? 256 : 8192;
+            if ((st = parse_ll(a, argv[++i], 1, hi, &ll, err)) != SM_OK)
+                return st;
+            if (a[2] == 'f') o->frames = ll;
+            else if (a[2] == 't') o->models.threads = (int)ll;
+            else if (a[2] == 'w') o->width = (int)ll;
+            else o->height = (int)ll;
+        } else if (!strcmp(a, "--fps")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            if ((st = parse_double(a, argv[++i], 0.01, 1000.0, &o->fps, err)) != SM_OK)
+                return st;
+        } else if (a[0] == '-') {
+            return sm_error_set(err, SM_ERR_ARG, "unknown option '%s' (see --help)", a);
+        } else {
+            return sm_error_set(err, SM_ERR_ARG, "unexpected argument '%s' (sources need --camera, --video or --images)", a);
+        }
+    }
+    if ((o->width != 0) != (o->height != 0))
+        return sm_error_set(err, SM_ERR_ARG, "--width and --height go together");
+    if (o->screenshot && o->headless)
+        return sm_error_set(err, SM_ERR_ARG, "--screenshot needs the window (drop --headless)");
+    if (o->screenshot && !o->frames)
+        return sm_error_set(err, SM_ERR_ARG, "--screenshot needs --frames N (render N frames, save, exit)");
+    if (o->screenshot) {
+        const char *dot = strrchr(o->screenshot, '.');
+        if (!dot || (strcasecmp(dot, ".bmp") && strcasecmp(dot, ".png")))
+            return sm_error_set(err, SM_ERR_ARG, "--screenshot %s: the name must end in .bmp or .png", o->screenshot);
+    }
+    return SM_OK;
+}

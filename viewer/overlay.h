@@ -1,0 +1,29 @@
+/* overlay.h: composes the whole window picture (mirrored video with face box
+ * and mesh, the panels of app.py, banners, help) into an RGB canvas. Pure
+ * drawing: no SDL, so tests and screenshots use it directly. */
+#ifndef SM_VIEWER_OVERLAY_H
+#define SM_VIEWER_OVERLAY_H
+
+#include "canvas.h"
+#include "mirror_types.h"
+#include "source.h"
+
+typedef struct {
+    bool mirror;          /* flip the picture left-right (a mirror) */
+    bool mesh;            /* draw landmarks */
+    bool paused, help, ended;
+    int ui;               /* text scale (1 = 6x10 px cells); 0 = from the canvas height */
+    double fps;           /* display rate */
+    const char *status;   /* e.g. "camera /dev/video0 lost: retrying every second" (NULL = none) */
+    const char *source;   /* name shown in the header */
+    const char *notes;    /* analyzer notes (model files missing...) */
+} sm_overlay_state;
+
+/* Video area of a canvas (where the frame is letterboxed), for tests. */
+void sm_overlay_video_rect(int cw, int ch, int ui, int *x, int *y, int *w, int *h);
+/* frame and r may be NULL (nothing yet). */
+void sm_overlay_render(sm_canvas *c, const sm_frame *frame, const sm_mirror_result *r, const sm_overlay_state *st);
+/* Text scale for a canvas: as large as lets the full panel column fit. */
+int sm_overlay_ui_scale(int canvas_w, int canvas_h);
+
+#endif

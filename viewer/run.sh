@@ -1,0 +1,55 @@
+#!/bin/sh
+# What `make run` executes after building (B=<builddir> sh viewer/run.sh):
+# makes sure the face models are there (models/fetch-face-models.sh, i.e.
+# `make models`), then runs the mirror on the first camera, or, with no camera,
+# on a demo still that needs no download (Debian's public-domain astronaut
+# photo from python3-skimage). Without a display it runs headless.
+# Extra arguments for smartmirror: SM_RUN_ARGS="--no-mirror ...".
+set -u
+B=${B:-build}
+bin="$B/smartmirror"
+if [ ! -x "$bin" ]; then
+    echo "run: $bin is missing: build it with make" >&2
+    exit 1
+fi
+
+if [ -f models/fetch-face-models.sh ]; then
+    if ! B="$B" sh models/fetch-face-models.sh; then
+        echo "run: notice: fetching/converting the face models failed (see above);" \
+             "the mirror runs without face analysis"
+    fi
+else
+    echo "run: notice: models/fetch-face-models.sh is not in this tree yet;" \
+         "the mirror runs without face analysis"
+fi
+
+mode=""
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+    mode="--headless"
+    echo "run: no display (DISPLAY/WAYLAND_DISPLAY unset): running headless, one JSON line per frame"
+fi
+
+cam=""
+for d in /dev/video*; do
+    [ -e "$d" ] && { cam=$d; break; }
+done
+if [ -n "$cam" ]; then
+    echo "run: using the camera $cam (others: $bin --list-cameras; q quits)"
+    # shellcheck disable=SC2086
+    exec "$bin" --camera "$cam" $mode ${SM_RUN_ARGS:-}
+fi
+
+demo=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
+if [ ! -r "$demo" ]; then
+    echo "run: no camera (/dev/video*) and no demo picture ($demo: apt-get install python3-skimage)." >&2
+    echo "run: try: $bin --video FILE.y4m   or   $bin --images DIR" >&2
+    exit 1
+fi
+dir=$(mktemp -d "${TMPDIR:-/tmp}/smartmirror-demo.XXXXXX") || exit 1
+trap 'rm -rf "$dir"' EXIT INT TERM
+ln -s "$demo" "$dir/astronaut.png"
+echo "run: no camera found (/dev/video*): showing a demo still ($demo)."
+echo "run: with a webcam plugged in, make run uses it; or run $bin --camera /dev/videoN," \
+     "--video FILE (Y4M, MJPEG AVI, anything with ffmpeg installed) or --images DIR"
+# shellcheck disable=SC2086
+"$bin" --images "$dir" $mode ${SM_RUN_ARGS:-}
