@@ -226,7 +226,10 @@ static void fill_result(sm_mirror_result *r)
         r->face.landmarks[i][1] = 20 + (float)(i / 23) * 3.5f;
         r->face.landmarks[i][2] = -1.5f;
     }
-    r->fatigue = (sm_fatigue_result){true, true, 0.31f, 0.42f, 0, 3.5f, 1.02f, 0.86f, "mlp", 0.12f, 14.5f, 2, true};
+    r->fatigue = (sm_fatigue_result){.available = true, .valid = true, .ear = 0.31f, .mar = 0.42f,
+                                     .yawn = 0, .tilt_deg = 3.5f, .pitch_ratio = 1.02f,
+                                     .p_drowsy = 0.86f, .estimator = "mlp", .perclos = 0.12f,
+                                     .blinks_per_min = 14.5f, .yawns = 2, .alert = true};
     sm_emotion_result *e = &r->emotion;
     e->available = e->valid = true;
     e->n_labels = 8;
@@ -240,7 +243,10 @@ static void fill_result(sm_mirror_result *r)
     e->arousal = -0.2f;
     e->gate[0] = 0.3f;
     e->gate[1] = 0.7f;
-    r->heart = (sm_heart_result){true, 72.5f, 4.2f, true, false, 0, true, 41.0f, "Moderate", "pos"};
+    r->heart = (sm_heart_result){.valid_pos = true, .bpm_pos = 72.5f, .quality_db = 4.2f,
+                                 .available_net = true, .valid_net = false, .bpm_net = 0,
+                                 .valid_stress = true, .stress = 41.0f, .stress_level = "Moderate",
+                                 .stress_source = "pos"};
     r->advisor = (sm_advisor_result){true, 1, "1 = Take a short break suggestion", true, -0.25f};
     r->ms = (sm_stage_ms){3.1, 0.2, 8.4, 1.1, 0.01, 12.9};
 }
