@@ -3,7 +3,8 @@
 # and runs each for SECONDS seconds (default 30) on a corpus seeded from
 # tests/fuzz/corpus/<name>/ (committed) and, on a "// SEEDS: glob ..." line,
 # files from outside the repo (the user's checkpoints in ../shared when present).
-# A harness lists the sources it needs on a "// SOURCES: glob ..." line. Any crash, leak or UB report fails.
+# A harness lists the sources it needs on a "// SOURCES: glob ..." line and
+# extra libraries on a "// LIBS: -l..." line. Any crash, leak or UB report fails.
 #   sh tests/fuzz/run.sh [SECONDS] [NAME-FILTER]
 set -u
 secs=${1:-30}
@@ -17,13 +18,14 @@ for h in tests/fuzz/fuzz_*.c; do
     name=$(basename "$h" .c)
     case "$name" in *"$filter"*) ;; *) continue ;; esac
     srcs=$(sed -n 's/.*SOURCES: *//p' "$h" | sed 's/ *[*][/].*$//' | head -n 1)
+    libs=$(sed -n 's/.*LIBS: *//p' "$h" | head -n 1)
     # shellcheck disable=SC2086
     files=$(ls $srcs 2>/dev/null | grep -v -- '-avx2\.c$' | grep -v -- '-avx512f\.c$' | grep -v -- '-neon\.c$' | grep -v '/smw-[^/]*\.c$')
     echo "== $name: building"
     # shellcheck disable=SC2086
     if ! $CC -std=c11 -g -O1 -D_GNU_SOURCE -DSM_NO_BLAS -fsanitize=fuzzer,address,undefined \
             -fno-sanitize-recover=undefined -Iengine/include -Iengine/core -Iengine/kernels -Imodels \
-            -Itools -Iviewer "$h" $files -lm -pthread -o "$out/$name"; then
+            -Itools -Iviewer "$h" $files $libs -lm -pthread -o "$out/$name"; then
         echo "FAILED to build $name"; status=1; continue
     fi
     work="$out/corpus-$name"
