@@ -104,8 +104,10 @@ sm_status sm_mp_ttb_options_load(const sm_smw *f, size_t op_index, sm_mp_ttb_opt
  * samples the input at p = M' (ox,oy,0,1) with M' = M corrected for pixel
  * centres (v2: M' = S(-0.5) M S(+0.5), i.e. the pixel centre ox+0.5 is mapped
  * and 0.5 subtracted again), in input index space (pixel k at k).
- * Border: if p.x < 0, p.x > w-1, p.y < 0 or p.y > h-1 (or p is NaN) the whole
- * output pixel is 0 for every channel; otherwise the four neighbours are
+ * Border: if p.x < 0, p.x > w-1, p.y < 0 or p.y > h-1 the whole output pixel
+ * is 0 for every channel (no clamping, no partial blending with the border);
+ * a NaN p gives NaN channels (MediaPipe's behaviour there is undefined).
+ * Otherwise the four neighbours are
  * blended bilinearly (a neighbour past the last row/column only occurs with
  * weight 0 and reads as 0). Arithmetic mirrors MediaPipe's float/double mix. */
 void sm_mp_transform_tensor_bilinear(const float *in, size_t h, size_t w, size_t c,
