@@ -17,10 +17,14 @@
  *    (shared/reference/face_models_nodes/face_landmark_with_attention.txt;
  *    the graph's L2TM subsets are the same lists as the pbtxt refinement
  *    maps), counts, distinctness, iris slots 468..477 and the z rules.
+ *  - The official pipeline's 478-point outputs (tests/fixtures/face-ref,
+ *    MediaPipe JS with refineLandmarks=true): re-merging their own parts
+ *    reproduces them, and each iris z is the mean z of its eye's contour.
  *  - Options of the real converted model (when the face models fixture is
  *    there) against the same listing; bad metadata rejected with messages. */
 #include "convert.h"
 #include "mediapipe_ops.h"
+#include "npy.h"
 #include "sm_engine.h"
 #include "sm_test.h"
 
@@ -654,6 +658,114 @@ START_TEST(refine_merge)
 }
 END_TEST
 
+/* One official 478-point set (any units, x/y/z scaled alike): split it into the
+ * calculator's inputs, merge again and compare. The iris z of the official
+ * output must be the mean of the eye-contour z (left iris 468..472 with the
+ * eye whose contour starts at 33), which our merge recomputes. */
+static void check_official(const float *lm, const char *what, double *worst, double *sep)
+{
+    float mesh[468 * 3], lips[80 * 2], le[71 * 2], re[71 * 2], li[10], ri[10], out[478 * 3];
+    memcpy(mesh, lm, sizeof mesh);
+    for (int i = 0; i < 80; i++)
+        memcpy(lips + 2 * i, lm + 3 * sm_mp_lips_index_map[i], 2 * sizeof(float));
+    for (int i = 0; i < 71; i++) {
+        memcpy(le + 2 * i, lm + 3 * sm_mp_left_eye_index_map[i], 2 * sizeof(float));
+        memcpy(re + 2 * i, lm + 3 * sm_mp_right_eye_index_map[i], 2 * sizeof(float));
+    }
+    for (int i = 0; i < 5; i++) {
+        memcpy(li + 2 * i, lm + 3 * (468 + i), 2 * sizeof(float));
+        memcpy(ri + 2 * i, lm + 3 * (473 + i), 2 * sizeof(float));
+    }
+    sm_mp_refine_landmarks(mesh, lips, le, re, li, ri, out);
+    double zmax = 0;
+    for (int i = 0; i < 478; i++)
+        zmax = fmax(zmax, fabs(lm[3 * i + 2]));
+    for (int i = 0; i < 478 * 3; i++) {
+        double d = fabs((double)out[i] - lm[i]);
+        if (i < 468 * 3 || i % 3 != 2) {
+            ck_assert_msg(d == 0, "%s: value %d differs", what, i);
+        } else {
+            ck_assert_msg(d <= 1e-5 * zmax, "%s: iris z of point %d: %g vs official %g", what,
+                          i / 3, out[i], lm[i]);
+            *worst = fmax(*worst, d / zmax);
+        }
+    }
+    *sep = fmin(*sep, fabs((double)out[468 * 3 + 2] - out[473 * 3 + 2]) / zmax);
+}
+
+START_TEST(refine_reproduces_official_pipeline)
+{
+    const char *imgs[] = {"astronaut", "wide", "tall", "rot45", "small"};
+    double worst = 0, sep = INFINITY;
+    int n_sets = 0;
+    for (size_t k = 0; k < sizeof imgs / sizeof *imgs; k++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "face-ref/mediapipe/%s.refine.json", imgs[k]);
+        const char *path = sm_test_committed(rel);
+        uint8_t *buf;
+        size_t len;
+        sm_error err;
+        ck_assert_msg(sm_file_read_all(path, 0, &buf, &len, &err) == SM_OK, "%s", err.msg);
+        char *text = malloc(len + 1);
+        memcpy(text, buf, len);
+        text[len] = 0;
+        free(buf);
+        /* every "landmarks_norm": [[x, y, z], ...] (first send and 2 tracking sends) */
+        const char *tag = "\"landmarks_norm\": [";
+        int sets_here = 0;
+        for (const char *p = strstr(text, tag); p; p = strstr(p, tag)) {
+            p += strlen(tag);
+            float lm[478 * 3];
+            int n = 0;
+            while (n < 478 * 3 && *p) {
+                if (*p == '[' || *p == ',' || *p == ' ' || *p == '\n' || *p == '\r') {
+                    p++;
+                    continue;
+                }
+                char *end;
+                double v = strtod(p, &end);
+                ck_assert_msg(end != p, "%s: bad number near '%.20s'", rel, p);
+                lm[n++] = (float)v;
+                p = end;
+                while (*p == ' ' || *p == '\n') p++;
+                if (*p == ']' && n % 3 != 0)
+                    ck_abort_msg("%s: a landmark without 3 values", rel);
+                while (*p == ']') p++;
+                if (n % 3 == 0 && *p != ',' && n < 478 * 3)
+                    break; /* list ended early */
+            }
+            ck_assert_msg(n == 478 * 3, "%s: %d values, expected 1434", rel, n);
+            char what[160];
+            snprintf(what, sizeof what, "%s set %d", rel, sets_here);
+            check_official(lm, what, &worst, &sep);
+            sets_here++;
+        }
+        ck_assert_msg(sets_here == 3, "%s: %d landmark sets, expected 3", rel, sets_here);
+        n_sets += sets_here;
+        free(text);
+    }
+    /* the 10-frame tracking clip, in pixels [x*W, y*H, z*W] */
+    sm_npy clip;
+    sm_error err;
+    ck_assert_msg(sm_npy_load(sm_test_committed("face-ref/mediapipe/clip.refine.landmarks.npy"),
+                              &clip, &err) == SM_OK,
+                  "%s", err.msg);
+    ck_assert(clip.dtype == SM_DTYPE_F32 && clip.ndim == 3 && clip.dims[0] == 10 &&
+              clip.dims[1] == 478 && clip.dims[2] == 3);
+    for (int fr = 0; fr < 10; fr++) {
+        char what[64];
+        snprintf(what, sizeof what, "clip frame %d", fr);
+        check_official((const float *)clip.data + (size_t)fr * 478 * 3, what, &worst, &sep);
+        n_sets++;
+    }
+    sm_npy_free(&clip);
+    /* the two irises' z differ far more than our error: the contours are not swapped */
+    ck_assert_msg(sep > 100 * worst, "iris z separation %g vs error %g", sep, worst);
+    printf("refine vs official: %d sets, iris z max error %.3g of max|z|, left/right separation >= %.3g\n",
+           n_sets, worst, sep);
+}
+END_TEST
+
 /* ---- options from .smw metadata --------------------------------------------------------- */
 
 /* The converted attention model: a prebuilt .smw fixture, models/, or the
@@ -910,6 +1022,7 @@ int main(void)
     tcase_add_test(tc, tl_dims3_keeps_z_and_in_place);
     tcase_add_test(tc, refine_maps_match_model_listing);
     tcase_add_test(tc, refine_merge);
+    tcase_add_test(tc, refine_reproduces_official_pipeline);
     tcase_add_test(tc, options_from_real_model);
     tcase_add_loop_test(tc, options_load_synthetic, 0, BAD_COUNT);
     tcase_set_timeout(tc, 120);
