@@ -281,6 +281,73 @@ START_TEST(l2tm_options_check_rejects)
 }
 END_TEST
 
+/* Real face geometry: the plain model's 468 points on two photos (TFLite
+ * interpreter outputs in tests/fixtures/face-ref, 192-pixel units), scaled by
+ * 0.25 as the attention graph does before its three L2TM ops (ops 192-194:
+ * rotation points 61/291, 33/133, 362/263; subsets = the refinement maps).
+ * Seen through the inverse matrix, the rotation points must lie on one
+ * horizontal line (left one first) and the subset's box must be centred in
+ * the 16x16 crop with sides 16/1.5. */
+START_TEST(l2tm_real_mesh_crops)
+{
+    const char *cases[2] = {"face-ref/tflite/mesh_astronaut/0_conv2d_21.f32",
+                            "face-ref/tflite/mesh_rot45/0_conv2d_21.f32"};
+    const int rot[3][2] = {{61, 291}, {33, 133}, {362, 263}};
+    const uint16_t *maps[3] = {sm_mp_lips_index_map, sm_mp_left_eye_index_map,
+                               sm_mp_right_eye_index_map};
+    const size_t counts[3] = {SM_MP_LIPS_POINTS, SM_MP_EYE_POINTS, SM_MP_EYE_POINTS};
+    for (int c = 0; c < 2; c++) {
+        uint8_t *buf;
+        size_t len;
+        sm_error err;
+        ck_assert_msg(sm_file_read_all(sm_test_committed(cases[c]), 0, &buf, &len, &err) == SM_OK,
+                      "%s", err.msg);
+        ck_assert_uint_eq(len, 468 * 3 * sizeof(float));
+        float mesh[468 * 3];
+        memcpy(mesh, buf, len);
+        free(buf);
+        for (int i = 0; i < 468 * 3; i++)
+            mesh[i] *= 0.25f;
+        for (int g = 0; g < 3; g++) {
+            sm_mp_l2tm_options o = base_options();
+            o.left_rotation_idx = rot[g][0];
+            o.right_rotation_idx = rot[g][1];
+            o.scale_x = o.scale_y = 1.5f;
+            o.n_subset = counts[g];
+            for (size_t k = 0; k < counts[g]; k++)
+                o.subset_idxs[k] = maps[g][k];
+            ck_assert_int_eq(sm_mp_l2tm_options_check(&o, 468, &err), SM_OK);
+            float m[16], inv[16];
+            sm_mp_landmarks_to_transform_matrix(&o, mesh, m);
+            invert_affine(m, inv);
+            float pts[2 * 80], crop[2 * 80];
+            for (size_t k = 0; k < counts[g]; k++) {
+                pts[2 * k] = mesh[3 * maps[g][k]];
+                pts[2 * k + 1] = mesh[3 * maps[g][k] + 1];
+            }
+            sm_mp_transform_landmarks(pts, counts[g], 2, inv, crop);
+            double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+            for (size_t k = 0; k < counts[g]; k++) {
+                x0 = fmin(x0, crop[2 * k]);
+                x1 = fmax(x1, crop[2 * k]);
+                y0 = fmin(y0, crop[2 * k + 1]);
+                y1 = fmax(y1, crop[2 * k + 1]);
+            }
+            ck_assert_msg(fabs((x0 + x1) / 2 - 8) < 1e-3 && fabs((y0 + y1) / 2 - 8) < 1e-3 &&
+                              fabs(x1 - x0 - 16 / 1.5) < 1e-3 && fabs(y1 - y0 - 16 / 1.5) < 1e-3,
+                          "%s group %d: box x [%g, %g] y [%g, %g]", cases[c], g, x0, x1, y0, y1);
+            const float ends[4] = {mesh[3 * rot[g][0]], mesh[3 * rot[g][0] + 1],
+                                   mesh[3 * rot[g][1]], mesh[3 * rot[g][1] + 1]};
+            float e[4];
+            sm_mp_transform_landmarks(ends, 2, 2, inv, e);
+            ck_assert_msg(fabs(e[1] - e[3]) < 1e-3 && e[0] < e[2],
+                          "%s group %d: rotation points (%g,%g) (%g,%g)", cases[c], g, e[0], e[1],
+                          e[2], e[3]);
+        }
+    }
+}
+END_TEST
+
 /* ---- TransformTensorBilinear ------------------------------------------------------------ */
 
 static float ramp(double x, double y, size_t ch)
@@ -1014,6 +1081,7 @@ int main(void)
     tcase_add_test(tc, l2tm_target_rotation);
     tcase_add_test(tc, l2tm_subset_selection);
     tcase_add_test(tc, l2tm_options_check_rejects);
+    tcase_add_test(tc, l2tm_real_mesh_crops);
     tcase_add_test(tc, ttb_identity_and_translation);
     tcase_add_test(tc, ttb_rotation_90);
     tcase_add_test(tc, ttb_affine_on_ramp);
