@@ -194,6 +194,13 @@ START_TEST(zipfile_made_checkpoint)
     const sm_tensor_info *t = sm_smw_find_tensor(c.f, "fc.0.bias");
     ck_assert(((const float *)t->data)[3] == 1.5f);   /* make_bad_files.py: value k * 0.5 */
     conv_free(&c);
+    /* ZIP64: saturated central directory fields, ZIP64 extra fields and end record */
+    convert_file(sm_test_committed("convert-bad/good_rppg_zip64.pth"), sm_convert_pth, NULL, &c);
+    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
+    ck_assert_str_eq(c.sum.arch, "ultralight_rppg");
+    t = sm_smw_find_tensor(c.f, "fc.0.weight");
+    ck_assert(((const float *)t->data)[18431] == 9215.5f);
+    conv_free(&c);
 }
 END_TEST
 
