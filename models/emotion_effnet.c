@@ -590,6 +590,7 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
     sm_conv2d_run(m->head, cur, ch, cw, NULL, A, pool);
     lap(m, "head", "conv_head+bn2+silu", conv_flops(ch, cw, HEAD_CH, last, 1), ch, cw, HEAD_CH);
     hook(m, "head", A, ch, cw, HEAD_CH);
+    memset(out, 0, sizeof *out);
     out->n_classes = m->n_classes;
     sm_global_avgpool(A, ch * cw, HEAD_CH, out->features);
     lap(m, "head", "global_pool", (double)ch * cw * HEAD_CH, 1, 1, HEAD_CH);
