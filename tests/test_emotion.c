@@ -327,6 +327,37 @@ START_TEST(emotion_threads_bit_identical)
 }
 END_TEST
 
+/* Odd and tiny sizes run within the planned buffers (ASan checks the bounds);
+ * no PyTorch numbers here, only a valid distribution. */
+START_TEST(emotion_odd_sizes)
+{
+    sm_emotion *m = load_model(NULL);
+    static const size_t sizes[][2] = {{1, 1}, {61, 45}, {17, 333}, {300, 300}};
+    float *x = malloc(333 * 333 * 3 * sizeof(float));
+    for (size_t i = 0; i < 333 * 333 * 3; i++)
+        x[i] = (float)(i % 97) / 96.0f;
+    sm_emotion_output o;
+    sm_error err;
+    for (size_t k = 0; k < 4; k++) {
+        size_t h = sizes[k][0], w = sizes[k][1];
+        ck_assert_msg(sm_emotion_reserve(m, h, w, &err) == SM_OK, "%s", err.msg);
+        ck_assert_msg(sm_emotion_run(m, x, h, w, &o, &err) == SM_OK, "%zux%zu: %s", h, w, err.msg);
+        double sum = 0;
+        for (int i = 0; i < 8; i++) {
+            ck_assert(isfinite(o.probs[i]) && o.probs[i] >= 0);
+            sum += o.probs[i];
+        }
+        ck_assert_msg(fabs(sum - 1) < 1e-5, "%zux%zu: probs sum %g", h, w, sum);
+        ck_assert(isfinite(o.valence) && isfinite(o.arousal));
+        ck_assert(fabs(o.gate[0] + o.gate[1] - 1) < 1e-6);
+    }
+    ck_assert_int_eq(sm_emotion_reserve(m, 0, 5, &err), SM_ERR_SHAPE);
+    ck_assert_int_eq(sm_emotion_run(m, x, 0, 5, &o, &err), SM_ERR_SHAPE);
+    free(x);
+    sm_emotion_free(m);
+}
+END_TEST
+
 /* smw-run on the converted file writes the same-named outputs as PyTorch. */
 START_TEST(emotion_smw_run)
 {
@@ -552,6 +583,7 @@ static Suite *suite(void)
     tcase_add_test(tc, emotion_parity_best_isa);
     tcase_add_test(tc, emotion_parity_other_isas);
     tcase_add_test(tc, emotion_threads_bit_identical);
+    tcase_add_test(tc, emotion_odd_sizes);
     tcase_add_test(tc, emotion_smw_run);
     tcase_add_test(tc, emotion_rejects_wrong_arch);
     tcase_add_test(tc, emotion_rejects_bad_tensors);
