@@ -31,7 +31,8 @@ static void teardown(void)
 /* A level is tested when compiled in, runnable, and not above SM_ISA's cap. */
 static bool use_isa(sm_isa isa)
 {
-    if (!sm_kernels_for(isa))
+    const char *only = getenv("SM_KERNELS_ONLY"); /* e.g. neon: one level only (emulators) */
+    if (!sm_kernels_for(isa) || (only && strcmp(only, sm_isa_name(isa)) != 0))
         return false;
     if (getenv("SM_ISA") && isa > g_cap)
         return false;
