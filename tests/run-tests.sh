@@ -7,6 +7,7 @@
 #   SM_SHARED    ../shared when present (tests using the user's real files skip otherwise)
 #   SM_TEST_FILTER  run only suites whose name contains this
 #   SM_TEST_RUNNER  a command prefix for the suites and programs (qemu for cross builds)
+#   SM_SUITE_TIMEOUT  seconds after which one suite is stopped and counted as failed
 set -u
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -44,8 +45,16 @@ for t in "$B"/tests/test_*; do
     case "$name" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
     echo "== $name"
     # SM_TEST_RUNNER (e.g. qemu-aarch64 -L /usr/aarch64-linux-gnu) runs foreign binaries
-    out=$(${SM_TEST_RUNNER:-} "$t" 2>&1); rc=$?
+    t0=$(date +%s)
+    if [ -n "${SM_SUITE_TIMEOUT:-}" ]; then
+        out=$(timeout "$SM_SUITE_TIMEOUT" ${SM_TEST_RUNNER:-} "$t" 2>&1); rc=$?
+        [ $rc -eq 124 ] && out="$out
+$name: TIMED OUT after ${SM_SUITE_TIMEOUT}s"
+    else
+        out=$(${SM_TEST_RUNNER:-} "$t" 2>&1); rc=$?
+    fi
     printf '%s\n' "$out"
+    echo "($name: $(( $(date +%s) - t0 ))s)"
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
     if [ -n "$line" ]; then
         n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')

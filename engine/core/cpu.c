@@ -53,6 +53,13 @@ static void detect(sm_cpu_features *f)
 #endif
 
 static sm_cpu_features features;
+
+/* The -avx512f.c kernels are compiled with F, DQ, BW and VL (see the Makefile),
+ * so all four are required before that level is chosen. */
+static bool avx512_usable(const sm_cpu_features *f)
+{
+    return f->avx512f && f->avx512dq && f->avx512bw && f->avx512vl && f->avx2 && f->fma;
+}
 static sm_isa active_isa;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -62,7 +69,7 @@ bool sm_isa_supported(sm_isa isa)
     switch (isa) {
     case SM_ISA_SCALAR: return true;
     case SM_ISA_AVX2: return f->avx2 && f->fma;
-    case SM_ISA_AVX512: return f->avx512f && f->avx2 && f->fma;
+    case SM_ISA_AVX512: return avx512_usable(f);
     case SM_ISA_NEON: return f->neon;
     }
     return false;
@@ -72,7 +79,7 @@ static sm_isa best_isa(void)
 {
     if (features.neon)
         return SM_ISA_NEON;
-    if (features.avx512f && features.avx2 && features.fma)
+    if (avx512_usable(&features))
         return SM_ISA_AVX512;
     if (features.avx2 && features.fma)
         return SM_ISA_AVX2;
@@ -104,7 +111,7 @@ static void init_once(void)
     switch (req) {
     case SM_ISA_SCALAR: ok = true; break;
     case SM_ISA_AVX2: ok = features.avx2 && features.fma; break;
-    case SM_ISA_AVX512: ok = features.avx512f && features.avx2 && features.fma; break;
+    case SM_ISA_AVX512: ok = avx512_usable(&features); break;
     default: ok = features.neon; break;
     }
     if (ok)

@@ -101,7 +101,7 @@ void sm_aligned_free(void *p);
 typedef enum {
     SM_ISA_SCALAR = 0,
     SM_ISA_AVX2,      /* AVX2 + FMA */
-    SM_ISA_AVX512,    /* AVX-512F (+DQ/BW/VL when present) */
+    SM_ISA_AVX512,    /* AVX-512 F+DQ+BW+VL (all four required) */
     SM_ISA_NEON
 } sm_isa;
 
