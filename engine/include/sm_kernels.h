@@ -27,7 +27,7 @@
  *   Aliasing in and out must not overlap unless a function says otherwise.
  *   Fused epilogue order (conv, dwconv, dense):
  *            out = act(conv(in) + bias + residual)
- *            residual (may be NULL) has the output's shape; this matches
+ *            residual (may be NULL, must not alias out) has the output's shape; this matches
  *            BlazeFace/FaceMesh (ADD then RELU/PRELU) and EfficientNet (no act).
  */
 #ifndef SM_KERNELS_H

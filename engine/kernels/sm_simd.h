@@ -41,6 +41,12 @@ static inline vf v_select_neg(vf x, vf pos, vf neg) { return _mm512_mask_blend_p
 static inline vf v_round(vf x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 static inline vf v_pow2i(vf n) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23)); }
 static inline float v_hsum(vf v) { return _mm512_reduce_add_ps(v); }
+/* 1/x: 14-bit estimate + one Newton step (~1e-8 relative) */
+static inline vf v_recip(vf x)
+{
+    vf r = _mm512_rcp14_ps(x);
+    return _mm512_mul_ps(r, _mm512_fnmadd_ps(x, r, _mm512_set1_ps(2.0f)));
+}
 #define SM_SIMD_POLY_EXP 1
 
 #elif defined(SM_SIMD_AVX2)
@@ -66,6 +72,12 @@ static inline vf v_abs(vf a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a)
 static inline vf v_select_neg(vf x, vf pos, vf neg) { return _mm256_blendv_ps(pos, neg, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ)); }
 static inline vf v_round(vf x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 static inline vf v_pow2i(vf n) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)); }
+static inline vf v_recip(vf x)
+{
+    vf r = _mm256_rcp_ps(x);
+    r = _mm256_mul_ps(r, _mm256_fnmadd_ps(x, r, _mm256_set1_ps(2.0f)));
+    return _mm256_mul_ps(r, _mm256_fnmadd_ps(x, r, _mm256_set1_ps(2.0f)));
+}
 static inline float v_hsum(vf v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -107,6 +119,13 @@ static inline vf v_select_neg(vf x, vf pos, vf neg) { return vbslq_f32(vcltq_f32
 static inline vf v_round(vf x) { return vrndnq_f32(x); }
 static inline vf v_pow2i(vf n) { return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)); }
 static inline float v_hsum(vf v) { return vaddvq_f32(v); }
+static inline vf v_recip(vf x)
+{
+    vf r = vrecpeq_f32(x);
+    r = vmulq_f32(r, vrecpsq_f32(x, r));
+    r = vmulq_f32(r, vrecpsq_f32(x, r));
+    return vmulq_f32(r, vrecpsq_f32(x, r));
+}
 #define SM_SIMD_POLY_EXP 1
 
 #elif defined(SM_SIMD_SCALAR)
@@ -131,6 +150,7 @@ static inline vf v_abs(vf a) { vf r; SM_VLOOP(r.l[i_] = fabsf(a.l[i_])); return 
 static inline vf v_select_neg(vf x, vf pos, vf neg) { vf r; SM_VLOOP(r.l[i_] = x.l[i_] < 0.0f ? neg.l[i_] : pos.l[i_]); return r; }
 static inline vf v_exp_neg(vf x) { vf r; SM_VLOOP(r.l[i_] = expf(x.l[i_])); return r; }
 static inline float v_hsum(vf v) { return (v.l[0] + v.l[1]) + (v.l[2] + v.l[3]); }
+static inline vf v_recip(vf x) { return v_div(v_set1(1.0f), x); }
 #else
 #error "define one SM_SIMD_* before including sm_simd.h"
 #endif
@@ -157,7 +177,7 @@ static inline vf v_exp_neg(vf x)
 static inline vf v_sigmoid(vf x)
 {
     vf e = v_exp_neg(v_sub(v_zero(), v_abs(x)));
-    vf r = v_div(v_set1(1.0f), v_add(v_set1(1.0f), e));
+    vf r = v_recip(v_add(v_set1(1.0f), e)); /* 1 + e is in [1, 2]: no range issues */
     return v_select_neg(x, r, v_mul(e, r));
 }
 static inline vf v_silu(vf x) { return v_mul(x, v_sigmoid(x)); }
