@@ -2,6 +2,7 @@
  * torch.load / joblib.load give (references written by tests/gen/gen_convert_*.py
  * as <prefix>.manifest + <prefix>.bin), compared bit for bit. */
 #include "convert.h"
+#include "pickle.h"
 #include "sm_engine.h"
 #include "sm_test.h"
 
@@ -242,6 +243,14 @@ START_TEST(emotion_labels_and_input_options)
     ck_assert_int_eq(sm_smw_meta_f32_array(c.f, "input.std", std, 3, &c.err), SM_OK);
     ck_assert(std[1] == 0.25f && std[2] == 2.0f);
     conv_free(&c);
+    /* --f16: every float tensor F16, num_batches_tracked stays I64 */
+    sm_convert_opts h = {.f16 = true};
+    convert_file(need_fixture("novel_emotion.pth"), sm_convert_pth, &h, &c);
+    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
+    for (size_t i = 0; i < c.f->n_tensors; i++)
+        ck_assert_int_eq(c.f->tensors[i].dtype,
+                         strstr(c.f->tensors[i].name, "num_batches_tracked") ? SM_DTYPE_I64 : SM_DTYPE_F16);
+    conv_free(&c);
     o.labels = "a,b,c";
     convert_file(need_fixture("novel_emotion.pth"), sm_convert_pth, &o, &c);
     ck_assert_int_eq(c.st, SM_ERR_ARG);
@@ -357,6 +366,71 @@ START_TEST(joblib_compressed)
 }
 END_TEST
 
+START_TEST(joblib_arrays_and_scalars)
+{
+    /* Fortran order, big-endian, f32/i32/u8 arrays and numpy scalars, as joblib writes them */
+    uint8_t *buf;
+    size_t len;
+    sm_error err;
+    ck_assert_int_eq(sm_file_read_all(need_fixture("arrays.joblib"), 0, &buf, &len, &err), SM_OK);
+    sm_pickle *pk;
+    sm_pobj *top;
+    ck_assert_msg(sm_pickle_load(buf, len, "arrays.joblib", true, &pk, &top, &err) == SM_OK, "%s", err.msg);
+    ck_assert_int_eq(top->kind, SM_PK_DICT);
+    FILE *m = fopen(need_fixture("arrays.manifest"), "r"), *b = fopen(need_fixture("arrays.bin"), "rb");
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, m)) {
+        char name[128], dt[8];
+        int ndim, off;
+        ck_assert_int_eq(sscanf(line, "%127s %7s %d%n", name, dt, &ndim, &off), 3);
+        const sm_pobj *a = sm_pk_dict_get(top, name);
+        ck_assert_msg(a && a->kind == SM_PK_NDARRAY, "%s is not an array", name);
+        static const struct { const char *dt; sm_pk_etype et; } map[] = {
+            {"f64", SM_PK_F64}, {"f32", SM_PK_F32}, {"i32", SM_PK_I32}, {"u8", SM_PK_U8}};
+        bool found = false;
+        for (int k = 0; k < 4; k++)
+            if (!strcmp(map[k].dt, dt)) {
+                ck_assert_int_eq(a->etype, map[k].et);
+                found = true;
+            }
+        ck_assert(found);
+        ck_assert_int_eq(a->ndim, ndim);
+        const char *p = line + off;
+        for (int d = 0; d < ndim; d++) {
+            long long v;
+            int k;
+            ck_assert_int_eq(sscanf(p, "%lld%n", &v, &k), 1);
+            p += k;
+            ck_assert_int_eq(a->dims[d], v);
+        }
+        size_t nb = a->numel * sm_pk_etype_size(a->etype);
+        uint8_t *ref = malloc(nb + 1);
+        ck_assert_uint_eq(fread(ref, 1, nb, b), nb);
+        ck_assert_msg(!memcmp(ref, a->data, nb), "%s: values differ from joblib.load", name);
+        free(ref);
+        n++;
+    }
+    ck_assert_int_eq(n, 5);
+    fclose(m);
+    fclose(b);
+    FILE *sc = fopen(need_fixture("arrays.scalars"), "r");
+    while (fgets(line, sizeof line, sc)) {
+        char name[64], val[64];
+        ck_assert_int_eq(sscanf(line, "%63s %63s", name, val), 2);
+        const sm_pobj *v = sm_pk_dict_get(top, name);
+        ck_assert_ptr_nonnull(v);
+        if (v->kind == SM_PK_INT)
+            ck_assert_int_eq(v->i, strtoll(val, NULL, 10));
+        else
+            ck_assert_msg(v->kind == SM_PK_FLOAT && v->f == strtod(val, NULL), "%s: %g vs %s", name, v->f, val);
+    }
+    fclose(sc);
+    sm_pickle_free(pk);
+    free(buf);
+}
+END_TEST
+
 /* ---- the program -------------------------------------------------------------- */
 
 START_TEST(cli_convert_and_summary)
@@ -436,6 +510,7 @@ int main(void)
     tcase_add_test(tc, joblib_trained_pipelines);
     tcase_add_test(tc, joblib_user_fatigue);
     tcase_add_test(tc, joblib_compressed);
+    tcase_add_test(tc, joblib_arrays_and_scalars);
     suite_add_tcase(s, tc);
     tc = tcase_create("cli");
     tcase_set_timeout(tc, 120);

@@ -74,6 +74,24 @@ train("mlp_identity_nomean", Pipeline([("scaler", StandardScaler(with_mean=False
 train("mlp_compressed", Pipeline([("scaler", StandardScaler()),
                                   ("clf", MLPClassifier((4,), max_iter=20, random_state=5))]), 5, [0, 1], compress=3)
 
+# Inline arrays in every layout joblib writes: Fortran order, big-endian, other
+# dtypes; numpy scalars. References are C-order little-endian copies.
+arrs = {"fortran": np.asfortranarray(np.arange(12.0).reshape(3, 4) * 0.5),
+        "bigendian": np.array([1.5, -2.25, 1e-300], dtype=">f8"),
+        "int32": np.array([[1, -2], [3, 4]], dtype="<i4"),
+        "f32_fortran3d": np.asfortranarray(rng.normal(size=(2, 3, 4)).astype(np.float32)),
+        "uint8": np.arange(5, dtype=np.uint8)}
+scalars = {"s_f8": np.float64(0.1), "s_i8": np.int64(-7), "s_f4": np.float32(2.5), "s_be": np.array([3.25], ">f8")[0]}
+joblib.dump(dict(arrs, **scalars), os.path.join(out, "arrays.joblib"), compress=0)
+back = joblib.load(os.path.join(out, "arrays.joblib"))
+raw = open(os.path.join(out, "arrays.joblib"), "rb").read()
+assert b"\x8c\x01F" in raw and b"\x8c\x01>" in raw, "joblib no longer writes order 'F' / '>' dtypes"
+code = {"f8": "f64", "i4": "i32", "f4": "f32", "u1": "u8"}
+write_ref(out, "arrays", [(k, code[back[k].dtype.str[1:]], back[k]) for k in arrs])
+with open(os.path.join(out, "arrays.scalars"), "w") as f:
+    for k in scalars:
+        f.write("%s %r\n" % (k, back[k].item()))
+
 shared = os.environ.get("SM_SHARED", "")
 fat = os.path.join(shared, "seed/checkpoints/fatigue_mlp.joblib") if shared else ""
 if fat and os.path.exists(fat):

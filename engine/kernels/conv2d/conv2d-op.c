@@ -8,9 +8,10 @@
 
 #include "common/sm_ops.h"
 
-#ifndef SM_NO_BLAS
+#ifdef SM_HAVE_BLAS
 #include <cblas.h>
 #endif
+
 
 struct sm_conv2d {
     const sm_kernel_table *kt;
@@ -154,6 +155,7 @@ static void gemm_rows(const sm_conv2d *op, const float *a, size_t lda, size_t ro
     }
 }
 
+#ifdef SM_HAVE_BLAS
 static void blas_epilogue(const sm_conv2d *op, float *c, const float *res, size_t rows)
 {
     for (size_t r = 0; r < rows; r++)
@@ -164,6 +166,7 @@ static void blas_epilogue(const sm_conv2d *op, float *c, const float *res, size_
     if (op->act != SM_ACT_NONE)
         sm_activation(op->act, c, rows * op->oc, op->oc, op->alpha, c, NULL);
 }
+#endif
 
 /* Rows go in fixed blocks of PW_BLOCK so that every block is computed the same way
  * whatever the thread count (OpenBLAS's results depend on M). */
@@ -178,7 +181,7 @@ static void pointwise_task(void *vctx, size_t task, size_t thread)
     for (size_t blk = b; blk < e; blk++) {
         size_t m = blk * PW_BLOCK, rows = x->m - m < PW_BLOCK ? x->m - m : PW_BLOCK;
         const float *res = x->residual ? x->residual + m * op->oc : NULL;
-#ifndef SM_NO_BLAS
+#ifdef SM_HAVE_BLAS
         if (op->blas) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)op->oc,
                         (int)op->k, 1.0f, x->in + m * op->ic, (int)op->ic, op->w_kn, (int)op->oc,
