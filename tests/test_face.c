@@ -925,6 +925,38 @@ START_TEST(astronaut_anatomy_and_redetect)
 }
 END_TEST
 
+START_TEST(tracker_threads_identical)
+{
+    if (!have_models("tracker_threads_identical"))
+        return;
+    size_t nc;
+    sm_face_custom_ops(&nc);
+    bool refine = model_path("face_landmark_with_attention") && nc > 0;
+    sm_rgb_image img;
+    load_image("rot45", &img);
+    sm_error err = {0};
+    sm_threadpool *pool;
+    ck_assert(sm_threadpool_init(&pool, 3, &err) == SM_OK);
+    sm_face_tracker *a, *b;
+    const char *mesh = model_path(refine ? "face_landmark_with_attention" : "face_landmark");
+    ck_assert(sm_face_tracker_init(model_path("face_detection_short_range"), mesh, &a, &err) == SM_OK);
+    ck_assert(sm_face_tracker_init(model_path("face_detection_short_range"), mesh, &b, &err) == SM_OK);
+    sm_face_result *ra = malloc(sizeof *ra), *rb = malloc(sizeof *rb);
+    for (int k = 0; k < 2; k++) {
+        ck_assert(sm_face_tracker_process(a, img.rgb, img.width, img.height, img.stride, NULL, ra));
+        ck_assert(sm_face_tracker_process(b, img.rgb, img.width, img.height, img.stride, pool, rb));
+        ck_assert_int_eq(ra->n_landmarks, rb->n_landmarks);
+        ck_assert_msg(!memcmp(ra->landmarks, rb->landmarks, sizeof ra->landmarks), "frame %d differs with 3 threads", k);
+    }
+    free(ra);
+    free(rb);
+    sm_face_tracker_free(a);
+    sm_face_tracker_free(b);
+    sm_threadpool_free(pool);
+    sm_rgb_image_free(&img);
+}
+END_TEST
+
 START_TEST(models_refused_clearly)
 {
     if (!have_models("models_refused_clearly"))
@@ -1067,6 +1099,7 @@ int main(void)
     tcase_add_loop_test(tc, refined_landmarks_match_official, 0, (int)(sizeof refine_images / sizeof *refine_images));
     tcase_add_test(tc, refined_clip_matches_official);
     tcase_add_test(tc, astronaut_anatomy_and_redetect);
+    tcase_add_test(tc, tracker_threads_identical);
     tcase_add_test(tc, models_refused_clearly);
     tcase_add_test(tc, image_reader);
     tcase_add_test(tc, smw_run_face_image);
