@@ -6,6 +6,10 @@
 #include "kernels_common.h"
 
 static sm_threadpool *g_pool2, *g_pool3;
+
+/* SM_KERNELS_QUICK=1 skips the large real-model shapes (for emulators such as
+ * qemu-user, where the naive references on 300x300 maps take minutes). */
+static bool quick(void) { return getenv("SM_KERNELS_QUICK") != NULL; }
 static sm_isa g_cap;
 
 static void setup(void)
@@ -27,7 +31,8 @@ static void teardown(void)
 /* A level is tested when compiled in, runnable, and not above SM_ISA's cap. */
 static bool use_isa(sm_isa isa)
 {
-    if (!sm_kernels_for(isa))
+    const char *only = getenv("SM_KERNELS_ONLY"); /* e.g. neon: one level only (emulators) */
+    if (!sm_kernels_for(isa) || (only && strcmp(only, sm_isa_name(isa)) != 0))
         return false;
     if (getenv("SM_ISA") && isa > g_cap)
         return false;
@@ -159,7 +164,7 @@ START_TEST(dwconv_variants)
         {true, 32, 0, 3, 3, 2, 96, 96, sm_padding_same(), SM_ACT_PRELU, false, true},
         {true, 24, 0, 5, 5, 2, 128, 128, sm_padding_same(), SM_ACT_RELU, true, false},
     };
-    for (size_t i = 0; i < sizeof real / sizeof *real; i++)
+    for (size_t i = 0; i < sizeof real / sizeof *real && !quick(); i++)
         if (real[i].kh == e->k && real[i].s == e->s)
             run_conv_case(&real[i], e->name);
 }
@@ -185,11 +190,13 @@ START_TEST(dwconv_generic_kernel)
 END_TEST
 
 /* ---- gemm: every (isa, MR, NR) in gemm.inc, through 1x1 and im2col convs ---- */
-typedef struct { sm_isa isa; size_t mr, nr; const char *name; } gemm_entry;
+typedef struct { sm_isa isa; size_t mr, nr; const char *name; bool narrow; } gemm_entry;
 static const gemm_entry k_gemm[] = {
-#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa},
+#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, false},
+#define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, true},
 #include "gemm/gemm.inc"
 #undef SM_GEMM_UKERNEL
+#undef SM_GEMM_NARROW_UKERNEL
 };
 
 START_TEST(gemm_variants)
@@ -199,7 +206,7 @@ START_TEST(gemm_variants)
         sm_test_skip(e->name, "ISA not available here");
         return;
     }
-    setenv("SM_GEMM", "own", 1);
+    setenv("SM_GEMM", e->narrow ? "narrow" : "wide", 1);
     const size_t MR = e->mr, NR = e->nr;
     const size_t ms[] = {1, MR - 1, MR, MR + 1, 3 * MR + 1}, ns[] = {1, NR - 1, NR, NR + 1, 3 * NR + 1};
     const size_t ks[] = {1, 3, 17};
@@ -235,7 +242,7 @@ START_TEST(gemm_variants)
         {false, 3, 24, 5, 5, 2, 128, 128, sm_padding_same(), SM_ACT_RELU, false, false},
         {false, 32, 1404, 3, 3, 3, 3, 3, sm_padding_valid(), SM_ACT_NONE, false, false},
     };
-    for (size_t i = 0; i < sizeof real / sizeof *real; i++)
+    for (size_t i = 0; i < sizeof real / sizeof *real && !quick(); i++)
         run_conv_case(&real[i], e->name);
     unsetenv("SM_GEMM");
 }

@@ -15,6 +15,8 @@
 
 struct sm_conv2d {
     const sm_kernel_table *kt;
+    sm_gemm_ukernel_fn gemm;
+    const char *gemm_name;
     uint32_t ic, oc, kh, kw, sh, sw;
     sm_padding pad;
     sm_act act;
@@ -38,9 +40,25 @@ static bool prefer_blas(const sm_kernel_table *kt)
         return false;
     if (e && strcmp(e, "blas") == 0)
         return true;
-    if (e && strcmp(e, "own") == 0)
+    if (e && (strcmp(e, "own") == 0 || strcmp(e, "narrow") == 0 || strcmp(e, "wide") == 0))
         return false;
     return kt->isa == SM_ISA_SCALAR;
+}
+
+/* The narrow kernel when the wide panels would pad the output channels by much more
+ * (e.g. 40 -> 64 vs 48, 16 -> 32 vs 16); SM_GEMM=narrow|wide forces it for tests. */
+static bool use_narrow(const sm_kernel_table *kt, uint32_t oc)
+{
+    if (!kt->gemm_narrow.fn)
+        return false;
+    const char *e = getenv("SM_GEMM");
+    if (e && strcmp(e, "narrow") == 0)
+        return true;
+    if (e && strcmp(e, "wide") == 0)
+        return false;
+    size_t wide = (oc + kt->gemm.nr - 1) / kt->gemm.nr * kt->gemm.nr;
+    size_t narrow = (oc + kt->gemm_narrow.nr - 1) / kt->gemm_narrow.nr * kt->gemm_narrow.nr;
+    return (double)narrow < 0.8 * (double)wide;
 }
 
 sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *err)
@@ -68,8 +86,16 @@ sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *er
     op->pad = d->pad;
     op->act = d->act;
     op->k = (size_t)d->kh * d->kw * d->in_ch;
+    op->gemm = op->kt->gemm.fn;
+    op->gemm_name = op->kt->gemm.name;
     op->nr = op->kt->gemm.nr;
     op->mr = op->kt->gemm.mr;
+    if (use_narrow(op->kt, d->out_ch)) {
+        op->gemm = op->kt->gemm_narrow.fn;
+        op->gemm_name = op->kt->gemm_narrow.name;
+        op->nr = op->kt->gemm_narrow.nr;
+        op->mr = op->kt->gemm_narrow.mr;
+    }
     op->panels = (op->oc + op->nr - 1) / op->nr;
     bool nopad = d->pad.mode == SM_PAD_VALID ||
                  (d->pad.mode == SM_PAD_EXPLICIT && !d->pad.top && !d->pad.left && !d->pad.bottom && !d->pad.right) ||
@@ -119,6 +145,11 @@ void sm_conv2d_free(sm_conv2d *op)
 
 size_t sm_conv2d_out_channels(const sm_conv2d *op) { return op ? op->oc : 0; }
 
+const char *sm_conv2d_kernel_name(const sm_conv2d *op)
+{
+    return op->blas ? "cblas_sgemm + epilogue" : op->gemm_name;
+}
+
 sm_status sm_conv2d_out_shape(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *out_h,
                               size_t *out_w, sm_error *err)
 {
@@ -143,7 +174,7 @@ typedef struct {
 static void gemm_rows(const sm_conv2d *op, const float *a, size_t lda, size_t rows, float *c,
                       const float *res)
 {
-    const sm_gemm_ukernel_fn fn = op->kt->gemm.fn;
+    const sm_gemm_ukernel_fn fn = op->gemm;
     for (size_t pi = 0; pi < op->panels; pi++) {
         size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
         const float *panel = op->packed + pi * (op->k + 1) * op->nr;
@@ -234,7 +265,7 @@ static void im2col_task(void *vctx, size_t task, size_t thread)
                 size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
                 sm_ukernel_params p = {op->act, op->alpha + n0,
                                        x->residual ? x->residual + o + n0 : NULL, op->oc};
-                op->kt->gemm.fn(mr, nc, op->k, buf, op->k, op->packed + pi * (op->k + 1) * op->nr,
+                op->gemm(mr, nc, op->k, buf, op->k, op->packed + pi * (op->k + 1) * op->nr,
                                 x->out + o + n0, op->oc, &p);
             }
         }
