@@ -1,0 +1,24 @@
+/* Helpers shared by the .pth and .joblib readers: notes, option metadata,
+ * element conversion. */
+#ifndef SM_CONVERT_UTIL_H
+#define SM_CONVERT_UTIL_H
+
+#include "convert.h"
+#include "pickle.h"
+
+void sm_convert_note(sm_convert_summary *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Splits "a,b,c" into at most max labels (pointers into *storage, which the
+ * caller frees). Empty labels are an error. */
+sm_status sm_convert_split_labels(const char *labels, char **storage, const char **out, size_t max,
+                                  size_t *count, sm_error *err);
+/* input.size (opts or def), input.mean / input.std (opts or 0 / 1, 3 channels). */
+sm_status sm_convert_add_input_meta(const sm_convert_opts *opts, uint32_t def_size, sm_smw_writer *w,
+                                    sm_error *err);
+/* Converts n elements of a numeric element type to float / double. */
+void sm_convert_to_f32(sm_pk_etype et, const void *src, size_t n, float *dst);
+void sm_convert_to_f64(sm_pk_etype et, const void *src, size_t n, double *dst);
+bool sm_etype_is_float(sm_pk_etype et);
+/* Formats dims as "[a, b, c]". */
+void sm_convert_dims_str(int ndim, const int64_t *dims, char *out, size_t cap);
+
+#endif
