@@ -185,10 +185,10 @@ static void run_once(bstate *s)
     }
 }
 
-static const char *kernel_name(const bcase *c, const sm_kernel_table *kt)
+static const char *kernel_name(const bcase *c, const bstate *s, const sm_kernel_table *kt)
 {
     switch (c->kind) {
-    case C_CONV: return kt->gemm.name;
+    case C_CONV: return s->conv ? sm_conv2d_kernel_name(s->conv) : kt->gemm.name;
     case C_GEMM_BLAS: return "cblas_sgemm + epilogue";
     case C_DW:
         if ((c->k == 3 || c->k == 5) && (c->s == 1 || c->s == 2))
@@ -241,7 +241,7 @@ int sm_bench_kernels(const sm_bench_kernel_opts *o)
             if (c->kind == C_GEMM_BLAS)
                 setenv("SM_GEMM", "blas", 1);
             else
-                setenv("SM_GEMM", "own", 1);
+                unsetenv("SM_GEMM");
             bstate s = {c, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, pool};
             size_t oh = c->h, ow = c->w, lead;
             sm_conv_out_extent(c->h, c->k, c->s, c->pad, c->k / 2, c->k / 2, &oh, &lead, &err);
@@ -317,7 +317,7 @@ int sm_bench_kernels(const sm_bench_kernel_opts *o)
             if (o->json) {
                 printf("%s  {\"model\": \"%s\", \"layer\": \"%s\", \"isa\": \"%s\", \"kernel\": \"%s\", "
                        "\"median_ms\": %.5f, \"runs\": %zu, \"%s\": %.3f, \"pct_peak\": %.1f}",
-                       first ? "" : ",\n", c->model, c->name, isa_name, kernel_name(c, kt), med * 1e3, n,
+                       first ? "" : ",\n", c->model, c->name, isa_name, kernel_name(c, &s, kt), med * 1e3, n,
                        flops > 0 ? "gflops" : "gbytes_per_s", rate, pct);
                 first = false;
             } else {
@@ -328,7 +328,7 @@ int sm_bench_kernels(const sm_bench_kernel_opts *o)
                 else
                     snprintf(p, sizeof p, "-");
                 printf("%-10s %-44s %-7s %-40s %9.4f %16s %7s\n", c->model, c->name, isa_name,
-                       kernel_name(c, kt), med * 1e3, r, p);
+                       kernel_name(c, &s, kt), med * 1e3, r, p);
             }
             fflush(stdout);
             sm_conv2d_free(s.conv);

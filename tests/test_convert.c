@@ -243,6 +243,14 @@ START_TEST(emotion_labels_and_input_options)
     ck_assert_int_eq(sm_smw_meta_f32_array(c.f, "input.std", std, 3, &c.err), SM_OK);
     ck_assert(std[1] == 0.25f && std[2] == 2.0f);
     conv_free(&c);
+    /* --f16: every float tensor F16, num_batches_tracked stays I64 */
+    sm_convert_opts h = {.f16 = true};
+    convert_file(need_fixture("novel_emotion.pth"), sm_convert_pth, &h, &c);
+    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
+    for (size_t i = 0; i < c.f->n_tensors; i++)
+        ck_assert_int_eq(c.f->tensors[i].dtype,
+                         strstr(c.f->tensors[i].name, "num_batches_tracked") ? SM_DTYPE_I64 : SM_DTYPE_F16);
+    conv_free(&c);
     o.labels = "a,b,c";
     convert_file(need_fixture("novel_emotion.pth"), sm_convert_pth, &o, &c);
     ck_assert_int_eq(c.st, SM_ERR_ARG);

@@ -207,6 +207,9 @@ START_TEST(pickle_caps)
     expect_fail(bld, sizeof bld, "BUILD on a list");
     static const uint8_t long1[] = {0x80, 2, 0x8a, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, '.'};
     expect_fail(long1, sizeof long1, "LONG1 integer of 9 bytes");
+    /* a NUL byte cannot smuggle a name past the allow-list */
+    static const char nul[] = "\x80\x04\x8c\x10" "collections\0evil" "\x8c\x0b" "OrderedDict" "\x93.";
+    expect_fail((const uint8_t *)nul, sizeof nul - 1, "NUL byte");
     /* REDUCE of an allow-listed class that is not a constructor we implement */
     static const char red[] = "\x80\x02" "cnumpy\nndarray\n)R.";
     expect_fail((const uint8_t *)red, sizeof red - 1, "REDUCE of numpy.ndarray is not supported");

@@ -185,11 +185,13 @@ START_TEST(dwconv_generic_kernel)
 END_TEST
 
 /* ---- gemm: every (isa, MR, NR) in gemm.inc, through 1x1 and im2col convs ---- */
-typedef struct { sm_isa isa; size_t mr, nr; const char *name; } gemm_entry;
+typedef struct { sm_isa isa; size_t mr, nr; const char *name; bool narrow; } gemm_entry;
 static const gemm_entry k_gemm[] = {
-#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa},
+#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, false},
+#define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, true},
 #include "gemm/gemm.inc"
 #undef SM_GEMM_UKERNEL
+#undef SM_GEMM_NARROW_UKERNEL
 };
 
 START_TEST(gemm_variants)
@@ -199,7 +201,7 @@ START_TEST(gemm_variants)
         sm_test_skip(e->name, "ISA not available here");
         return;
     }
-    setenv("SM_GEMM", "own", 1);
+    setenv("SM_GEMM", e->narrow ? "narrow" : "wide", 1);
     const size_t MR = e->mr, NR = e->nr;
     const size_t ms[] = {1, MR - 1, MR, MR + 1, 3 * MR + 1}, ns[] = {1, NR - 1, NR, NR + 1, 3 * NR + 1};
     const size_t ks[] = {1, 3, 17};

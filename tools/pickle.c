@@ -280,6 +280,8 @@ static bool read_len_data(vm_t *vm, int len_bytes, sm_pk_kind kind)
 static bool make_global(vm_t *vm, const char *module, size_t mlen, const char *name, size_t nlen)
 {
     char full[600];
+    if (memchr(module, '\0', mlen) || memchr(name, '\0', nlen))
+        return fail(vm, SM_ERR_UNSUPPORTED, "refusing pickle global with a NUL byte in its name"), false;
     if (mlen > 256 || nlen > 256)
         return fail(vm, SM_ERR_UNSUPPORTED, "refusing pickle global with a %zu/%zu-byte name (not on the allow-list)", mlen, nlen), false;
     snprintf(full, sizeof full, "%.*s.%.*s", (int)mlen, module, (int)nlen, name);

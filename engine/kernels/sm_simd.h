@@ -7,8 +7,8 @@
  *   v_load/v_store  unaligned full vectors; v_loadn/v_storen the first n < VN lanes
  *                   (never touch memory past n)
  *   v_fma(a,b,c)    a*b + c (fused where the ISA has it)
- *   v_sigmoid, v_silu  accurate to a few float ulps (exp by range reduction and
- *                   a degree-6 polynomial; the scalar build uses libm expf)
+ *   v_sigmoid, v_silu  relative error ~1e-6 or better (exp by range reduction and
+ *                   a degree-6 polynomial, Newton-refined reciprocal; scalar uses expf)
  */
 #ifndef SM_SIMD_H
 #define SM_SIMD_H
@@ -148,7 +148,6 @@ static inline vf v_max(vf a, vf b) { vf r; SM_VLOOP(r.l[i_] = a.l[i_] > b.l[i_] 
 static inline vf v_min(vf a, vf b) { vf r; SM_VLOOP(r.l[i_] = a.l[i_] < b.l[i_] ? a.l[i_] : b.l[i_]); return r; }
 static inline vf v_abs(vf a) { vf r; SM_VLOOP(r.l[i_] = fabsf(a.l[i_])); return r; }
 static inline vf v_select_neg(vf x, vf pos, vf neg) { vf r; SM_VLOOP(r.l[i_] = x.l[i_] < 0.0f ? neg.l[i_] : pos.l[i_]); return r; }
-static inline vf v_exp_neg(vf x) { vf r; SM_VLOOP(r.l[i_] = expf(x.l[i_])); return r; }
 static inline float v_hsum(vf v) { return (v.l[0] + v.l[1]) + (v.l[2] + v.l[3]); }
 static inline vf v_recip(vf x) { return v_div(v_set1(1.0f), x); }
 #else
@@ -156,10 +155,10 @@ static inline vf v_recip(vf x) { return v_div(v_set1(1.0f), x); }
 #endif
 
 #ifdef SM_SIMD_POLY_EXP
-/* exp(x) for x <= 0 (the only range sigmoid needs): x = n ln2 + r, |r| <= ln2/2. */
-static inline vf v_exp_neg(vf x)
+/* exp(x) for x in [-87, 87] (callers clamp): x = n ln2 + r, |r| <= ln2/2,
+ * degree-6 Taylor polynomial (relative error ~2e-7), 2^n through the exponent bits. */
+static inline vf v_exp_clamped(vf x)
 {
-    x = v_max(x, v_set1(-87.0f));
     vf n = v_round(v_mul(x, v_set1(1.44269504088896341f)));
     vf r = v_fma(n, v_set1(-0.693145751953125f), x);
     r = v_fma(n, v_set1(-1.428606765330187045e-06f), r);
@@ -172,13 +171,16 @@ static inline vf v_exp_neg(vf x)
     p = v_fma(p, r, v_set1(1.0f));
     return v_mul(p, v_pow2i(n));
 }
+#else
+static inline vf v_exp_clamped(vf x) { vf r; SM_VLOOP(r.l[i_] = expf(x.l[i_])); return r; }
 #endif
 
+/* 1 / (1 + exp(-x)); -x is clamped to [-87, 87] so exp stays finite and normal:
+ * below x = -87 the result is ~1.6e-38 instead of smaller (absolute error < 2e-38). */
 static inline vf v_sigmoid(vf x)
 {
-    vf e = v_exp_neg(v_sub(v_zero(), v_abs(x)));
-    vf r = v_recip(v_add(v_set1(1.0f), e)); /* 1 + e is in [1, 2]: no range issues */
-    return v_select_neg(x, r, v_mul(e, r));
+    vf t = v_min(v_max(v_sub(v_zero(), x), v_set1(-87.0f)), v_set1(87.0f));
+    return v_recip(v_add(v_set1(1.0f), v_exp_clamped(t)));
 }
 static inline vf v_silu(vf x) { return v_mul(x, v_sigmoid(x)); }
 static inline vf v_prelu(vf x, vf alpha) { return v_fma(alpha, v_min(x, v_zero()), v_max(x, v_zero())); }

@@ -81,6 +81,7 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
 /* ---- declarations from the .inc lists ---- */
 #define SM_GEMM_UKERNEL(isa_enum, isa, mr, nr) \
     void SM_UK_NAME(gemm, mr##x##nr, isa)(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, const sm_ukernel_params *);
+#define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, mr, nr) SM_GEMM_UKERNEL(isa_enum, isa, mr, nr)
 #define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t) \
     void SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa)(size_t, size_t, size_t, size_t, const float *const *, const float *, float *, const sm_ukernel_params *);
 #define SM_POOL_UKERNEL(isa_enum, isa, t) \
@@ -103,6 +104,7 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
 #include "eltwise/eltwise.inc"
 #include "se/se.inc"
 #undef SM_GEMM_UKERNEL
+#undef SM_GEMM_NARROW_UKERNEL
 #undef SM_DWCONV_UKERNEL
 #undef SM_POOL_UKERNEL
 #undef SM_ACT_UKERNEL
@@ -123,6 +125,8 @@ void sm_f64_dense_ukernel__scalar(size_t n_in, size_t n_out, const double *x, co
 typedef struct {
     sm_isa isa;
     struct { sm_gemm_ukernel_fn fn; uint32_t mr, nr; const char *name; } gemm;
+    /* optional narrower GEMM (fn NULL when absent) for small output channel counts */
+    struct { sm_gemm_ukernel_fn fn; uint32_t mr, nr; const char *name; } gemm_narrow;
     /* [k == 5][stride == 2] for 3x3/5x5 at stride 1/2 */
     struct { sm_dwconv_ukernel_fn fn; uint32_t tile; const char *name; } dwconv[2][2];
     sm_dwconv_generic_ukernel_fn dwconv_generic; /* tile 4 */
@@ -140,5 +144,7 @@ typedef struct {
  * cannot run it. sm_kernels_active() = sm_kernels_for(sm_isa_active()). */
 const sm_kernel_table *sm_kernels_for(sm_isa isa);
 const sm_kernel_table *sm_kernels_active(void);
+/* Name of the GEMM micro-kernel (or BLAS path) a prepared conv runs (benchmarks). */
+const char *sm_conv2d_kernel_name(const sm_conv2d *op);
 
 #endif

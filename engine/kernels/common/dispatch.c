@@ -17,6 +17,11 @@ static void fill_tables(void)
     g_tables[isa_enum].gemm.mr = MR_;                                                              \
     g_tables[isa_enum].gemm.nr = NR_;                                                              \
     g_tables[isa_enum].gemm.name = "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa;
+#define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_)                                           \
+    g_tables[isa_enum].gemm_narrow.fn = SM_UK_NAME(gemm, MR_##x##NR_, isa);                       \
+    g_tables[isa_enum].gemm_narrow.mr = MR_;                                                      \
+    g_tables[isa_enum].gemm_narrow.nr = NR_;                                                      \
+    g_tables[isa_enum].gemm_narrow.name = "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa;
 #define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t)                                                 \
     g_tables[isa_enum].dwconv[(K_) == 5][(S_) == 2].fn = SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa); \
     g_tables[isa_enum].dwconv[(K_) == 5][(S_) == 2].tile = t;                                       \

@@ -5,9 +5,10 @@
 
 #include "common/sm_ops.h"
 
-#ifndef SM_NO_BLAS
+#ifdef SM_HAVE_BLAS
 #include <cblas.h>
 #endif
+
 
 const char *sm_act_name(sm_act act)
 {
@@ -193,7 +194,7 @@ float *sm_ops_padded_copy(const float *v, size_t n, size_t n_pad)
 static pthread_once_t g_blas_once = PTHREAD_ONCE_INIT;
 static void blas_once(void)
 {
-#ifndef SM_NO_BLAS
+#ifdef SM_HAVE_BLAS
     openblas_set_num_threads(1);
 #endif
 }
@@ -201,7 +202,7 @@ void sm_ops_blas_single_thread(void) { pthread_once(&g_blas_once, blas_once); }
 
 bool sm_ops_blas_available(void)
 {
-#ifdef SM_NO_BLAS
+#ifndef SM_HAVE_BLAS
     return false;
 #else
     return true;

@@ -5,6 +5,14 @@
 #include "sm_kernels.h"
 #include "sm_ukernels.h"
 
+/* OpenBLAS is used when the build has it (BLAS=none defines SM_NO_BLAS; a cross
+ * build without the target's cblas.h quietly goes without). */
+#if !defined(SM_NO_BLAS) && defined(__has_include)
+#if __has_include(<cblas.h>)
+#define SM_HAVE_BLAS 1
+#endif
+#endif
+
 /* Work split: run() hands out at most SM_OPS_SLOTS tasks, each a contiguous range;
  * per-task scratch is indexed by the task, so results never depend on which or
  * how many threads run (bit-identical for any pool). */

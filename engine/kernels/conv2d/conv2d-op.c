@@ -8,12 +8,15 @@
 
 #include "common/sm_ops.h"
 
-#ifndef SM_NO_BLAS
+#ifdef SM_HAVE_BLAS
 #include <cblas.h>
 #endif
 
+
 struct sm_conv2d {
     const sm_kernel_table *kt;
+    sm_gemm_ukernel_fn gemm;
+    const char *gemm_name;
     uint32_t ic, oc, kh, kw, sh, sw;
     sm_padding pad;
     sm_act act;
@@ -37,9 +40,25 @@ static bool prefer_blas(const sm_kernel_table *kt)
         return false;
     if (e && strcmp(e, "blas") == 0)
         return true;
-    if (e && strcmp(e, "own") == 0)
+    if (e && (strcmp(e, "own") == 0 || strcmp(e, "narrow") == 0 || strcmp(e, "wide") == 0))
         return false;
     return kt->isa == SM_ISA_SCALAR;
+}
+
+/* The narrow kernel when the wide panels would pad the output channels by much more
+ * (e.g. 40 -> 64 vs 48, 16 -> 32 vs 16); SM_GEMM=narrow|wide forces it for tests. */
+static bool use_narrow(const sm_kernel_table *kt, uint32_t oc)
+{
+    if (!kt->gemm_narrow.fn)
+        return false;
+    const char *e = getenv("SM_GEMM");
+    if (e && strcmp(e, "narrow") == 0)
+        return true;
+    if (e && strcmp(e, "wide") == 0)
+        return false;
+    size_t wide = (oc + kt->gemm.nr - 1) / kt->gemm.nr * kt->gemm.nr;
+    size_t narrow = (oc + kt->gemm_narrow.nr - 1) / kt->gemm_narrow.nr * kt->gemm_narrow.nr;
+    return (double)narrow < 0.8 * (double)wide;
 }
 
 sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *err)
@@ -67,8 +86,16 @@ sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *er
     op->pad = d->pad;
     op->act = d->act;
     op->k = (size_t)d->kh * d->kw * d->in_ch;
+    op->gemm = op->kt->gemm.fn;
+    op->gemm_name = op->kt->gemm.name;
     op->nr = op->kt->gemm.nr;
     op->mr = op->kt->gemm.mr;
+    if (use_narrow(op->kt, d->out_ch)) {
+        op->gemm = op->kt->gemm_narrow.fn;
+        op->gemm_name = op->kt->gemm_narrow.name;
+        op->nr = op->kt->gemm_narrow.nr;
+        op->mr = op->kt->gemm_narrow.mr;
+    }
     op->panels = (op->oc + op->nr - 1) / op->nr;
     bool nopad = d->pad.mode == SM_PAD_VALID ||
                  (d->pad.mode == SM_PAD_EXPLICIT && !d->pad.top && !d->pad.left && !d->pad.bottom && !d->pad.right) ||
@@ -118,6 +145,11 @@ void sm_conv2d_free(sm_conv2d *op)
 
 size_t sm_conv2d_out_channels(const sm_conv2d *op) { return op ? op->oc : 0; }
 
+const char *sm_conv2d_kernel_name(const sm_conv2d *op)
+{
+    return op->blas ? "cblas_sgemm + epilogue" : op->gemm_name;
+}
+
 sm_status sm_conv2d_out_shape(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *out_h,
                               size_t *out_w, sm_error *err)
 {
@@ -142,7 +174,7 @@ typedef struct {
 static void gemm_rows(const sm_conv2d *op, const float *a, size_t lda, size_t rows, float *c,
                       const float *res)
 {
-    const sm_gemm_ukernel_fn fn = op->kt->gemm.fn;
+    const sm_gemm_ukernel_fn fn = op->gemm;
     for (size_t pi = 0; pi < op->panels; pi++) {
         size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
         const float *panel = op->packed + pi * (op->k + 1) * op->nr;
@@ -154,6 +186,7 @@ static void gemm_rows(const sm_conv2d *op, const float *a, size_t lda, size_t ro
     }
 }
 
+#ifdef SM_HAVE_BLAS
 static void blas_epilogue(const sm_conv2d *op, float *c, const float *res, size_t rows)
 {
     for (size_t r = 0; r < rows; r++)
@@ -164,6 +197,7 @@ static void blas_epilogue(const sm_conv2d *op, float *c, const float *res, size_
     if (op->act != SM_ACT_NONE)
         sm_activation(op->act, c, rows * op->oc, op->oc, op->alpha, c, NULL);
 }
+#endif
 
 /* Rows go in fixed blocks of PW_BLOCK so that every block is computed the same way
  * whatever the thread count (OpenBLAS's results depend on M). */
@@ -178,7 +212,7 @@ static void pointwise_task(void *vctx, size_t task, size_t thread)
     for (size_t blk = b; blk < e; blk++) {
         size_t m = blk * PW_BLOCK, rows = x->m - m < PW_BLOCK ? x->m - m : PW_BLOCK;
         const float *res = x->residual ? x->residual + m * op->oc : NULL;
-#ifndef SM_NO_BLAS
+#ifdef SM_HAVE_BLAS
         if (op->blas) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)op->oc,
                         (int)op->k, 1.0f, x->in + m * op->ic, (int)op->ic, op->w_kn, (int)op->oc,
@@ -231,7 +265,7 @@ static void im2col_task(void *vctx, size_t task, size_t thread)
                 size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
                 sm_ukernel_params p = {op->act, op->alpha + n0,
                                        x->residual ? x->residual + o + n0 : NULL, op->oc};
-                op->kt->gemm.fn(mr, nc, op->k, buf, op->k, op->packed + pi * (op->k + 1) * op->nr,
+                op->gemm(mr, nc, op->k, buf, op->k, op->packed + pi * (op->k + 1) * op->nr,
                                 x->out + o + n0, op->oc, &p);
             }
         }
