@@ -7,8 +7,9 @@ For every selected model and thread count:
      interpreter for the face models). A runtime whose output differs by more
      than TOL x max|ref| on any output is not timed, and the table says so.
   2. warm-up, then R rounds; in each round every runtime does K runs back to
-     back, in an order rotated from round to round, so that machine noise
-     falls on all of them alike. Median and min over all runs.
+     back (K per runtime, about --round-seconds of work), in an order rotated
+     from round to round, so that machine noise falls on all of them alike.
+     Reported: the median of the per-round medians, and the min of all runs.
 """
 import argparse
 import glob
@@ -86,23 +87,27 @@ def build_spec(o, name):
     if name == "emotion":
         ckpt = os.path.join(w, "emotion.pth")
         s = M.emotion(ckpt)
+        s.source_stamp = os.path.getmtime(ckpt)
         s.smw, s.ours_why = convert_ours(o, ckpt, os.path.join(w, "emotion.smw"), name)
     elif name == "ultralight":
         pth = os.path.join(o.seed, "checkpoints", "best_model.pth")
         if not os.path.exists(pth):
             raise Skip("skipped: %s not found (the user's checkpoint)" % pth)
         s = M.ultralight(pth)
+        s.source_stamp = os.path.getmtime(pth)
         s.smw, s.ours_why = convert_ours(o, pth, os.path.join(w, "ultralight.smw"), name)
     elif name == "fatigue_mlp":
         jl = os.path.join(o.seed, "checkpoints", "fatigue_mlp.joblib")
         if not os.path.exists(jl):
             raise Skip("skipped: %s not found (the user's checkpoint)" % jl)
         s = M.fatigue_mlp(jl)
+        s.source_stamp = os.path.getmtime(jl)
         s.smw, s.ours_why = convert_ours(o, jl, os.path.join(w, "fatigue_mlp.smw"), name)
     else:
         d = face_models(o)
         base = M.FACE[name][0]
         s = M.face(name, os.path.join(d, base + ".tflite"), o.nodes)
+        s.source_stamp = os.path.getmtime(s.tflite_model)
         s.smw, s.ours_why = convert_ours(o, s.tflite_model, os.path.join(w, base + ".smw"), name)
     md = os.path.join(w, name)
     os.makedirs(md, exist_ok=True)
@@ -142,11 +147,18 @@ def build_spec(o, name):
     # Exports: traced TorchScript (frozen in the worker) and ONNX.
     s.pt = os.path.join(md, "model.pt")
     s.onnx = os.path.join(md, "model.onnx")
+    stamp = os.path.join(md, "exports.stamp")
+    key = json.dumps({"src": [os.path.getmtime(f) for f in (os.path.join(HERE, "models.py"), __file__)],
+                      "model": s.source_stamp, "torch": torch.__version__})
+    if os.path.exists(s.pt) and os.path.exists(s.onnx) and os.path.exists(stamp) and open(stamp).read() == key:
+        return s
     with torch.no_grad():
         tr = torch.jit.trace(s.module, tuple(xs), check_trace=False)
         tr.save(s.pt)
         torch.onnx.export(s.module, tuple(xs), s.onnx, input_names=s.input_names,
                           output_names=s.output_names, opset_version=13, do_constant_folding=True)
+    with open(stamp, "w") as f:
+        f.write(key)
     return s
 
 
@@ -217,10 +229,7 @@ def ours_bench(o, s, threads, iters):
         return None, 1, "no JSON from smw-bench model"
     if isinstance(j.get("ms"), list) and j["ms"]:
         return [float(v) for v in j["ms"]], 0, ""
-    ms = [float(j["median_ms"])]
-    if "min_ms" in j:
-        ms.append(float(j["min_ms"]))
-    return ms, 0, ""
+    return {"median": float(j["median_ms"]), "min": float(j.get("min_ms", j["median_ms"]))}, 0, ""
 
 
 def tflite_call(o, s, threads, bench=0, outdir=None):
@@ -238,7 +247,7 @@ def tflite_call(o, s, threads, bench=0, outdir=None):
         for line in r.stdout.splitlines():
             if line.strip().startswith("bench "):
                 b = json.loads(line.strip()[6:])
-                return [b["median_ms"], b["min_ms"]]
+                return {"median": b["median_ms"], "min": b["min_ms"]}
         raise RuntimeError("tflite_run.js printed no bench line")
     with open(os.path.join(outdir, "outputs.json")) as f:
         j = json.load(f)
@@ -284,12 +293,16 @@ def diff(s, outs):
 
 # ---- one (model, threads) ----------------------------------------------------------------
 
-def stats(ms):
-    return (statistics.median(ms), min(ms)) if ms else (None, None)
+def split(res):
+    """A timing answer: a list of per-run ms, or the {median, min} of one call."""
+    if isinstance(res, dict):
+        return [res["median"]], [res["min"]]
+    return list(res), list(res)
 
 
 def measure(o, s, threads):
     row = {"model": s.name, "threads": threads, "gflop": round(s.gflop, 6),
+           "loadavg": float(open("/proc/loadavg").read().split()[0]),
            "ours_ms": None, "onnxruntime_ms": None, "pytorch_ms": None, "tflite_ms": None,
            "ours_min_ms": None, "onnxruntime_min_ms": None, "pytorch_min_ms": None, "tflite_min_ms": None,
            "max_abs_diff": None, "diffs": {}, "reference": s.ref_source, "notes": []}
@@ -370,40 +383,54 @@ def measure(o, s, threads):
         acc = [row["diffs"][rt] for rt in live if row["diffs"].get(rt) is not None]
         row["max_abs_diff"] = max(acc) if acc else None
 
-        # Warm-up (peers; ours warms up inside each smw-bench call), and K per round.
-        est = []
-        for rt in ("onnxruntime", "pytorch"):
-            if rt in live:
-                t0 = time.perf_counter()
-                n = 0
-                while n < 3 or time.perf_counter() - t0 < o.warmup:
-                    ms = live[rt](1)
-                    n += 1
-                est.append(statistics.median(live[rt](3)))
-        per_run = min(est) if est else 1.0
-        k = int(max(1, min(1000, round(o.round_s / max(per_run, 1e-3)))))
+        # Warm-up (peers; ours warms up inside each smw-bench call), then a run count
+        # per runtime that makes each runtime's share of a round about round_s long.
+        k = {}
+        for rt in list(live):
+            try:
+                if rt in ("onnxruntime", "pytorch"):
+                    t0 = time.perf_counter()
+                    n = 0
+                    while n < 2 or time.perf_counter() - t0 < o.warmup:
+                        live[rt](1)
+                        n += 1
+                    est = statistics.median(live[rt](3))
+                else:
+                    est = split(live[rt](1))[0][0]
+            except Exception as e:
+                notes.append("%s: warm-up failed: %s" % (rt, (str(e).splitlines() or ["?"])[-1][:200]))
+                live.pop(rt)
+                continue
+            k[rt] = int(max(1, min(2000, round(o.round_s * 1e3 / max(est, 1e-3)))))
         row["runs_per_round"], row["rounds"] = k, o.rounds
         samples = {rt: [] for rt in live}
+        mins = {rt: [] for rt in live}
         order = list(live)
         for r in range(o.rounds):
             rot = order[r % len(order):] + order[:r % len(order)] if order else []
             for rt in rot:
                 try:
-                    ms = live[rt](k)
+                    ms = live[rt](k[rt])
                     if ms is None:
                         raise RuntimeError("no timing")
-                    samples[rt].extend(ms)
+                    a, b = split(ms)
+                    samples[rt].append(statistics.median(a))  # one median per round
+                    mins[rt].extend(b)
                 except Exception as e:
-                    notes.append("%s: timing failed: %s" % (rt, str(e).splitlines()[-1][:200] if str(e) else "?"))
+                    notes.append("%s: timing failed: %s" % (rt, (str(e).splitlines() or ["?"])[-1][:200]))
                     samples[rt] = []
                     order.remove(rt)
-                    break
         for rt, ms in samples.items():
-            med, mn = stats(ms)
-            row[rt + "_ms"] = round(med, 4) if med is not None else None
-            row[rt + "_min_ms"] = round(mn, 4) if mn is not None else None
-        if "ours" in samples and samples["ours"] and k > 1:
-            row["ours_timing"] = "smw-bench model per round (%d runs after its own warm-up)" % k
+            if ms:
+                row[rt + "_ms"] = round(statistics.median(ms), 4)
+                row[rt + "_min_ms"] = round(min(mins[rt] + ms), 4)
+                row[rt + "_runs"] = len(ms) * (1 if rt not in k else k[rt])
+        if samples.get("ours"):
+            row["ours_timing"] = ("one smw-bench model call per round (%d runs after its own warm-up)%s"
+                                  % (k["ours"], "" if len(samples["ours"]) > o.rounds else
+                                     ": median of the per-call medians"))
+        if samples.get("tflite"):
+            row["tflite_timing"] = "one tflite_run.js --bench call per round: median of its medians, min of its mins"
     finally:
         for w in workers:
             w.close()
@@ -412,6 +439,8 @@ def measure(o, s, threads):
     for rt in ("onnxruntime", "pytorch", "tflite"):
         p = row[rt + "_ms"]
         row["speedup_vs_" + rt] = round(p / ours, 3) if ours and p else None
+        pm, om = row[rt + "_min_ms"], row["ours_min_ms"]
+        row["speedup_min_vs_" + rt] = round(pm / om, 3) if om and pm else None
     if ours:
         gfs = s.gflop / (ours * 1e-3)
         row["ours_gflops"] = round(gfs, 2)
@@ -440,20 +469,31 @@ def table(rows, o):
             return "-"
         return "%s / %s" % (fmt(r[rt + "_ms"], 3), fmt(r[rt + "_min_ms"], 3))
 
+    def ratio(r, rt):
+        if r.get("speedup_vs_" + rt) is None:
+            return "-"
+        return "%s (%s)" % (fmt(r["speedup_vs_" + rt]), fmt(r["speedup_min_vs_" + rt]))
+
     lines = []
     for r in rows:
         lines.append([r["model"], str(r["threads"]), "%.4g" % r["gflop"], mm(r, "ours"),
                       mm(r, "onnxruntime"), mm(r, "pytorch"), mm(r, "tflite"),
-                      fmt(r["speedup_vs_onnxruntime"]), fmt(r["speedup_vs_pytorch"]),
-                      fmt(r["speedup_vs_tflite"]), fmt(r["ours_gflops"], 1), fmt(r["ours_pct_peak"], 1),
+                      ratio(r, "onnxruntime"), ratio(r, "pytorch"), ratio(r, "tflite"),
+                      fmt(r["ours_gflops"], 1), fmt(r["ours_pct_peak"], 1),
                       "%.2g" % r["max_abs_diff"] if r["max_abs_diff"] is not None else "-"])
     w = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(hdr)]
     out = ["  ".join(h.ljust(w[i]) if i < 2 else h.rjust(w[i]) for i, h in enumerate(hdr))]
     for l in lines:
         out.append("  ".join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(l)))
     out.append("")
-    out.append("ms = median / min over all timed runs; 'vs X' = X median / ours median (> 1: ours faster); "
-               "%% peak of %.1f GFLOP/s per core (smw-bench's FMA probe) x threads" % (o.peak or 0))
+    out.append("ms = median of the per-round medians / min of all runs; 'vs X' = X ms / ours ms, medians (mins) (> 1: ours "
+               "faster); GFLOP/s and %% peak from ours' median, peak %.1f GFLOP/s per core (smw-bench's FMA "
+               "probe) x threads" % (o.peak or 0))
+    la = [r["loadavg"] for r in rows if "loadavg" in r]
+    ncpu = os.cpu_count() or 1
+    if la and max(la) > 0.5 * ncpu:
+        out.append("WARNING: load average up to %.1f on %d CPUs during the run: other work shared the cores, "
+                   "medians (and 2-thread runs most) are inflated; the mins are the better guide" % (max(la), ncpu))
     out.append("max|diff| = largest output difference vs the reference among the timed runtimes")
     for r in rows:
         for n in r["notes"]:

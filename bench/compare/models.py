@@ -374,10 +374,13 @@ def face(name, tflite_path, nodes_dir):
     m = TFLiteGraph(tflite_path, os.path.join(nodes_dir, base + ".txt"), in_name, out_names).eval()
     rng = np.random.RandomState(5)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    # An image-like input in the models' [-1,1] range (a smooth blob plus noise).
-    img = np.stack([np.exp(-((xx - 0.5) ** 2 + (yy - 0.45) ** 2) * 8) * 1.6 - 0.8 + 0.1 * c
+    # An image-like input (a smooth blob plus noise) in the model's range: the detector
+    # takes c/127.5-1 in [-1,1], the landmark model c/255 in [0,1] (FACE_MODELS.md 3).
+    img = np.stack([np.exp(-((xx - 0.5) ** 2 + (yy - 0.45) ** 2) * 8) * 0.8 + 0.05 * c
                     for c in range(3)], -1)
-    nhwc = np.clip(img + rng.uniform(-0.1, 0.1, img.shape), -1, 1).astype(np.float32)[None]
+    img = np.clip(img + rng.uniform(-0.05, 0.05, img.shape), 0, 1)
+    lo = -1.0 if name == "blazeface" else 0.0
+    nhwc = (lo + (1.0 - lo) * img).astype(np.float32)[None]
     nchw = np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
     s = Spec(name, m, [nchw], ["input"], out_names, m.gflop,
              "%s.tflite rebuilt op by op in torch from its own weights" % base)
