@@ -21,20 +21,20 @@ static double now_ms(void)
 static void print_layers(const char *model, const sm_layer_time *lt, size_t n, size_t threads)
 {
     double total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lt[i].calls ? lt[i].ms / (double)lt[i].calls : 0;
+    for (size_t i = 0; i < n; i++) /* "(cpu)" rows break a wall-time row down: not summed */
+        total += lt[i].calls && !strstr(lt[i].layer, "(cpu)") ? lt[i].ms / (double)lt[i].calls : 0;
     fprintf(stderr, "%s per layer (%zu thread%s, mean of the profiled runs):\n", model, threads,
             threads > 1 ? "s" : "");
-    fprintf(stderr, "  %-14s %-28s %-14s %9s %8s %9s %6s\n", "layer", "op", "output", "ms", "MFLOP", "GFLOP/s",
+    fprintf(stderr, "  %-16s %-28s %-14s %9s %8s %9s %6s\n", "layer", "op", "output", "ms", "MFLOP", "GFLOP/s",
             "%time");
     for (size_t i = 0; i < n; i++) {
         double ms = lt[i].calls ? lt[i].ms / (double)lt[i].calls : 0;
         char shape[32];
         snprintf(shape, sizeof shape, "%ux%ux%u", lt[i].out_h, lt[i].out_w, lt[i].out_c);
-        fprintf(stderr, "  %-14s %-28s %-14s %9.4f %8.2f %9.2f %6.2f\n", lt[i].layer, lt[i].op, shape, ms,
+        fprintf(stderr, "  %-16s %-28s %-14s %9.4f %8.2f %9.2f %6.2f\n", lt[i].layer, lt[i].op, shape, ms,
                 lt[i].flops * 1e-6, ms > 0 ? lt[i].flops / (ms * 1e6) : 0, total > 0 ? 100 * ms / total : 0);
     }
-    fprintf(stderr, "  %-14s %-28s %-14s %9.4f\n", "total", "(sum of layers)", "", total);
+    fprintf(stderr, "  %-16s %-28s %-14s %9.4f\n", "total", "(sum of layers)", "", total);
 }
 
 static sm_status bench_emotion(const sm_smw *f, const char *path, const sm_bench_model_opts *o,

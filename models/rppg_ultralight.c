@@ -15,7 +15,7 @@
 #define POOLED 3 /* 3x3 after the second pool */
 #define CHUNK 64 /* frames whose features are held at once by the full path */
 #define MAX_THREADS 64
-#define N_PROF 6
+#define N_PROF 8
 
 /* Per-thread ops and scratch: the conv ops own scratch, so each thread that
  * processes frames has its own copies. */
@@ -23,6 +23,7 @@ typedef struct {
     sm_conv2d *conv0, *conv3;
     sm_maxpool *pool2, *pool3;
     float *frame, *a, *b, *c, *d; /* nhwc input, conv0, pool2, conv3, pool3 */
+    double op_ms[4];              /* profiling: time in each per-frame op */
 } ul_worker;
 
 struct sm_ultralight {
@@ -288,13 +289,28 @@ double sm_ultralight_flops(const sm_ultralight *m, size_t t)
 static void worker_features(const sm_ultralight *m, ul_worker *w, const float *nhwc, float *feat)
 {
     size_t S = m->size;
+    bool prof = m->profiling;
+    double t0 = prof ? now_ms() : 0, t1 = 0, t2 = 0, t3 = 0;
     sm_conv2d_run(w->conv0, nhwc, S, S, NULL, w->a, NULL);
+    if (prof)
+        t1 = now_ms();
     sm_maxpool_run(w->pool2, w->a, m->h1, m->h1, C1, w->b, NULL);
+    if (prof)
+        t2 = now_ms();
     sm_conv2d_run(w->conv3, w->b, m->h2, m->h2, NULL, w->c, NULL);
+    if (prof)
+        t3 = now_ms();
     sm_maxpool_run(w->pool3, w->c, m->h2, m->h2, C2, w->d, NULL);
     for (size_t p = 0; p < POOLED * POOLED; p++)
         for (size_t c = 0; c < C2; c++)
             feat[c * POOLED * POOLED + p] = w->d[p * C2 + c];
+    if (prof) {
+        double t4 = now_ms();
+        w->op_ms[0] += t1 - t0;
+        w->op_ms[1] += t2 - t1;
+        w->op_ms[2] += t3 - t2;
+        w->op_ms[3] += t4 - t3;
+    }
 }
 
 void sm_ultralight_frame_features(sm_ultralight *m, const float *frame, float *feat)
@@ -366,8 +382,31 @@ static sm_status run_frames(sm_ultralight *m, const float *frames, size_t t, boo
             feat_task(&x, 0, 0);
         add_rows(acc, m->feats, n);
     }
-    lap(m, "conv", "conv.0+relu, pool2, conv.3+relu, pool3 (all frames)", frame_flops(m) * (double)t, POOLED,
-        POOLED, C2);
+    lap(m, "frames", "all frames (wall)", frame_flops(m) * (double)t, POOLED, POOLED, C2);
+    if (m->profiling) { /* per-op CPU time summed over the workers; not part of the wall total */
+        static const char *const names[4] = {"conv.0+relu", "maxpool2", "conv.3+relu", "maxpool3+flatten"};
+        double fl[4] = {2.0 * m->h1 * m->h1 * C1 * 3 * 25, (double)m->h1 * m->h1 * C1,
+                        2.0 * m->h2 * m->h2 * C2 * C1 * 9, (double)m->h2 * m->h2 * C2};
+        size_t hw[4] = {m->h1, m->h2, m->h2, m->h3}, ch[4] = {C1, C1, C2, C2};
+        for (int k = 0; k < 4 && m->prof_i < N_PROF; k++) {
+            sm_layer_time *p = &m->prof[m->prof_i++];
+            double ms = 0;
+            for (size_t i = 0; i < m->n_workers; i++) {
+                ms += m->w[i].op_ms[k];
+                m->w[i].op_ms[k] = 0;
+            }
+            p->layer = "per frame (cpu)";
+            p->op = names[k];
+            p->ms += ms;
+            p->flops = fl[k] * (double)t;
+            p->calls++;
+            p->out_h = p->out_w = (uint32_t)hw[k];
+            p->out_c = (uint32_t)ch[k];
+        }
+        if (m->prof_i > m->n_prof)
+            m->n_prof = m->prof_i;
+        m->t_last = now_ms();
+    }
     for (size_t k = 0; k < SM_ULTRALIGHT_FEATURES; k++)
         m->mean_feat[k] = (float)(acc[k] / (double)t);
     lap(m, "mean", "mean over T", (double)t * SM_ULTRALIGHT_FEATURES, 1, 1, SM_ULTRALIGHT_FEATURES);
