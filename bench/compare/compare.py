@@ -287,7 +287,7 @@ def diff(s, outs):
         if not np.isfinite(d) or d > lim:
             ok = False
             det.append("%s differs by %.3g > %.3g" % (name, d, lim))
-        worst = max(worst, d)
+        worst = max(worst, d) if np.isfinite(d) else float("inf")
     return worst, ok, "; ".join(det)
 
 
@@ -364,8 +364,11 @@ def measure(o, s, threads):
         # Agreement before any timing, against s.ref (see build_spec).
         if s.ref_note:
             notes.append(s.ref_note)
+        agreed = []
         for rt in list(outs):
             d, ok, det = diff(s, outs[rt])
+            if ok:
+                agreed.append(rt)
             if rt == "tflite" and s.ref_source == "TFLite interpreter":
                 d = s.eager_vs_tflite  # it is the reference: show how far PyTorch eager is from it
             row["diffs"][rt] = d
@@ -381,7 +384,7 @@ def measure(o, s, threads):
                                  "architecture yet: not timed (not built yet)")
                 else:
                     notes.append("ours: smw-bench model failed: %s" % (err.splitlines() or ["?"])[-1][:200])
-        acc = [row["diffs"][rt] for rt in live if row["diffs"].get(rt) is not None]
+        acc = [row["diffs"][rt] for rt in agreed if row["diffs"].get(rt) is not None]
         row["max_abs_diff"] = max(acc) if acc else None
 
         # Warm-up (peers; ours warms up inside each smw-bench call), then a run count
@@ -507,7 +510,8 @@ def table(rows, o):
     if la and max(la) > 0.5 * ncpu:
         out.append("WARNING: load average up to %.1f on %d CPUs during the run: other work shared the cores, "
                    "medians (and 2-thread runs most) are inflated; the mins are the better guide" % (max(la), ncpu))
-    out.append("max|diff| = largest output difference vs the reference among the timed runtimes")
+    out.append("max|diff| = largest output difference vs the reference among the runtimes that agree "
+               "(tolerance %g x max|ref| per output; any that disagree are not timed)" % TOL)
     for r in rows:
         for n in r["notes"]:
             out.append("  %s/%d: %s" % (r["model"], r["threads"], n))
