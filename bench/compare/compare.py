@@ -478,7 +478,7 @@ def fmt(v, nd=2):
 
 def table(rows, o):
     hdr = ["model", "thr", "GFLOP", "ours ms", "ORT ms", "TorchScript ms", "TFLite ms",
-           "vs ORT", "vs Torch", "vs TFLite", "ours GFLOP/s", "% peak", "max|diff|"]
+           "vs ORT", "vs Torch", "vs TFLite", "ours GFLOP/s", "% peak", "max abs diff"]
 
     def mm(r, rt):
         if r.get(rt + "_ms") is None:
@@ -497,10 +497,14 @@ def table(rows, o):
                       ratio(r, "onnxruntime"), ratio(r, "pytorch"), ratio(r, "tflite"),
                       fmt(r["ours_gflops"], 1), fmt(r["ours_pct_peak"], 1),
                       "%.2g" % r["max_abs_diff"] if r["max_abs_diff"] is not None else "-"])
-    w = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(hdr)]
-    out = ["  ".join(h.ljust(w[i]) if i < 2 else h.rjust(w[i]) for i, h in enumerate(hdr))]
-    for l in lines:
-        out.append("  ".join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(l)))
+    if o.markdown:
+        out = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" if i < 2 else "---:" for i in range(len(hdr))) + "|"]
+        out += ["| " + " | ".join(l) + " |" for l in lines]
+    else:
+        w = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(hdr)]
+        out = ["  ".join(h.ljust(w[i]) if i < 2 else h.rjust(w[i]) for i, h in enumerate(hdr))]
+        for l in lines:
+            out.append("  ".join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(l)))
     out.append("")
     out.append("ms = median of the per-round medians / min of all runs; 'vs X' = X ms / ours ms, medians (mins) (> 1: ours "
                "faster); GFLOP/s and %% peak from ours' median, peak %.1f GFLOP/s per core (smw-bench's FMA "
@@ -510,7 +514,7 @@ def table(rows, o):
     if la and max(la) > 0.5 * ncpu:
         out.append("WARNING: load average up to %.1f on %d CPUs during the run: other work shared the cores, "
                    "medians (and 2-thread runs most) are inflated; the mins are the better guide" % (max(la), ncpu))
-    out.append("max|diff| = largest output difference vs the reference among the runtimes that agree "
+    out.append("max abs diff = largest output difference vs the reference among the runtimes that agree "
                "(tolerance %g x max|ref| per output; any that disagree are not timed)" % TOL)
     for r in rows:
         for n in r["notes"]:
@@ -545,8 +549,9 @@ def main():
     ap.add_argument("--models", default=",".join(ALL_MODELS), help="comma list of " + ",".join(ALL_MODELS))
     ap.add_argument("--threads", default="1,2", help="comma list (default 1,2)")
     ap.add_argument("--rounds", type=int, help="rounds per (model, threads) (default 7, quick 3)")
-    ap.add_argument("--round-seconds", type=float, help="target time per runtime per round (default 0.4)")
+    ap.add_argument("--round-seconds", type=float, help="target time per runtime per round (default 0.3)")
     ap.add_argument("--table-from", metavar="FILE", help="print the table of a saved --json run and exit")
+    ap.add_argument("--markdown", action="store_true", help="the table as Markdown")
     o = ap.parse_args()
     if o.table_from:
         rows = [json.loads(l) for l in open(o.table_from) if l.strip().startswith("{")]
@@ -567,7 +572,7 @@ def main():
                                        os.path.isdir(os.path.join(home, "node_modules", "@tensorflow",
                                                                   "tfjs-tflite"))) else None
     o.rounds = o.rounds or (3 if o.quick else 7)
-    o.round_s = o.round_seconds or (0.1 if o.quick else 0.4)
+    o.round_s = o.round_seconds or (0.1 if o.quick else 0.3)
     o.warmup = 0.2 if o.quick else 0.5
     o.budget = 4 * o.rounds * o.round_s  # seconds per runtime per (model, threads)
     os.makedirs(o.work, exist_ok=True)
