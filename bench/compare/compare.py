@@ -209,7 +209,10 @@ def ours_outputs(o, s, threads, outdir):
             env=ours_env(threads))
     if r.returncode != 0:
         msg = (r.stderr or r.stdout).strip().splitlines()
-        return None, "not built yet (smw-run: %s)" % (msg[-1][:160] if msg else "exit %d" % r.returncode)
+        last = msg[-1] if msg else "exit %d" % r.returncode
+        if last.startswith("smw-run: "):
+            last = last[len("smw-run: "):]
+        return None, "not built yet (smw-run: %s)" % last[:300]
     outs = {os.path.splitext(os.path.basename(f))[0]: np.load(f) for f in glob.glob(outdir + "/*.npy")}
     return outs, None
 
