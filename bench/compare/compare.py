@@ -522,6 +522,8 @@ def table(rows, o):
     for r in rows:
         for n in r["notes"]:
             out.append("  %s/%d: %s" % (r["model"], r["threads"], n))
+    for n in getattr(o, "skipped", []):
+        out.append("  " + n)
     return "\n".join(out)
 
 
@@ -591,6 +593,7 @@ def main():
     log("compare: build %s, torch %s, load average %s" % (o.build, torch.__version__,
                                                           " ".join(open("/proc/loadavg").read().split()[:3])))
     rows = []
+    o.skipped = []
     torch.set_num_threads(max(threads))
     for name in sel:
         t0 = time.time()
@@ -599,6 +602,7 @@ def main():
             s = build_spec(o, name)
         except Skip as e:
             log("compare: %s: %s" % (name, e))
+            o.skipped.append("%s: %s" % (name, e))
             for t in threads:
                 r = {"model": name, "threads": t, "ours_ms": None, "onnxruntime_ms": None, "pytorch_ms": None,
                      "tflite_ms": None, "max_abs_diff": None, "skipped": str(e)}
