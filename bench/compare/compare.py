@@ -36,7 +36,7 @@ import models as M  # noqa: E402
 
 ALL_MODELS = ["emotion", "ultralight", "blazeface", "facemesh", "fatigue_mlp"]
 RUNTIMES = ["ours", "onnxruntime", "pytorch", "tflite"]
-TOL = 1e-3  # x max|ref|, per output tensor
+TOL = [1e-3]  # x max|ref|, per output tensor (--tol)
 
 
 def log(*a):
@@ -286,7 +286,7 @@ def diff(s, outs):
         if g.size != ref.size:
             return None, False, "output %s has %d values, expected %d" % (name, g.size, ref.size)
         d = float(np.abs(g.reshape(-1).astype(np.float64) - ref.reshape(-1).astype(np.float64)).max())
-        lim = TOL * max(float(np.abs(ref).max()), 1e-6)
+        lim = TOL[0] * max(float(np.abs(ref).max()), 1e-6)
         if not np.isfinite(d) or d > lim:
             ok = False
             det.append("%s differs by %.3g > %.3g" % (name, d, lim))
@@ -518,7 +518,7 @@ def table(rows, o):
         out.append("WARNING: load average up to %.1f on %d CPUs during the run: other work shared the cores, "
                    "medians (and 2-thread runs most) are inflated; the mins are the better guide" % (max(la), ncpu))
     out.append("max abs diff = largest output difference vs the reference among the runtimes that agree "
-               "(tolerance %g x max|ref| per output; any that disagree are not timed)" % TOL)
+               "(tolerance %g x max|ref| per output; any that disagree are not timed)" % TOL[0])
     for r in rows:
         for n in r["notes"]:
             out.append("  %s/%d: %s" % (r["model"], r["threads"], n))
@@ -557,7 +557,10 @@ def main():
     ap.add_argument("--round-seconds", type=float, help="target time per runtime per round (default 0.3)")
     ap.add_argument("--table-from", metavar="FILE", help="print the table of a saved --json run and exit")
     ap.add_argument("--markdown", action="store_true", help="the table as Markdown")
+    ap.add_argument("--tol", type=float, default=1e-3,
+                    help="agreement tolerance, x max|ref| per output (default 1e-3)")
     o = ap.parse_args()
+    TOL[0] = o.tol
     if o.table_from:
         rows = [json.loads(l) for l in open(o.table_from) if l.strip().startswith("{")]
         rows = [r for r in rows if "gflop" in r]
