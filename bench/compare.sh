@@ -9,6 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 B=${B:-build}
 case $B in /*) ;; *) B=$(pwd)/$B ;; esac
 export B
+# No __pycache__ next to the scripts (or in tests/gen, whose modules are imported).
+export PYTHONDONTWRITEBYTECODE=1
 PY=/usr/bin/python3
 ORT_VERSION=1.30.0
 ORT_DIR=$here/.work/ort
