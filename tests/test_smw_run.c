@@ -151,8 +151,9 @@ START_TEST(test_json)
     const char *model = build_model(dir, "sklearn_mlp_pipeline");
     const char *out = sm_test_tmpdir();
     char cmd[16384], line[4096] = "";
+    const char *runner = getenv("SM_TEST_RUNNER"); /* qemu for cross builds */
     snprintf(cmd, sizeof cmd,
-             "'%s/smw-run' '%s' --input '%s' --out-dir '%s' --json > '%s/out.json' && "
+             "%s '%s/smw-run' '%s' --input '%s' --out-dir '%s' --json > '%s/out.json' && "
              "'%s' -c 'import json, sys, numpy as np\n"
              "d = json.load(open(sys.argv[1]))\n"
              "assert d[\"architecture\"] == \"sklearn_mlp_pipeline\", d[\"architecture\"]\n"
@@ -162,7 +163,8 @@ START_TEST(test_json)
              "assert p.shape == r.shape == tuple(d[\"outputs\"][0][\"shape\"]), (p.shape, r.shape)\n"
              "assert d[\"input\"][\"shape\"] == list(np.load(sys.argv[3]).shape)\n"
              "print(\"json-ok %%.3g\" %% np.abs(p - r).max())' '%s/out.json' '%s' '%s' 2>&1",
-             bin && *bin ? bin : "build", model, fx_path(dir, "X"), out, out, py, out, fx_path(dir, "proba"),
+             runner ? runner : "", bin && *bin ? bin : "build", model, fx_path(dir, "X"), out, out, py, out,
+             fx_path(dir, "proba"),
              fx_path(dir, "X"));
     FILE *p = popen(cmd, "r");
     ck_assert_ptr_nonnull(p);
