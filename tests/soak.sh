@@ -26,7 +26,7 @@ out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 img = data.astronaut()                      # 512x512 RGB, public domain
 canvas = np.full((520, 720, 3), (40, 44, 52), np.uint8)
-canvas[4:520, 104:616] = img[:516]
+canvas[4:516, 104:616] = img
 for i in range(60):
     dx = int(round(20 * np.sin(2 * np.pi * i / 60)))
     dy = int(round(8 * np.cos(2 * np.pi * i / 60)))
