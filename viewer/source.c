@@ -1,5 +1,5 @@
 /* Frames, the --video dispatcher, JPEG decoding, image directories and the
- * ffmpeg pipe. Y4M is in source_y4m.c, AVI in source_avi.c, PNG in png.c. */
+ * ffmpeg pipe. Y4M is in source_y4m.c, AVI in source_avi.c, PNG in engine/image/png.c. */
 #include "source.h"
 
 #include <dirent.h>
@@ -78,6 +78,22 @@ sm_status sm_source_open_video(const char *path, double fps_override, sm_source 
     if (n >= 12 && memcmp(magic, "RIFF", 4) == 0 && memcmp(magic + 8, "AVI ", 4) == 0)
         return sm_source_open_avi(path, fps_override, out, err);
     return sm_source_open_ffmpeg(path, fps_override, out, err);
+}
+
+/* ---- PNG ---------------------------------------------------------------- */
+
+sm_status sm_png_decode(const uint8_t *data, size_t len, const char *name, sm_frame *f, sm_error *err)
+{
+    uint8_t *rgb;
+    int w, h;
+    sm_status st = sm_png_decode_rgb8(data, len, name, &rgb, &w, &h, err);
+    if (st != SM_OK)
+        return st;
+    st = sm_frame_reserve(f, w, h, err);
+    if (st == SM_OK)
+        memcpy(f->rgb, rgb, (size_t)w * h * 3);
+    free(rgb);
+    return st;
 }
 
 /* ---- JPEG --------------------------------------------------------------- */

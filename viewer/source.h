@@ -12,6 +12,7 @@
 #define SM_SOURCE_H
 
 #include "sm_engine.h"
+#include "sm_image.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -72,14 +73,7 @@ sm_status sm_source_open_images(const char *dir, double fps, sm_source **out, sm
 /* Decoders (whole file in memory). `name` is for messages. */
 sm_status sm_jpeg_decode(const uint8_t *data, size_t len, const char *name, sm_frame *f, sm_error *err);
 sm_status sm_png_decode(const uint8_t *data, size_t len, const char *name, sm_frame *f, sm_error *err);
-/* Writes an RGB image (rows `stride` bytes) as PNG (zlib stored blocks) or BMP
- * (24-bit), atomically (temp + rename). sm_image_save picks by extension. */
-sm_status sm_png_write(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err);
-sm_status sm_bmp_write(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err);
-sm_status sm_image_save(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err);
-/* Inflates a zlib stream (RFC 1950/1951) into out (exactly out_len bytes
- * expected); checks the Adler-32. */
-sm_status sm_zlib_inflate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len,
-                          size_t *produced, sm_error *err);
+/* The PNG decoder, the PNG/BMP writers and inflate live in engine/image/png.c
+ * (sm_image.h), shared with the command-line tools. */
 
 #endif

@@ -28,6 +28,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "sm_engine.h"
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -89,5 +91,24 @@ void sm_image_flip_h_u8(const uint8_t *src, size_t sstride, int w, int h, int ch
 #ifdef __cplusplus
 }
 #endif
+
+/* ---- image files ---------------------------------------------------------- */
+
+/* Largest width or height any decoder or writer accepts. */
+#define SM_IMAGE_MAX_DIM 8192
+
+/* zlib stream (RFC 1950) into out[0, out_len); *produced = bytes written.
+ * Checks the header and the Adler-32. */
+sm_status sm_zlib_inflate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len,
+                          size_t *produced, sm_error *err);
+/* PNG (8-bit grey, grey+alpha, RGB, RGBA, non-interlaced; alpha dropped) into a
+ * malloc'd packed RGB8 buffer (*width x *height x 3). Messages name `name`. */
+sm_status sm_png_decode_rgb8(const uint8_t *data, size_t len, const char *name, uint8_t **rgb,
+                             int *width, int *height, sm_error *err);
+/* Writers: PNG (stored deflate) or 24-bit BMP, atomically (temp + rename);
+ * sm_image_save picks by extension (.png / .bmp). */
+sm_status sm_png_write(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err);
+sm_status sm_bmp_write(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err);
+sm_status sm_image_save(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err);
 
 #endif

@@ -1,7 +1,7 @@
 /* libFuzzer entry point for the MJPEG AVI reader (RIFF lists, chunk index,
  * JPEG frames). The reader opens a path, so each input goes to an in-memory
  * file reached through /proc/self/fd. */
-// SOURCES: engine/core/*.c engine/image/*.c viewer/source.c viewer/source_y4m.c viewer/source_avi.c viewer/png.c
+// SOURCES: engine/core/*.c engine/image/*.c viewer/source.c viewer/source_y4m.c viewer/source_avi.c
 // LIBS: -lturbojpeg
 #include "source.h"
 

@@ -1,6 +1,6 @@
 /* libFuzzer entry point for the still-image path: the JPEG decoder
  * (libjpeg-turbo behind our checks) and our own PNG/inflate decoder. */
-// SOURCES: engine/core/*.c engine/image/*.c viewer/source.c viewer/source_y4m.c viewer/source_avi.c viewer/png.c
+// SOURCES: engine/core/*.c engine/image/*.c viewer/source.c viewer/source_y4m.c viewer/source_avi.c
 // LIBS: -lturbojpeg
 #include "source.h"
 

@@ -1,6 +1,6 @@
 /* libFuzzer entry point for the Y4M reader: header, frame headers, planes and
  * colour conversion, read from memory through the stream entry point. */
-// SOURCES: engine/core/*.c engine/image/*.c viewer/source.c viewer/source_y4m.c viewer/source_avi.c viewer/png.c
+// SOURCES: engine/core/*.c engine/image/*.c viewer/source.c viewer/source_y4m.c viewer/source_avi.c
 // LIBS: -lturbojpeg
 #include "source.h"
 

@@ -1,8 +1,11 @@
 /* A small inflate (RFC 1950/1951), a PNG decoder for non-interlaced 8-bit
  * grey, grey+alpha, RGB and RGBA images (alpha is dropped), and writers for
  * PNG (zlib stored blocks: no compression, always valid) and 24-bit BMP.
- * Everything is bounds-checked: hostile input gives an error, not a crash. */
-#include "source.h"
+ * Everything is bounds-checked: hostile input gives an error, not a crash.
+ * The viewer's image sources and the command-line tools share it. */
+#include "sm_image.h"
+
+#include <stdbool.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -252,8 +255,11 @@ static int paeth(int a, int b, int c)
     return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
-sm_status sm_png_decode(const uint8_t *d, size_t len, const char *name, sm_frame *f, sm_error *err)
+sm_status sm_png_decode_rgb8(const uint8_t *d, size_t len, const char *name, uint8_t **rgb, int *width,
+                             int *height, sm_error *err)
 {
+    *rgb = NULL;
+    *width = *height = 0;
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (len < 8 || memcmp(d, sig, 8))
         return sm_error_set(err, SM_ERR_FORMAT, "%s: not a PNG (bad signature)", name);
@@ -292,9 +298,9 @@ sm_status sm_png_decode(const uint8_t *d, size_t len, const char *name, sm_frame
             h = be32(data + 4);
             int depth = data[8];
             ctype = data[9];
-            if (w == 0 || h == 0 || w > SM_SOURCE_MAX_DIM || h > SM_SOURCE_MAX_DIM)
+            if (w == 0 || h == 0 || w > SM_IMAGE_MAX_DIM || h > SM_IMAGE_MAX_DIM)
                 st = sm_error_set(err, SM_ERR_FORMAT, "%s: image size %ux%u outside 1..%d", name, w, h,
-                                  SM_SOURCE_MAX_DIM);
+                                  SM_IMAGE_MAX_DIM);
             else if (depth != 8)
                 st = sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: bit depth %d not supported (8-bit only)", name, depth);
             else if (ctype == 3)
@@ -330,6 +336,10 @@ sm_status sm_png_decode(const uint8_t *d, size_t len, const char *name, sm_frame
         st = sm_error_set(err, SM_ERR_FORMAT, "%s: no image data (IDAT)", name);
     uint8_t *raw = NULL;
     size_t row = (size_t)w * chans, need = (row + 1) * h;
+    /* deflate cannot expand more than 1032:1: refuse a lying header before allocating */
+    if (st == SM_OK && need / 1032 > idat_len + 64)
+        st = sm_error_set(err, SM_ERR_FORMAT, "%s: PNG header says %ux%u but holds only %zu compressed bytes",
+                          name, w, h, idat_len);
     if (st == SM_OK && !(raw = malloc(need)))
         st = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     if (st == SM_OK) {
@@ -340,8 +350,9 @@ sm_status sm_png_decode(const uint8_t *d, size_t len, const char *name, sm_frame
         if (st != SM_OK)
             sm_error_prefix(err, "%s", name);
     }
-    if (st == SM_OK)
-        st = sm_frame_reserve(f, (int)w, (int)h, err);
+    uint8_t *pixels = NULL;
+    if (st == SM_OK && !(pixels = malloc((size_t)w * h * 3)))
+        st = sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory for %ux%u pixels", name, w, h);
     if (st == SM_OK) {
         /* unfilter in place: row y's bytes start at raw + y*(row+1) + 1 */
         for (uint32_t y = 0; y < h && st == SM_OK; y++) {
@@ -361,7 +372,7 @@ sm_status sm_png_decode(const uint8_t *d, size_t len, const char *name, sm_frame
                     i = row;
                 }
             }
-            uint8_t *o = f->rgb + (size_t)y * w * 3;
+            uint8_t *o = pixels + (size_t)y * w * 3;
             for (uint32_t x = 0; x < w; x++) {
                 const uint8_t *p = cur + (size_t)x * chans;
                 if (chans <= 2) {
@@ -376,7 +387,14 @@ sm_status sm_png_decode(const uint8_t *d, size_t len, const char *name, sm_frame
     }
     free(raw);
     free(idat);
-    return st;
+    if (st != SM_OK) {
+        free(pixels);
+        return st;
+    }
+    *rgb = pixels;
+    *width = (int)w;
+    *height = (int)h;
+    return SM_OK;
 }
 
 /* ---- writers ------------------------------------------------------------------ */
@@ -401,7 +419,7 @@ static uint8_t *put_chunk(uint8_t *p, const char *type, const uint8_t *data, uin
 
 sm_status sm_png_write(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err)
 {
-    if (w <= 0 || h <= 0 || w > SM_SOURCE_MAX_DIM || h > SM_SOURCE_MAX_DIM)
+    if (w <= 0 || h <= 0 || w > SM_IMAGE_MAX_DIM || h > SM_IMAGE_MAX_DIM)
         return sm_error_set(err, SM_ERR_ARG, "%s: bad image size %dx%d", path, w, h);
     size_t row = (size_t)w * 3 + 1, raw = row * h;
     size_t nblocks = (raw + 65534) / 65535;
@@ -458,7 +476,7 @@ sm_status sm_png_write(const char *path, const uint8_t *rgb, int w, int h, size_
 
 sm_status sm_bmp_write(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err)
 {
-    if (w <= 0 || h <= 0 || w > SM_SOURCE_MAX_DIM || h > SM_SOURCE_MAX_DIM)
+    if (w <= 0 || h <= 0 || w > SM_IMAGE_MAX_DIM || h > SM_IMAGE_MAX_DIM)
         return sm_error_set(err, SM_ERR_ARG, "%s: bad image size %dx%d", path, w, h);
     size_t row = ((size_t)w * 3 + 3) & ~(size_t)3, total = 54 + row * h;
     uint8_t *b = calloc(1, total);
