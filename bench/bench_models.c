@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bench_models.h"
+#include "fatigue_mlp.h"
 #include "emotion_effnet.h"
 #include "face_mesh.h"
 #include "rppg_ultralight.h"
@@ -165,7 +166,47 @@ static sm_status bench_ultralight(const sm_smw *f, const char *path, const sm_be
     return st;
 }
 
+/* One feature vector per call, as the mirror calls it each frame; each timed
+ * run is the mean of a batch of calls because one call takes about a microsecond. */
+static sm_status bench_fatigue_mlp(const sm_smw *f, const char *path, const sm_bench_model_opts *o,
+                                   sm_bench_model_result *res, sm_error *err)
+{
+    (void)path;
+    sm_fatigue_mlp *m;
+    sm_status st = sm_fatigue_mlp_load(f, &m, err);
+    if (st)
+        return st;
+    size_t nf = sm_fatigue_mlp_n_features(m), no = sm_fatigue_mlp_n_outputs(m);
+    double x[64] = {0.28, 0.35, 0, 3.0, 1.1}, proba[64];
+    if (nf > 64 || no > 64) {
+        sm_fatigue_mlp_free(m);
+        return sm_error_set(err, SM_ERR_UNSUPPORTED, "fatigue MLP with %zu features / %zu outputs is beyond the bench's 64", nf, no);
+    }
+    snprintf(res->input, sizeof res->input, "1x%zu (float64)", nf);
+    const sm_meta *nl = sm_smw_find_meta(f, "mlp.n_layers");
+    double flops = 0;
+    for (uint32_t i = 0; nl && nl->type == SM_META_U32 && i < nl->v.u32; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "mlp.coefs_.%u", i);
+        const sm_tensor_info *t = sm_smw_find_tensor(f, name);
+        if (t && t->ndim == 2)
+            flops += 2.0 * (double)t->dims[0] * (double)t->dims[1];
+    }
+    res->gflop = flops * 1e-9;
+    enum { BATCH = 1000 };
+    sm_fatigue_mlp_predict_proba(m, x, 1, proba);
+    for (size_t i = 0; i < o->iters; i++) {
+        double t0 = now_ms();
+        for (int k = 0; k < BATCH; k++)
+            sm_fatigue_mlp_predict_proba(m, x, 1, proba);
+        res->ms[i] = (now_ms() - t0) / BATCH;
+    }
+    sm_fatigue_mlp_free(m);
+    return SM_OK;
+}
+
 const sm_bench_model_runner sm_bench_model_runners[] = {
+    {"sklearn_mlp_pipeline", "fatigue StandardScaler + MLP, one feature vector (mean of 1000 calls)", bench_fatigue_mlp},
     {SM_EMOTION_ARCH, "NovelEmotionModel (EfficientNet-B3) at input.size", bench_emotion},
     {SM_ULTRALIGHT_ARCH, "UltraLightNet over input.frames frames", bench_ultralight},
     {SM_FACE_DETECTOR_ARCH, "BlazeFace short range 128x128 (network)", bench_face_graph},

@@ -87,11 +87,11 @@ static int cmd_model(const char *path, size_t threads, size_t iters, bool json)
         double gfs = res.gflop > 0 ? res.gflop / (med * 1e-3) : 0;
         if (json)
             printf("{\"model\": \"%s\", \"arch\": \"%.*s\", \"input\": \"%s\", \"threads\": %zu, "
-                   "\"median_ms\": %.4f, \"gflops\": %.2f, \"pct_peak\": %.1f}\n",
+                   "\"median_ms\": %.6g, \"gflops\": %.2f, \"pct_peak\": %.1f}\n",
                    path, (int)arch.len, arch.ptr, res.input, threads, med, gfs,
                    peak > 0 ? 100 * gfs / peak : 0);
         else
-            printf("%s (%.*s, %s): median %.3f ms over %zu runs, %.2f GFLOP/s (%.1f%% of %.1f)\n",
+            printf("%s (%.*s, %s): median %.4g ms over %zu runs, %.2f GFLOP/s (%.1f%% of %.1f)\n",
                    path, (int)arch.len, arch.ptr, res.input, med, iters, gfs,
                    peak > 0 ? 100 * gfs / peak : 0, peak);
     }

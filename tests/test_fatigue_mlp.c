@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOL 1e-12
 
@@ -223,6 +224,32 @@ START_TEST(test_real_joblib)
 }
 END_TEST
 
+/* The user's joblib through the real converter, then the model: the path a
+ * user takes (README), against scikit-learn's predict_proba. */
+START_TEST(test_real_joblib_through_smw_convert)
+{
+    const char *joblib = sm_test_shared("seed/checkpoints/fatigue_mlp.joblib");
+    if (!joblib || !have_real()) {
+        if (!joblib)
+            sm_test_skip("fatigue joblib through smw-convert", "shared/seed/checkpoints/fatigue_mlp.joblib absent");
+        return;
+    }
+    const char *dir = sm_test_tmpdir();
+    char out[4200], args[8600], log[8192];
+    snprintf(out, sizeof out, "%s/fatigue_mlp.smw", dir);
+    snprintf(args, sizeof args, "'%s' -o '%s'", joblib, out);
+    ck_assert_msg(sm_test_run("smw-convert", args, log, sizeof log) == 0, "%s", log);
+    sm_fatigue_mlp *m;
+    sm_error err;
+    ck_assert_msg(sm_fatigue_mlp_load_file(out, &m, &err) == SM_OK, "%s", err.msg);
+    ck_assert_double_le(compare_case("fatigue_ref/real", m, "X", "proba"), TOL);
+    ck_assert_double_le(compare_case("fatigue_ref/real", m, "X_f32", "proba_f32"), TOL);
+    sm_fatigue_mlp_free(m);
+    unlink(out);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_synth_tanh_softmax)
 {
     build_opts o = {0};
@@ -327,6 +354,7 @@ int main(void)
     TCase *tc = tcase_create("fatigue_mlp");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_real_joblib);
+    tcase_add_test(tc, test_real_joblib_through_smw_convert);
     tcase_add_test(tc, test_synth_tanh_softmax);
     tcase_add_test(tc, test_synth_logistic_binary);
     tcase_add_test(tc, test_synth_bare_identity);
