@@ -124,7 +124,9 @@ TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
 # The viewer needs SDL2 and libjpeg-turbo; everything else only libc, libm, pthreads, BLAS.
 CORE_LIBS := $(LIB_TOOLS) $(LIB_MODELS) $(LIB_ENGINE)
-CORE_LDLIBS := $(BLAS_LIBS) $(LDLIBS_ALL)
+# JPEG decoding (engine/image/jpeg.c) uses libjpeg-turbo when it is there.
+CORE_LDLIBS := $(BLAS_LIBS) $(JPEG_LIBS) $(LDLIBS_ALL)
+$(B)/obj/engine/image/jpeg.o: CFLAGS_ALL += $(if $(JPEG_LIBS),-DSM_HAVE_TURBOJPEG $(JPEG_CFLAGS),)
 VIEWER_LDLIBS := $(SDL_LIBS) $(JPEG_LIBS)
 
 ifeq ($(V),1)
@@ -162,7 +164,7 @@ TEST_CROSS_CFLAGS := $(if $(CROSS),-fno-tree-vectorize,)
 $(B)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC          $<",)
-	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/support $(CFLAGS_ALL) $(TEST_CROSS_CFLAGS) $(CHECK_CFLAGS) $(SDL_CFLAGS) $(JPEG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/support $(if $(JPEG_LIBS),-DSM_HAVE_TURBOJPEG,) $(CFLAGS_ALL) $(TEST_CROSS_CFLAGS) $(CHECK_CFLAGS) $(SDL_CFLAGS) $(JPEG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -13,6 +13,10 @@
 #include "face_mesh.h"
 #include "npy.h"
 #include "rgb_image.h"
+
+#ifdef SM_HAVE_TURBOJPEG
+#include <turbojpeg.h>
+#endif
 #include "sha256.h"
 #include "sm_test.h"
 #include "tflite_graph.h"
@@ -1075,6 +1079,39 @@ END_TEST
 
 /* ---- smw-run ----------------------------------------------------------------------------------------- */
 
+/* JPEG through the tools' reader: libjpeg-turbo's own encoder makes the file. */
+START_TEST(image_reader_jpeg)
+{
+#ifndef SM_HAVE_TURBOJPEG
+    sm_test_skip("image_reader_jpeg", "built without libjpeg-turbo");
+#else
+    sm_rgb_image img, back;
+    load_image("astronaut", &img);
+    tjhandle tj = tjInitCompress();
+    ck_assert_ptr_nonnull(tj);
+    unsigned char *jpg = NULL;
+    unsigned long jlen = 0;
+    ck_assert_int_eq(tjCompress2(tj, img.rgb, img.width, (int)img.stride, img.height, TJPF_RGB, &jpg, &jlen,
+                                 TJSAMP_444, 95, 0), 0);
+    sm_error err;
+    ck_assert_msg(sm_rgb_image_decode(jpg, jlen, "a.jpg", &back, &err) == SM_OK, "%s", err.msg);
+    ck_assert_int_eq(back.width, img.width);
+    ck_assert_int_eq(back.height, img.height);
+    double diff = 0;
+    for (size_t i = 0; i < (size_t)img.width * img.height * 3; i++)
+        diff += fabs((double)back.rgb[i] - img.rgb[i]);
+    diff /= (double)img.width * img.height * 3;
+    ck_assert_msg(diff < 3.0, "JPEG round trip differs by %.2f levels on average", diff);
+    sm_rgb_image_free(&back);
+    ck_assert_int_ne(sm_rgb_image_decode(jpg, jlen / 3, "cut.jpg", &back, &err), SM_OK);
+    ck_assert_ptr_null(back.rgb);
+    tjFree(jpg);
+    tjDestroy(tj);
+    sm_rgb_image_free(&img);
+#endif
+}
+END_TEST
+
 START_TEST(smw_run_face_image)
 {
     if (!have_models("smw_run_face_image"))
@@ -1148,6 +1185,7 @@ int main(void)
     tcase_add_test(tc, tracker_threads_identical);
     tcase_add_test(tc, models_refused_clearly);
     tcase_add_test(tc, image_reader);
+    tcase_add_test(tc, image_reader_jpeg);
     tcase_add_test(tc, smw_run_face_image);
     tcase_add_test(tc, smw_run_raw_network);
     suite_add_tcase(s, tc);

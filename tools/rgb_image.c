@@ -1,7 +1,9 @@
-/* rgb_image: PNG (through engine/image/png.c) and PPM P6 readers. Every read is
- * checked against the bytes left; hostile input gives an error, never a crash. */
+/* rgb_image: PNG and JPEG (the engine's decoders, engine/image/) and PPM P6
+ * readers. Every read is checked against the bytes
+ * left; hostile input gives an error, never a crash. */
 #include "rgb_image.h"
 #include "sm_image.h"
+
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -14,6 +16,26 @@ static sm_status decode_png(const uint8_t *buf, size_t len, const char *name, sm
     sm_status st = sm_png_decode_rgb8(buf, len, name, &img->rgb, &w, &h, err);
     if (st != SM_OK)
         return st;
+    img->width = w;
+    img->height = h;
+    img->stride = (size_t)w * 3;
+    return SM_OK;
+}
+
+static sm_status decode_jpeg(const uint8_t *buf, size_t len, const char *name, sm_rgb_image *img, sm_error *err)
+{
+    int w, h;
+    sm_status st = sm_jpeg_header(buf, len, name, &w, &h, err);
+    if (st != SM_OK)
+        return st;
+    if (!(img->rgb = malloc((size_t)w * h * 3)))
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory for %dx%d pixels", name, w, h);
+    st = sm_jpeg_decode_rgb8(buf, len, name, img->rgb, w, h, err);
+    if (st != SM_OK) {
+        free(img->rgb);
+        img->rgb = NULL;
+        return st;
+    }
     img->width = w;
     img->height = h;
     img->stride = (size_t)w * 3;
@@ -76,8 +98,9 @@ sm_status sm_rgb_image_decode(const uint8_t *buf, size_t len, const char *name, 
         return decode_png(buf, len, name, img, err);
     if (len >= 2 && buf[0] == 'P' && buf[1] == '6')
         return decode_ppm(buf, len, name, img, err);
-    return sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: not a PNG or binary PPM (P6) image (JPEG: convert it first)",
-                        name);
+    if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
+        return decode_jpeg(buf, len, name, img, err);
+    return sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: not a PNG, JPEG or binary PPM (P6) image", name);
 }
 
 sm_status sm_rgb_image_load(const char *path, sm_rgb_image *img, sm_error *err)

@@ -1,8 +1,8 @@
 /* rgb_image: a small, bounds-checked image reader for the command-line tools
  * (smw-run --face --image): PNG (8-bit grey, grey+alpha, RGB, RGBA,
  * non-interlaced; alpha dropped; the engine's decoder, engine/image/png.c, up
- * to SM_IMAGE_MAX_DIM per side) and binary PPM (P6, maxval 255). Tools do not
- * link libjpeg-turbo, so JPEG is not supported here. */
+ * to SM_IMAGE_MAX_DIM per side), JPEG (libjpeg-turbo, when the build has it)
+ * and binary PPM (P6, maxval 255). */
 #ifndef SM_RGB_IMAGE_H
 #define SM_RGB_IMAGE_H
 

@@ -100,27 +100,12 @@ sm_status sm_png_decode(const uint8_t *data, size_t len, const char *name, sm_fr
 
 sm_status sm_jpeg_decode(const uint8_t *data, size_t len, const char *name, sm_frame *f, sm_error *err)
 {
-    if (len < 4 || data[0] != 0xff || data[1] != 0xd8)
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: not a JPEG (no SOI marker)", name);
-    if (len > 0x7fffffffu)
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: JPEG larger than 2 GiB", name);
-    tjhandle tj = tjInitDecompress();
-    if (!tj)
-        return sm_error_set(err, SM_ERR_NOMEM, "%s: cannot start the JPEG decoder", name);
-    int w = 0, h = 0, sub = 0, cs = 0;
-    sm_status st = SM_OK;
-    if (tjDecompressHeader3(tj, data, (unsigned long)len, &w, &h, &sub, &cs) != 0) {
-        st = sm_error_set(err, SM_ERR_FORMAT, "%s: bad JPEG header: %s", name, tjGetErrorStr2(tj));
-    } else if (w <= 0 || h <= 0 || w > SM_SOURCE_MAX_DIM || h > SM_SOURCE_MAX_DIM) {
-        st = sm_error_set(err, SM_ERR_FORMAT, "%s: JPEG size %dx%d outside 1..%d", name, w, h, SM_SOURCE_MAX_DIM);
-    } else if ((st = sm_frame_reserve(f, w, h, err)) == SM_OK) {
-        /* Warnings (e.g. extraneous bytes, common in webcam MJPEG) are fine; a
-         * fatal error or a premature end (a truncated frame) is not. */
-        if (tjDecompress2(tj, data, (unsigned long)len, f->rgb, w, w * 3, h, TJPF_RGB, TJFLAG_ACCURATEDCT) != 0 &&
-            (tjGetErrorCode(tj) == TJERR_FATAL || strstr(tjGetErrorStr2(tj), "Premature end")))
-            st = sm_error_set(err, SM_ERR_FORMAT, "%s: corrupt or truncated JPEG data: %s", name, tjGetErrorStr2(tj));
-    }
-    tjDestroy(tj);
+    int w, h;
+    sm_status st = sm_jpeg_header(data, len, name, &w, &h, err);
+    if (st == SM_OK)
+        st = sm_frame_reserve(f, w, h, err);
+    if (st == SM_OK)
+        st = sm_jpeg_decode_rgb8(data, len, name, f->rgb, w, h, err);
     return st;
 }
 

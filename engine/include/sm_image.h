@@ -105,6 +105,14 @@ sm_status sm_zlib_inflate(const uint8_t *in, size_t in_len, uint8_t *out, size_t
  * malloc'd packed RGB8 buffer (*width x *height x 3). Messages name `name`. */
 sm_status sm_png_decode_rgb8(const uint8_t *data, size_t len, const char *name, uint8_t **rgb,
                              int *width, int *height, sm_error *err);
+/* JPEG (libjpeg-turbo; SM_ERR_UNSUPPORTED in builds without it): the size from
+ * the header (checked against SM_IMAGE_MAX_DIM), then the pixels into a
+ * caller-provided width x height x 3 RGB8 buffer. A truncated or corrupt stream
+ * is an error; decoder warnings (extra bytes after a webcam frame) are not. */
+sm_status sm_jpeg_header(const uint8_t *data, size_t len, const char *name, int *width, int *height,
+                         sm_error *err);
+sm_status sm_jpeg_decode_rgb8(const uint8_t *data, size_t len, const char *name, uint8_t *rgb, int width,
+                              int height, sm_error *err);
 /* Writers: PNG (stored deflate) or 24-bit BMP, atomically (temp + rename);
  * sm_image_save picks by extension (.png / .bmp). */
 sm_status sm_png_write(const char *path, const uint8_t *rgb, int w, int h, size_t stride, sm_error *err);

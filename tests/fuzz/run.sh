@@ -19,6 +19,7 @@ for h in tests/fuzz/fuzz_*.c; do
     case "$name" in *"$filter"*) ;; *) continue ;; esac
     srcs=$(sed -n 's/.*SOURCES: *//p' "$h" | sed 's/ *[*][/].*$//' | head -n 1)
     libs=$(sed -n 's/.*LIBS: *//p' "$h" | head -n 1)
+    case "$libs" in *-lturbojpeg*) libs="-DSM_HAVE_TURBOJPEG $libs" ;; esac
     # shellcheck disable=SC2086
     files=$(ls $srcs 2>/dev/null | grep -v -- '-avx2\.c$' | grep -v -- '-avx512f\.c$' | grep -v -- '-neon\.c$' | grep -v '/smw-[^/]*\.c$')
     echo "== $name: building"
