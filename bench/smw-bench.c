@@ -1,0 +1,165 @@
+/* smw-bench: kernel and model benchmarks (rates, % of measured peak). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_kernels.h"
+#include "bench_models.h"
+#include "sm_engine.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smw-bench kernels [--threads N] [--json] [--filter WORD] [--seconds S]\n"
+            "       smw-bench model FILE.smw [--threads N] [--iters N] [--json]\n"
+            "       smw-bench --help\n"
+            "\n"
+            "kernels  measures this machine's FP32 FMA peak with its own probe, then every\n"
+            "         kernel family on real layer shapes of EfficientNet-B3, BlazeFace and\n"
+            "         FaceMesh for each ISA level the CPU runs (SM_ISA caps the levels):\n"
+            "         median time, GFLOP/s (or GB/s for memory-bound ops) and %% of peak\n"
+            "         (peak x threads).\n"
+            "model    runs the model in FILE.smw through the runner registered for its\n"
+            "         general.architecture in bench/bench_models.c.\n"
+            "--threads N   thread-pool size (default 1)\n"
+            "--json        one JSON document instead of the table\n"
+            "--filter WORD only cases whose model or layer name contains WORD\n"
+            "--seconds S   minimum timed seconds per case and ISA (default 0.15)\n"
+            "--iters N     timed model runs (default 20)\n");
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 1 || v > 1024)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int cmd_model(const char *path, size_t threads, size_t iters, bool json)
+{
+    sm_error err;
+    sm_smw *f = NULL;
+    if (sm_smw_open(path, NULL, &f, &err) != SM_OK) {
+        fprintf(stderr, "smw-bench: %s\n", err.msg);
+        return 1;
+    }
+    sm_str arch = {"", 0};
+    if (sm_smw_meta_string(f, "general.architecture", &arch, &err) != SM_OK) {
+        fprintf(stderr, "smw-bench: %s: no general.architecture: %s\n", path, err.msg);
+        sm_smw_free(f);
+        return 1;
+    }
+    const sm_bench_model_runner *r = sm_bench_model_find(arch.ptr, arch.len);
+    if (!r) {
+        fprintf(stderr,
+                "smw-bench: %s: architecture '%.*s': no benchmark runner is registered for it "
+                "(add one to bench/bench_models.c; %zu registered)\n",
+                path, (int)arch.len, arch.ptr, sm_bench_model_runner_count);
+        sm_smw_free(f);
+        return 2;
+    }
+    sm_threadpool *pool = NULL;
+    if (threads > 1 && sm_threadpool_init(&pool, threads, &err) != SM_OK) {
+        fprintf(stderr, "smw-bench: %s\n", err.msg);
+        sm_smw_free(f);
+        return 1;
+    }
+    double *ms = calloc(iters, sizeof *ms);
+    sm_bench_model_opts o = {threads, iters, pool};
+    sm_bench_model_result res = {0, ms, ""};
+    int rc = 0;
+    if (!ms || r->run(f, path, &o, &res, &err) != SM_OK) {
+        fprintf(stderr, "smw-bench: %s: %s\n", path, ms ? err.msg : "out of memory");
+        rc = 1;
+    } else {
+        for (size_t i = 1; i < iters; i++)
+            for (size_t j = i; j > 0 && ms[j - 1] > ms[j]; j--) {
+                double t = ms[j];
+                ms[j] = ms[j - 1];
+                ms[j - 1] = t;
+            }
+        double med = ms[iters / 2];
+        const char *isa = "";
+        double peak = sm_bench_fma_peak(&isa) * (double)threads;
+        double gfs = res.gflop > 0 ? res.gflop / (med * 1e-3) : 0;
+        if (json)
+            printf("{\"model\": \"%s\", \"arch\": \"%.*s\", \"input\": \"%s\", \"threads\": %zu, "
+                   "\"median_ms\": %.4f, \"gflops\": %.2f, \"pct_peak\": %.1f}\n",
+                   path, (int)arch.len, arch.ptr, res.input, threads, med, gfs,
+                   peak > 0 ? 100 * gfs / peak : 0);
+        else
+            printf("%s (%.*s, %s): median %.3f ms over %zu runs, %.2f GFLOP/s (%.1f%% of %.1f)\n",
+                   path, (int)arch.len, arch.ptr, res.input, med, iters, gfs,
+                   peak > 0 ? 100 * gfs / peak : 0, peak);
+    }
+    free(ms);
+    sm_threadpool_free(pool);
+    sm_smw_free(f);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    sm_bench_kernel_opts ko = {1, false, NULL, 0.15};
+    size_t iters = 20;
+    const char *file = NULL;
+    bool is_model = !strcmp(argv[1], "model");
+    if (!is_model && strcmp(argv[1], "kernels")) {
+        fprintf(stderr, "smw-bench: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            ko.json = true;
+        } else if (!strcmp(a, "--threads") && i + 1 < argc) {
+            if (parse_size(argv[++i], &ko.threads)) {
+                fprintf(stderr, "smw-bench: --threads needs 1..1024, got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--iters") && i + 1 < argc) {
+            if (parse_size(argv[++i], &iters)) {
+                fprintf(stderr, "smw-bench: --iters needs 1..1024, got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--filter") && i + 1 < argc) {
+            ko.filter = argv[++i];
+        } else if (!strcmp(a, "--seconds") && i + 1 < argc) {
+            char *end;
+            ko.min_seconds = strtod(argv[++i], &end);
+            if (*end || !(ko.min_seconds >= 0 && ko.min_seconds <= 60)) {
+                fprintf(stderr, "smw-bench: --seconds needs 0..60, got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (is_model && !file && a[0] != '-') {
+            file = a;
+        } else {
+            fprintf(stderr, "smw-bench: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (is_model) {
+        if (!file) {
+            fprintf(stderr, "smw-bench: model needs a FILE.smw\n");
+            return 2;
+        }
+        return cmd_model(file, ko.threads, iters, ko.json);
+    }
+    return sm_bench_kernels(&ko);
+}

@@ -1,0 +1,252 @@
+/* sm_kernels.h: float32 neural-network operators (NHWC, batch 1) and the
+ * micro-kernels under them.
+ *
+ * Two levels:
+ *   1. Ops (sm_conv2d_*, sm_dwconv_*, sm_dense_*, sm_se_*, sm_maxpool_*, sm_mlp_*,
+ *      and stateless helpers): what the model code calls. prepare() validates
+ *      every shape and argument, folds BatchNorm, repacks the weights into the
+ *      kernels' blocked layout and allocates what run() needs; run() only
+ *      computes (never allocates, never fails, never logs).
+ *   2. Micro-kernels sm_f32_<op>[_<act>]_ukernel_<tile>__<isa> (declared in
+ *      engine/kernels/sm_ukernels.h, driven by the <family>/<family>.inc X-macro lists),
+ *      reached through sm_kernels_for(isa). Tests and benchmarks use them directly.
+ *
+ * Contract shared by all ops
+ *   Layout   activations are NHWC float32, batch 1, densely packed:
+ *            element (y, x, c) of an HxWxC map is at [(y*W + x)*C + c].
+ *   Weights  passed in the checkpoint's own layout (sm_wlayout); prepare copies
+ *            what it needs, so the caller may free or unmap them afterwards.
+ *   Ownership an op owns its packed weights and scratch; *_free(NULL) is a no-op.
+ *   Threads  run(..., pool) splits output tiles over sm_threadpool (pool may be
+ *            NULL = caller's thread only). Results are bit-identical for any
+ *            thread count. An op holds scratch, so one op must not be run from
+ *            two threads at once (use one op per concurrent model instance).
+ *            When built with OpenBLAS, ops set OpenBLAS to 1 thread: we thread.
+ *   ISA      the kernel set is chosen at prepare from sm_isa_active()
+ *            (SM_ISA=scalar|avx2|avx512 or sm_isa_force() to change it).
+ *   Aliasing in and out must not overlap unless a function says otherwise.
+ *   Fused epilogue order (conv, dwconv, dense):
+ *            out = act(conv(in) + bias + residual)
+ *            residual (may be NULL, must not alias out) has the output's shape; this matches
+ *            BlazeFace/FaceMesh (ADD then RELU/PRELU) and EfficientNet (no act).
+ */
+#ifndef SM_KERNELS_H
+#define SM_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sm_engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- common descriptions ----------------------------------------------------- */
+
+typedef enum {
+    SM_ACT_NONE = 0,
+    SM_ACT_RELU,    /* max(x, 0) */
+    SM_ACT_SILU,    /* x * sigmoid(x) (swish) */
+    SM_ACT_SIGMOID, /* 1 / (1 + exp(-x)) */
+    SM_ACT_PRELU    /* x >= 0 ? x : alpha[c] * x, one alpha per channel */
+} sm_act;
+
+const char *sm_act_name(sm_act act);
+
+/* Weight layouts as found in checkpoints. */
+typedef enum {
+    SM_WLAYOUT_OIHW = 0, /* PyTorch Conv2d [out, in, kh, kw]; depthwise [C, 1, kh, kw] */
+    SM_WLAYOUT_OHWI,     /* TFLite CONV_2D [out, kh, kw, in] */
+    SM_WLAYOUT_1HWO,     /* TFLite DEPTHWISE_CONV_2D [1, kh, kw, C] (multiplier 1) */
+    SM_WLAYOUT_HWIO      /* TF/Keras [kh, kw, in, out] */
+} sm_wlayout;
+
+/* Dense (fully connected) weight layouts. */
+typedef enum {
+    SM_DENSE_OI = 0, /* PyTorch nn.Linear, TFLite FULLY_CONNECTED: [out, in] */
+    SM_DENSE_IO      /* scikit-learn coefs_: [in, out] */
+} sm_dense_layout;
+
+typedef enum {
+    SM_PAD_EXPLICIT = 0, /* use top/left/bottom/right as given (PyTorch: all = p) */
+    SM_PAD_SAME,         /* TFLite 'SAME': total = max((out-1)*s + k - in, 0),
+                            floor(total/2) before, the rest after; computed at run
+                            from the input size; out = ceil(in / s) */
+    SM_PAD_VALID         /* no padding (TFLite 'VALID') */
+} sm_pad_mode;
+
+typedef struct {
+    sm_pad_mode mode;
+    uint32_t top, left, bottom, right; /* pixels, only for SM_PAD_EXPLICIT */
+} sm_padding;
+
+/* Convenience constructors. */
+sm_padding sm_padding_sym(uint32_t p);  /* PyTorch padding=p on all four sides */
+sm_padding sm_padding_same(void);
+sm_padding sm_padding_valid(void);
+
+/* Eval-mode BatchNorm to fold into the preceding conv:
+ * y = (x - mean) / sqrt(var + eps) * gamma + beta. Arrays have out_ch entries.
+ * gamma/beta may be NULL (affine=False: 1 and 0). */
+typedef struct {
+    const float *gamma, *beta, *mean, *var;
+    float eps; /* PyTorch default 1e-5 */
+} sm_batchnorm;
+
+/* One description for regular (sm_conv2d_*) and depthwise (sm_dwconv_*) convs. */
+typedef struct {
+    uint32_t in_ch, out_ch;     /* depthwise: out_ch == in_ch (0 = same as in_ch) */
+    uint32_t kh, kw;
+    uint32_t stride_h, stride_w; /* >= 1 */
+    sm_padding pad;
+    sm_wlayout layout;
+    const float *weights;        /* required */
+    const float *bias;           /* out_ch entries or NULL */
+    const sm_batchnorm *bn;      /* NULL or BN folded into weights and bias */
+    sm_act act;
+    const float *alpha;          /* out_ch PReLU slopes when act == SM_ACT_PRELU */
+    const char *name;            /* for error messages (e.g. "blocks.3.1.conv_pw"); may be NULL */
+} sm_conv_desc;
+
+/* ---- regular convolution (groups = 1), pointwise 1x1 via GEMM ------------------ */
+
+typedef struct sm_conv2d sm_conv2d;
+
+/* Supported: any kh/kw/stride, any padding. 1x1 stride-1 unpadded convs run as one
+ * GEMM over the pixels; others as im2col rows + the same GEMM micro-kernel. */
+sm_status sm_conv2d_prepare(const sm_conv_desc *desc, sm_conv2d **op, sm_error *err);
+/* Output size for an in_h x in_w input; SM_ERR_SHAPE if the input is too small. */
+sm_status sm_conv2d_out_shape(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *out_h,
+                              size_t *out_w, sm_error *err);
+/* in: in_h x in_w x in_ch; out: out_h x out_w x out_ch; residual NULL or like out.
+ * Precondition: sm_conv2d_out_shape succeeded for (in_h, in_w). */
+void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
+                   const float *residual, float *out, sm_threadpool *pool);
+void sm_conv2d_free(sm_conv2d *op);
+size_t sm_conv2d_out_channels(const sm_conv2d *op);
+
+/* ---- depthwise convolution (groups = channels, multiplier 1) ------------------- */
+
+typedef struct sm_dwconv sm_dwconv;
+
+/* Fast kernels for 3x3 and 5x5 at stride 1 and 2 (same stride both ways); any
+ * other square k <= 7 or stride runs a generic (slower) kernel.
+ * Weights: SM_WLAYOUT_OIHW ([C,1,kh,kw]) or SM_WLAYOUT_1HWO ([1,kh,kw,C]). */
+sm_status sm_dwconv_prepare(const sm_conv_desc *desc, sm_dwconv **op, sm_error *err);
+sm_status sm_dwconv_out_shape(const sm_dwconv *op, size_t in_h, size_t in_w, size_t *out_h,
+                              size_t *out_w, sm_error *err);
+void sm_dwconv_run(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
+                   const float *residual, float *out, sm_threadpool *pool);
+void sm_dwconv_free(sm_dwconv *op);
+
+/* ---- dense / fully connected (float32) ------------------------------------------ */
+
+typedef struct sm_dense sm_dense;
+
+typedef struct {
+    uint32_t in_features, out_features;
+    sm_dense_layout layout;
+    const float *weights; /* required */
+    const float *bias;    /* out_features entries or NULL */
+    sm_act act;
+    const float *alpha;   /* PReLU slopes (out_features) */
+    const char *name;
+} sm_dense_desc;
+
+sm_status sm_dense_prepare(const sm_dense_desc *desc, sm_dense **op, sm_error *err);
+/* rows independent input vectors (rows x in_features) -> rows x out_features. */
+void sm_dense_run(const sm_dense *op, const float *in, size_t rows, const float *residual,
+                  float *out, sm_threadpool *pool);
+void sm_dense_free(sm_dense *op);
+
+/* ---- squeeze-and-excitation (fused) ---------------------------------------------- */
+/* s = mean_hw(x); h = act(W1 s + b1); g = sigmoid(W2 h + b2); out = x * g (per channel).
+ * timm: conv_reduce (W1 [rd, C, 1, 1]), act SiLU, conv_expand (W2 [C, rd, 1, 1]). */
+
+typedef struct sm_se sm_se;
+
+typedef struct {
+    uint32_t channels, reduced;
+    sm_dense_layout layout;   /* of both weight matrices; OI for PyTorch 1x1 convs */
+    const float *w_reduce, *b_reduce; /* [rd, C] (OI), bias rd entries or NULL */
+    const float *w_expand, *b_expand; /* [C, rd] (OI), bias C entries or NULL */
+    sm_act act;               /* activation after reduce (SiLU for EfficientNet) */
+    const char *name;
+} sm_se_desc;
+
+sm_status sm_se_prepare(const sm_se_desc *desc, sm_se **op, sm_error *err);
+/* in, out: h x w x channels; out may equal in (in-place scaling). */
+void sm_se_run(const sm_se *op, const float *in, size_t h, size_t w, float *out,
+               sm_threadpool *pool);
+void sm_se_free(sm_se *op);
+
+/* ---- pooling --------------------------------------------------------------------- */
+
+typedef struct sm_maxpool sm_maxpool;
+
+/* Max over the window's valid (non-padding) elements, as TFLite and PyTorch do. */
+sm_status sm_maxpool_prepare(uint32_t kh, uint32_t kw, uint32_t stride_h, uint32_t stride_w,
+                             sm_padding pad, sm_maxpool **op, sm_error *err);
+sm_status sm_maxpool_out_shape(const sm_maxpool *op, size_t in_h, size_t in_w, size_t *out_h,
+                               size_t *out_w, sm_error *err);
+void sm_maxpool_run(const sm_maxpool *op, const float *in, size_t in_h, size_t in_w,
+                    size_t channels, float *out, sm_threadpool *pool);
+void sm_maxpool_free(sm_maxpool *op);
+
+/* out[c] = mean over the pixels of in (pixels x channels). */
+void sm_global_avgpool(const float *in, size_t pixels, size_t channels, float *out);
+
+/* ---- element-wise helpers (stateless; n = element count) ---------------------------- */
+
+/* y = act(x). For SM_ACT_PRELU, x is pixels x channels with n = pixels * channels
+ * and alpha has `channels` entries; otherwise channels is ignored. y may equal x. */
+void sm_activation(sm_act act, const float *x, size_t n, size_t channels, const float *alpha,
+                   float *y, sm_threadpool *pool);
+/* y = act(a + b) (act NONE/RELU/SILU/SIGMOID). y may equal a or b. */
+void sm_add(const float *a, const float *b, size_t n, sm_act act, float *y);
+/* Channel zero-padding (TFLite PAD on the channel axis): y (pixels x cout) gets the
+ * cin input channels first and cout - cin zeros after. cout >= cin. */
+void sm_channel_pad(const float *x, size_t pixels, size_t cin, size_t cout, float *y);
+/* y[p, c] = x[p, c] * scale[c]. y may equal x. */
+void sm_channel_scale(const float *x, size_t pixels, size_t channels, const float *scale,
+                      float *y);
+/* Numerically stable softmax of n values; y may equal x. */
+void sm_softmax(const float *x, size_t n, float *y);
+
+/* ---- small MLP (float64 or float32), e.g. scikit-learn 5-32-16-1 ------------------- */
+
+typedef struct sm_mlp sm_mlp;
+
+typedef enum { SM_MLP_F64 = 0, SM_MLP_F32 } sm_mlp_precision;
+
+typedef struct {
+    uint32_t n_layers;            /* weight matrices, >= 1 */
+    const uint32_t *sizes;        /* n_layers + 1 widths: input, hidden..., output */
+    sm_dense_layout layout;       /* sklearn coefs_ are SM_DENSE_IO */
+    const double *const *weights; /* n_layers matrices (f64 input in both precisions) */
+    const double *const *biases;  /* n_layers vectors (entries may be NULL) */
+    sm_act hidden_act;            /* NONE, RELU or SIGMOID (logistic) */
+    sm_act out_act;               /* NONE or SIGMOID */
+    sm_mlp_precision precision;
+    const char *name;
+} sm_mlp_desc;
+
+sm_status sm_mlp_prepare(const sm_mlp_desc *desc, sm_mlp **op, sm_error *err);
+/* One input vector (sizes[0]) -> output (sizes[n_layers]). */
+void sm_mlp_run(const sm_mlp *op, const double *in, double *out);
+void sm_mlp_free(sm_mlp *op);
+
+/* ---- shape helpers ---------------------------------------------------------------- */
+
+/* Output extent and leading pad along one axis; SM_ERR_SHAPE when in + padding < k. */
+sm_status sm_conv_out_extent(size_t in, uint32_t k, uint32_t stride, sm_pad_mode mode,
+                             uint32_t pad_before, uint32_t pad_after, size_t *out,
+                             size_t *pad_lead, sm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,289 @@
+/* sm_conv2d_*: regular convolution (groups = 1) on the GEMM micro-kernel.
+ * 1x1 / stride 1 / no padding: one GEMM, A = the input pixels (M = H*W, K = Cin).
+ * Anything else: im2col of MR output pixels at a time into per-task scratch
+ * (MR x K floats, independent of the image size), then the same micro-kernel, so
+ * prepare can allocate everything and run never does. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/sm_ops.h"
+
+#ifdef SM_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+
+struct sm_conv2d {
+    const sm_kernel_table *kt;
+    sm_gemm_ukernel_fn gemm;
+    const char *gemm_name;
+    uint32_t ic, oc, kh, kw, sh, sw;
+    sm_padding pad;
+    sm_act act;
+    size_t k;          /* kh*kw*ic */
+    size_t nr, mr, panels;
+    bool pointwise;
+    bool blas;         /* pointwise through cblas_sgemm + our epilogue */
+    float *packed;     /* GEMM panels */
+    float *alpha;      /* padded to panels*nr */
+    float *w_kn;       /* BLAS: [K][N] */
+    float *bias;       /* BLAS epilogue */
+    float *scratch;    /* SM_OPS_SLOTS x mr x k */
+};
+
+/* OpenBLAS beats our scalar C by far; with AVX2/AVX-512 our fused kernel wins on
+ * this model family's shapes (docs/KERNELS.md), so BLAS serves the scalar level. */
+static bool prefer_blas(const sm_kernel_table *kt)
+{
+    const char *e = getenv("SM_GEMM");
+    if (!sm_ops_blas_available())
+        return false;
+    if (e && strcmp(e, "blas") == 0)
+        return true;
+    if (e && (strcmp(e, "own") == 0 || strcmp(e, "narrow") == 0 || strcmp(e, "wide") == 0))
+        return false;
+    return kt->isa == SM_ISA_SCALAR;
+}
+
+/* The narrow kernel when the wide panels would pad the output channels by much more
+ * (e.g. 40 -> 64 vs 48, 16 -> 32 vs 16); SM_GEMM=narrow|wide forces it for tests. */
+static bool use_narrow(const sm_kernel_table *kt, uint32_t oc)
+{
+    if (!kt->gemm_narrow.fn)
+        return false;
+    const char *e = getenv("SM_GEMM");
+    if (e && strcmp(e, "narrow") == 0)
+        return true;
+    if (e && strcmp(e, "wide") == 0)
+        return false;
+    size_t wide = (oc + kt->gemm.nr - 1) / kt->gemm.nr * kt->gemm.nr;
+    size_t narrow = (oc + kt->gemm_narrow.nr - 1) / kt->gemm_narrow.nr * kt->gemm_narrow.nr;
+    return (double)narrow < 0.8 * (double)wide;
+}
+
+sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *err)
+{
+    *out = NULL;
+    if (!d)
+        return sm_error_set(err, SM_ERR_ARG, "conv2d: NULL description");
+    float *w = NULL, *b = NULL;
+    sm_status st = sm_ops_canon_conv(d, false, &w, &b, err);
+    if (st != SM_OK)
+        return st;
+    sm_conv2d *op = calloc(1, sizeof *op);
+    if (!op) {
+        sm_aligned_free(w);
+        sm_aligned_free(b);
+        return sm_error_set(err, SM_ERR_NOMEM, "conv2d: out of memory");
+    }
+    op->kt = sm_kernels_active();
+    op->ic = d->in_ch;
+    op->oc = d->out_ch;
+    op->kh = d->kh;
+    op->kw = d->kw;
+    op->sh = d->stride_h;
+    op->sw = d->stride_w;
+    op->pad = d->pad;
+    op->act = d->act;
+    op->k = (size_t)d->kh * d->kw * d->in_ch;
+    op->gemm = op->kt->gemm.fn;
+    op->gemm_name = op->kt->gemm.name;
+    op->nr = op->kt->gemm.nr;
+    op->mr = op->kt->gemm.mr;
+    if (use_narrow(op->kt, d->out_ch)) {
+        op->gemm = op->kt->gemm_narrow.fn;
+        op->gemm_name = op->kt->gemm_narrow.name;
+        op->nr = op->kt->gemm_narrow.nr;
+        op->mr = op->kt->gemm_narrow.mr;
+    }
+    op->panels = (op->oc + op->nr - 1) / op->nr;
+    bool nopad = d->pad.mode == SM_PAD_VALID ||
+                 (d->pad.mode == SM_PAD_EXPLICIT && !d->pad.top && !d->pad.left && !d->pad.bottom && !d->pad.right) ||
+                 d->pad.mode == SM_PAD_SAME; /* SAME with k=1, s=1 pads nothing */
+    op->pointwise = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && nopad;
+    op->packed = sm_ops_pack_gemm(w, b, op->oc, op->k, op->nr);
+    op->alpha = sm_ops_padded_copy(d->act == SM_ACT_PRELU ? d->alpha : NULL, op->oc, op->panels * op->nr);
+    bool ok = op->packed && op->alpha;
+    if (op->pointwise && prefer_blas(op->kt)) {
+        op->blas = true;
+        sm_ops_blas_single_thread();
+        op->w_kn = sm_aligned_alloc(op->k * op->oc * sizeof(float));
+        op->bias = b;
+        b = NULL;
+        if (op->w_kn)
+            for (size_t o = 0; o < op->oc; o++)
+                for (size_t kk = 0; kk < op->k; kk++)
+                    op->w_kn[kk * op->oc + o] = w[o * op->k + kk];
+        ok = ok && op->w_kn;
+    }
+    if (!op->pointwise) {
+        op->scratch = sm_aligned_alloc(SM_OPS_SLOTS * op->mr * op->k * sizeof(float));
+        ok = ok && op->scratch;
+    }
+    sm_aligned_free(w);
+    sm_aligned_free(b);
+    if (!ok) {
+        sm_conv2d_free(op);
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory packing weights",
+                            d->name ? d->name : "conv2d");
+    }
+    *out = op;
+    return SM_OK;
+}
+
+void sm_conv2d_free(sm_conv2d *op)
+{
+    if (!op)
+        return;
+    sm_aligned_free(op->packed);
+    sm_aligned_free(op->alpha);
+    sm_aligned_free(op->w_kn);
+    sm_aligned_free(op->bias);
+    sm_aligned_free(op->scratch);
+    free(op);
+}
+
+size_t sm_conv2d_out_channels(const sm_conv2d *op) { return op ? op->oc : 0; }
+
+const char *sm_conv2d_kernel_name(const sm_conv2d *op)
+{
+    return op->blas ? "cblas_sgemm + epilogue" : op->gemm_name;
+}
+
+sm_status sm_conv2d_out_shape(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *out_h,
+                              size_t *out_w, sm_error *err)
+{
+    size_t lead;
+    sm_status st = sm_conv_out_extent(in_h, op->kh, op->sh, op->pad.mode, op->pad.top,
+                                      op->pad.bottom, out_h, &lead, err);
+    if (st == SM_OK)
+        st = sm_conv_out_extent(in_w, op->kw, op->sw, op->pad.mode, op->pad.left, op->pad.right,
+                                out_w, &lead, err);
+    return st;
+}
+
+typedef struct {
+    const sm_conv2d *op;
+    const float *in, *residual;
+    float *out;
+    size_t in_h, in_w, out_h, out_w, pad_top, pad_left;
+    size_t n_tasks, m;
+} conv_ctx;
+
+/* out rows [m0, m1) x all columns from A rows at a (row stride lda). */
+static void gemm_rows(const sm_conv2d *op, const float *a, size_t lda, size_t rows, float *c,
+                      const float *res)
+{
+    const sm_gemm_ukernel_fn fn = op->gemm;
+    for (size_t pi = 0; pi < op->panels; pi++) {
+        size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
+        const float *panel = op->packed + pi * (op->k + 1) * op->nr;
+        for (size_t m = 0; m < rows; m += op->mr) {
+            size_t mr = rows - m < op->mr ? rows - m : op->mr;
+            sm_ukernel_params p = {op->act, op->alpha + n0, res ? res + m * op->oc + n0 : NULL, op->oc};
+            fn(mr, nc, op->k, a + m * lda, lda, panel, c + m * op->oc + n0, op->oc, &p);
+        }
+    }
+}
+
+#ifdef SM_HAVE_BLAS
+static void blas_epilogue(const sm_conv2d *op, float *c, const float *res, size_t rows)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t o = 0; o < op->oc; o++) {
+            float v = c[r * op->oc + o] + op->bias[o] + (res ? res[r * op->oc + o] : 0.0f);
+            c[r * op->oc + o] = v;
+        }
+    if (op->act != SM_ACT_NONE)
+        sm_activation(op->act, c, rows * op->oc, op->oc, op->alpha, c, NULL);
+}
+#endif
+
+/* Rows go in fixed blocks of PW_BLOCK so that every block is computed the same way
+ * whatever the thread count (OpenBLAS's results depend on M). */
+#define PW_BLOCK 64
+
+static void pointwise_task(void *vctx, size_t task, size_t thread)
+{
+    const conv_ctx *x = vctx;
+    const sm_conv2d *op = x->op;
+    size_t b, e;
+    sm_ops_range((x->m + PW_BLOCK - 1) / PW_BLOCK, x->n_tasks, task, &b, &e);
+    for (size_t blk = b; blk < e; blk++) {
+        size_t m = blk * PW_BLOCK, rows = x->m - m < PW_BLOCK ? x->m - m : PW_BLOCK;
+        const float *res = x->residual ? x->residual + m * op->oc : NULL;
+#ifdef SM_HAVE_BLAS
+        if (op->blas) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)op->oc,
+                        (int)op->k, 1.0f, x->in + m * op->ic, (int)op->ic, op->w_kn, (int)op->oc,
+                        0.0f, x->out + m * op->oc, (int)op->oc);
+            blas_epilogue(op, x->out + m * op->oc, res, rows);
+            continue;
+        }
+#endif
+        gemm_rows(op, x->in + m * op->ic, op->ic, rows, x->out + m * op->oc, res);
+    }
+}
+
+static void im2col_task(void *vctx, size_t task, size_t thread)
+{
+    const conv_ctx *x = vctx;
+    const sm_conv2d *op = x->op;
+    float *buf = op->scratch + task * op->mr * op->k;
+    const size_t ic = op->ic, rowk = (size_t)op->kw * ic;
+    size_t b, e;
+    sm_ops_range(x->out_h, x->n_tasks, task, &b, &e);
+    for (size_t oy = b; oy < e; oy++) {
+        for (size_t ox0 = 0; ox0 < x->out_w; ox0 += op->mr) {
+            size_t mr = x->out_w - ox0 < op->mr ? x->out_w - ox0 : op->mr;
+            for (size_t m = 0; m < mr; m++) {
+                float *dst = buf + m * op->k;
+                long ix0 = (long)((ox0 + m) * op->sw) - (long)x->pad_left;
+                for (size_t ky = 0; ky < op->kh; ky++) {
+                    long iy = (long)(oy * op->sh + ky) - (long)x->pad_top;
+                    float *d = dst + ky * rowk;
+                    if (iy < 0 || iy >= (long)x->in_h) {
+                        memset(d, 0, rowk * sizeof(float));
+                        continue;
+                    }
+                    const float *src = x->in + (size_t)iy * x->in_w * ic;
+                    if (ix0 >= 0 && ix0 + (long)op->kw <= (long)x->in_w) {
+                        memcpy(d, src + (size_t)ix0 * ic, rowk * sizeof(float));
+                        continue;
+                    }
+                    for (size_t kx = 0; kx < op->kw; kx++) {
+                        long ix = ix0 + (long)kx;
+                        if (ix < 0 || ix >= (long)x->in_w)
+                            memset(d + kx * ic, 0, ic * sizeof(float));
+                        else
+                            memcpy(d + kx * ic, src + (size_t)ix * ic, ic * sizeof(float));
+                    }
+                }
+            }
+            size_t o = (oy * x->out_w + ox0) * op->oc;
+            for (size_t pi = 0; pi < op->panels; pi++) {
+                size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
+                sm_ukernel_params p = {op->act, op->alpha + n0,
+                                       x->residual ? x->residual + o + n0 : NULL, op->oc};
+                op->gemm(mr, nc, op->k, buf, op->k, op->packed + pi * (op->k + 1) * op->nr,
+                                x->out + o + n0, op->oc, &p);
+            }
+        }
+    }
+}
+
+void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
+                   const float *residual, float *out, sm_threadpool *pool)
+{
+    conv_ctx x = {op, in, residual, out, in_h, in_w, 0, 0, 0, 0, 0, 0};
+    sm_ops_axis(in_h, op->kh, op->sh, op->pad, true, &x.out_h, &x.pad_top);
+    sm_ops_axis(in_w, op->kw, op->sw, op->pad, false, &x.out_w, &x.pad_left);
+    if (op->pointwise) {
+        x.m = in_h * in_w;
+        x.n_tasks = sm_ops_tasks((x.m + PW_BLOCK - 1) / PW_BLOCK, pool);
+        sm_threadpool_run(pool, x.n_tasks, pointwise_task, &x);
+    } else {
+        x.n_tasks = sm_ops_tasks(x.out_h, pool);
+        sm_threadpool_run(pool, x.n_tasks, im2col_task, &x);
+    }
+}

@@ -1,0 +1,137 @@
+/* sm_dwconv_*: depthwise conv, one output row per kernel call, rows split over tasks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/sm_ops.h"
+
+#define DW_MAX_K 16
+
+struct sm_dwconv {
+    uint32_t c, k, s;
+    sm_padding pad;
+    sm_act act;
+    size_t tile;
+    sm_dwconv_ukernel_fn fn;              /* NULL => generic */
+    sm_dwconv_generic_ukernel_fn generic;
+    float *packed, *alpha;
+};
+
+sm_status sm_dwconv_prepare(const sm_conv_desc *d, sm_dwconv **out, sm_error *err)
+{
+    *out = NULL;
+    if (!d)
+        return sm_error_set(err, SM_ERR_ARG, "dwconv: NULL description");
+    const char *name = d->name ? d->name : "dwconv";
+    if (d->kh != d->kw || d->stride_h != d->stride_w)
+        return sm_error_set(err, SM_ERR_UNSUPPORTED,
+                            "%s: depthwise needs a square kernel and equal strides, found %ux%u stride %ux%u",
+                            name, d->kh, d->kw, d->stride_h, d->stride_w);
+    if (d->kh > DW_MAX_K)
+        return sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: kernel %u above %d", name, d->kh, DW_MAX_K);
+    if (d->layout != SM_WLAYOUT_OIHW && d->layout != SM_WLAYOUT_1HWO &&
+        d->layout != SM_WLAYOUT_OHWI && d->layout != SM_WLAYOUT_HWIO)
+        return sm_error_set(err, SM_ERR_ARG, "%s: unknown weight layout %d", name, (int)d->layout);
+    float *w = NULL, *b = NULL;
+    sm_status st = sm_ops_canon_conv(d, true, &w, &b, err);
+    if (st != SM_OK)
+        return st;
+    sm_dwconv *op = calloc(1, sizeof *op);
+    if (!op) {
+        sm_aligned_free(w);
+        sm_aligned_free(b);
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", name);
+    }
+    const sm_kernel_table *kt = sm_kernels_active();
+    op->c = d->in_ch;
+    op->k = d->kh;
+    op->s = d->stride_h;
+    op->pad = d->pad;
+    op->act = d->act;
+    if ((op->k == 3 || op->k == 5) && (op->s == 1 || op->s == 2) && kt->dwconv[op->k == 5][op->s == 2].fn) {
+        op->fn = kt->dwconv[op->k == 5][op->s == 2].fn;
+        op->tile = kt->dwconv[op->k == 5][op->s == 2].tile;
+    } else {
+        op->generic = kt->dwconv_generic;
+        op->tile = 4;
+    }
+    size_t T = op->tile, taps = (size_t)op->k * op->k, tiles = (op->c + T - 1) / T;
+    op->packed = sm_aligned_alloc(tiles * T * (1 + taps) * sizeof(float));
+    op->alpha = sm_ops_padded_copy(d->act == SM_ACT_PRELU ? d->alpha : NULL, op->c, tiles * T);
+    if (op->packed) {
+        memset(op->packed, 0, tiles * T * (1 + taps) * sizeof(float));
+        for (size_t c = 0; c < op->c; c++) {
+            float *dst = op->packed + (c / T) * T * (1 + taps) + c % T;
+            dst[0] = b[c];
+            for (size_t t = 0; t < taps; t++)
+                dst[(1 + t) * T] = w[c * taps + t];
+        }
+    }
+    sm_aligned_free(w);
+    sm_aligned_free(b);
+    if (!op->packed || !op->alpha) {
+        sm_dwconv_free(op);
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", name);
+    }
+    *out = op;
+    return SM_OK;
+}
+
+void sm_dwconv_free(sm_dwconv *op)
+{
+    if (!op)
+        return;
+    sm_aligned_free(op->packed);
+    sm_aligned_free(op->alpha);
+    free(op);
+}
+
+sm_status sm_dwconv_out_shape(const sm_dwconv *op, size_t in_h, size_t in_w, size_t *out_h,
+                              size_t *out_w, sm_error *err)
+{
+    size_t lead;
+    sm_status st = sm_conv_out_extent(in_h, op->k, op->s, op->pad.mode, op->pad.top,
+                                      op->pad.bottom, out_h, &lead, err);
+    if (st == SM_OK)
+        st = sm_conv_out_extent(in_w, op->k, op->s, op->pad.mode, op->pad.left, op->pad.right,
+                                out_w, &lead, err);
+    return st;
+}
+
+typedef struct {
+    const sm_dwconv *op;
+    const float *in, *residual;
+    float *out;
+    size_t in_h, in_w, out_h, out_w, pad_top, pad_left, n_tasks;
+} dw_ctx;
+
+static void dw_task(void *vctx, size_t task, size_t thread)
+{
+    const dw_ctx *x = vctx;
+    const sm_dwconv *op = x->op;
+    const size_t C = op->c, ow = x->out_w;
+    const float *rows[DW_MAX_K];
+    size_t b, e;
+    sm_ops_range(x->out_h, x->n_tasks, task, &b, &e);
+    for (size_t oy = b; oy < e; oy++) {
+        for (size_t ky = 0; ky < op->k; ky++) {
+            long iy = (long)(oy * op->s + ky) - (long)x->pad_top;
+            rows[ky] = iy < 0 || iy >= (long)x->in_h ? NULL : x->in + (size_t)iy * x->in_w * C;
+        }
+        sm_ukernel_params p = {op->act, op->alpha, x->residual ? x->residual + oy * ow * C : NULL, C};
+        if (op->fn)
+            op->fn(C, ow, x->in_w, x->pad_left, rows, op->packed, x->out + oy * ow * C, &p);
+        else
+            op->generic(op->k, op->s, C, ow, x->in_w, x->pad_left, rows, op->packed,
+                        x->out + oy * ow * C, &p);
+    }
+}
+
+void sm_dwconv_run(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
+                   const float *residual, float *out, sm_threadpool *pool)
+{
+    dw_ctx x = {op, in, residual, out, in_h, in_w, 0, 0, 0, 0, 0};
+    sm_ops_axis(in_h, op->k, op->s, op->pad, true, &x.out_h, &x.pad_top);
+    sm_ops_axis(in_w, op->k, op->s, op->pad, false, &x.out_w, &x.pad_left);
+    x.n_tasks = sm_ops_tasks(x.out_h, pool);
+    sm_threadpool_run(pool, x.n_tasks, dw_task, &x);
+}

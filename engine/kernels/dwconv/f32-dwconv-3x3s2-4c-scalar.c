@@ -1,0 +1,9 @@
+/* sm_f32_dwconv_ukernel_3x3s2_4c__scalar */
+#define SM_SIMD_SCALAR
+#include "sm_simd.h"
+#include "sm_ukernels.h"
+
+#define DW_FN sm_f32_dwconv_ukernel_3x3s2_4c__scalar
+#define DW_K 3
+#define DW_S 2
+#include "dwconv/dwconv-template.h"

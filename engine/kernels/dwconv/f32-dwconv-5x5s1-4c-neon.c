@@ -1,0 +1,9 @@
+/* sm_f32_dwconv_ukernel_5x5s1_4c__neon */
+#define SM_SIMD_NEON
+#include "sm_simd.h"
+#include "sm_ukernels.h"
+
+#define DW_FN sm_f32_dwconv_ukernel_5x5s1_4c__neon
+#define DW_K 5
+#define DW_S 1
+#include "dwconv/dwconv-template.h"

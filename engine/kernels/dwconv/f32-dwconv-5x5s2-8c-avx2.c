@@ -1,0 +1,9 @@
+/* sm_f32_dwconv_ukernel_5x5s2_8c__avx2 */
+#define SM_SIMD_AVX2
+#include "sm_simd.h"
+#include "sm_ukernels.h"
+
+#define DW_FN sm_f32_dwconv_ukernel_5x5s2_8c__avx2
+#define DW_K 5
+#define DW_S 2
+#include "dwconv/dwconv-template.h"

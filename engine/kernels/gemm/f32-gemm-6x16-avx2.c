@@ -1,0 +1,9 @@
+/* sm_f32_gemm_ukernel_6x16__avx2 */
+#define SM_SIMD_AVX2
+#include "sm_simd.h"
+#include "sm_ukernels.h"
+
+#define GEMM_FN sm_f32_gemm_ukernel_6x16__avx2
+#define GEMM_MR 6
+#define GEMM_NRV 2
+#include "gemm/gemm-template.h"

@@ -1,0 +1,150 @@
+/* sm_ukernels.h: micro-kernel signatures, their X-macro lists and the per-ISA
+ * dispatch table. Internal to the engine, tests and benchmarks.
+ *
+ * Every kernel: never allocates, never logs, returns void, trusts its caller
+ * (the op that validated shapes at prepare). The activation of an epilogue is a
+ * runtime parameter (sm_ukernel_params), applied after bias and residual add.
+ *
+ * Packed weight layouts (built by the ops, see docs/KERNELS.md):
+ *   gemm   panels of NR output columns: [bias NR][K rows of NR], zero-padded to NR.
+ *          A is row-major (M x K, row stride lda), C row-major (row stride ldc).
+ *   dwconv per channel tile of T: [bias T][kh*kw taps of T] (tap = ky*kw + kx),
+ *          zero-padded to T; input/output NHWC rows with pixel stride = channels.
+ *   se     w1 [rd][C] and w2 [rd][Cp] (Cp = C rounded up to the tile), b2 [Cp].
+ */
+#ifndef SM_UKERNELS_H
+#define SM_UKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sm_engine.h"
+#include "sm_kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define SM_KERNELS_X86 1
+#else
+#define SM_KERNELS_X86 0
+#endif
+#if defined(__aarch64__)
+#define SM_KERNELS_NEON 1
+#else
+#define SM_KERNELS_NEON 0
+#endif
+
+typedef struct {
+    sm_act act;
+    const float *alpha;    /* PReLU slopes for this tile's first column/channel, padded to the tile */
+    const float *residual; /* NULL or the residual's element for c[0] */
+    size_t residual_stride; /* elements between residual rows (gemm) or pixels (dwconv) */
+} sm_ukernel_params;
+
+/* C[mr x nc] = act(A[mr x kc] * Wpanel + bias + residual); mr <= MR, nc <= NR. */
+typedef void (*sm_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *a, size_t lda,
+                                   const float *w, float *c, size_t ldc,
+                                   const sm_ukernel_params *p);
+/* One output row of a depthwise conv over all channels. rows[ky] points at input
+ * row (y*s - pad_top + ky) or is NULL for a padding row. pad_left may exceed 0;
+ * columns outside [0, in_w) are zero. */
+typedef void (*sm_dwconv_ukernel_fn)(size_t channels, size_t out_w, size_t in_w, size_t pad_left,
+                                     const float *const *rows, const float *w, float *out,
+                                     const sm_ukernel_params *p);
+/* Generic square k, stride s (tile 4, scalar). */
+typedef void (*sm_dwconv_generic_ukernel_fn)(size_t k, size_t s, size_t channels, size_t out_w,
+                                             size_t in_w, size_t pad_left,
+                                             const float *const *rows, const float *w,
+                                             float *out, const sm_ukernel_params *p);
+/* One output row of a max pool; rows[0..kh) like dwconv (NULL = padding). */
+typedef void (*sm_maxpool_ukernel_fn)(size_t channels, size_t out_w, size_t in_w, size_t pad_left,
+                                      size_t kw, size_t sw, const float *const *rows, size_t kh,
+                                      float *out);
+/* out[c] = mean over pixels. */
+typedef void (*sm_gavgpool_ukernel_fn)(size_t pixels, size_t channels, const float *in, float *out);
+/* y = act(x) elementwise, n elements (RELU, SILU, SIGMOID). */
+typedef void (*sm_vunary_ukernel_fn)(size_t n, const float *x, float *y);
+/* y[p,c] = prelu(x[p,c], alpha[c]) (alpha padded to the tile). */
+typedef void (*sm_prelu_ukernel_fn)(size_t pixels, size_t channels, const float *x,
+                                    const float *alpha, float *y);
+/* y = act(a + b) for act NONE/RELU/SILU/SIGMOID. */
+typedef void (*sm_vadd_ukernel_fn)(size_t n, const float *a, const float *b, sm_act act, float *y);
+/* y[p,c] = x[p,c] * s[c]. */
+typedef void (*sm_vscale_ukernel_fn)(size_t pixels, size_t channels, const float *x,
+                                     const float *s, float *y);
+/* SE gate from the pooled means m[C]: h = act(w1 m + b1), g = sigmoid(w2^T h + b2);
+ * h is rd floats of scratch. */
+typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, const float *w1,
+                                 const float *b1, const float *w2, const float *b2, sm_act act,
+                                 float *h, float *g);
+
+#define SM_UK_NAME(op, tile, isa) sm_f32_##op##_ukernel_##tile##__##isa
+
+/* ---- declarations from the .inc lists ---- */
+#define SM_GEMM_UKERNEL(isa_enum, isa, mr, nr) \
+    void SM_UK_NAME(gemm, mr##x##nr, isa)(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, const sm_ukernel_params *);
+#define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, mr, nr) SM_GEMM_UKERNEL(isa_enum, isa, mr, nr)
+#define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t) \
+    void SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa)(size_t, size_t, size_t, size_t, const float *const *, const float *, float *, const sm_ukernel_params *);
+#define SM_POOL_UKERNEL(isa_enum, isa, t) \
+    void SM_UK_NAME(maxpool, t##c, isa)(size_t, size_t, size_t, size_t, size_t, size_t, const float *const *, size_t, float *); \
+    void SM_UK_NAME(gavgpool, t##c, isa)(size_t, size_t, const float *, float *);
+#define SM_ACT_UKERNEL(isa_enum, isa, t) \
+    void SM_UK_NAME(vrelu, x##t, isa)(size_t, const float *, float *); \
+    void SM_UK_NAME(vsilu, x##t, isa)(size_t, const float *, float *); \
+    void SM_UK_NAME(vsigmoid, x##t, isa)(size_t, const float *, float *); \
+    void SM_UK_NAME(prelu, t##c, isa)(size_t, size_t, const float *, const float *, float *);
+#define SM_ELTWISE_UKERNEL(isa_enum, isa, t) \
+    void SM_UK_NAME(vadd, x##t, isa)(size_t, const float *, const float *, sm_act, float *); \
+    void SM_UK_NAME(vscale, t##c, isa)(size_t, size_t, const float *, const float *, float *);
+#define SM_SE_UKERNEL(isa_enum, isa, t) \
+    void SM_UK_NAME(se, t##c, isa)(size_t, size_t, const float *, const float *, const float *, const float *, const float *, sm_act, float *, float *);
+#include "gemm/gemm.inc"
+#include "dwconv/dwconv.inc"
+#include "pool/pool.inc"
+#include "act/act.inc"
+#include "eltwise/eltwise.inc"
+#include "se/se.inc"
+#undef SM_GEMM_UKERNEL
+#undef SM_GEMM_NARROW_UKERNEL
+#undef SM_DWCONV_UKERNEL
+#undef SM_POOL_UKERNEL
+#undef SM_ACT_UKERNEL
+#undef SM_ELTWISE_UKERNEL
+#undef SM_SE_UKERNEL
+
+void sm_f32_dwconv_ukernel_kxk_4c__scalar(size_t k, size_t s, size_t channels, size_t out_w,
+                                          size_t in_w, size_t pad_left, const float *const *rows,
+                                          const float *w, float *out, const sm_ukernel_params *p);
+void sm_f32_chanpad_ukernel__scalar(size_t pixels, size_t cin, size_t cout, const float *x, float *y);
+void sm_f32_softmax_ukernel__scalar(size_t n, const float *x, float *y);
+void sm_f32_dense_ukernel__scalar(size_t n_in, size_t n_out, const float *x, const float *w_io,
+                                  const float *b, sm_act act, float *y);
+void sm_f64_dense_ukernel__scalar(size_t n_in, size_t n_out, const double *x, const double *w_io,
+                                  const double *b, sm_act act, double *y);
+
+/* ---- dispatch table (one per ISA level, filled from the .inc lists) ---- */
+typedef struct {
+    sm_isa isa;
+    struct { sm_gemm_ukernel_fn fn; uint32_t mr, nr; const char *name; } gemm;
+    /* optional narrower GEMM (fn NULL when absent) for small output channel counts */
+    struct { sm_gemm_ukernel_fn fn; uint32_t mr, nr; const char *name; } gemm_narrow;
+    /* [k == 5][stride == 2] for 3x3/5x5 at stride 1/2 */
+    struct { sm_dwconv_ukernel_fn fn; uint32_t tile; const char *name; } dwconv[2][2];
+    sm_dwconv_generic_ukernel_fn dwconv_generic; /* tile 4 */
+    uint32_t tile;                  /* channel tile of pool/act/eltwise/se kernels */
+    sm_maxpool_ukernel_fn maxpool;
+    sm_gavgpool_ukernel_fn gavgpool;
+    sm_vunary_ukernel_fn vrelu, vsilu, vsigmoid;
+    sm_prelu_ukernel_fn prelu;
+    sm_vadd_ukernel_fn vadd;
+    sm_vscale_ukernel_fn vscale;
+    sm_se_ukernel_fn se;
+} sm_kernel_table;
+
+/* The table for an ISA level, or NULL when it is not compiled in or the CPU
+ * cannot run it. sm_kernels_active() = sm_kernels_for(sm_isa_active()). */
+const sm_kernel_table *sm_kernels_for(sm_isa isa);
+const sm_kernel_table *sm_kernels_active(void);
+/* Name of the GEMM micro-kernel (or BLAS path) a prepared conv runs (benchmarks). */
+const char *sm_conv2d_kernel_name(const sm_conv2d *op);
+
+#endif

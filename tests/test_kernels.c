@@ -1,0 +1,475 @@
+/* Kernel families against the naive references (engine/kernels/ref), for every
+ * variant in the <family>.inc lists whose ISA this CPU runs. Channel counts hit
+ * 1, tile-1, tile, tile+1, 3*tile+1 and real model shapes; spatial sizes are odd,
+ * stride 2 runs on odd inputs and padding sits on every border. Thread-pool
+ * results must equal single-thread results bit for bit. */
+#include "kernels_common.h"
+
+static sm_threadpool *g_pool2, *g_pool3;
+static sm_isa g_cap;
+
+static void setup(void)
+{
+    sm_test_seed(12345);
+    g_cap = sm_isa_active();
+    sm_error err;
+    ck_assert_int_eq(sm_threadpool_init(&g_pool2, 2, &err), SM_OK);
+    ck_assert_int_eq(sm_threadpool_init(&g_pool3, 3, &err), SM_OK);
+}
+
+static void teardown(void)
+{
+    sm_threadpool_free(g_pool2);
+    sm_threadpool_free(g_pool3);
+    sm_isa_force(g_cap);
+}
+
+/* A level is tested when compiled in, runnable, and not above SM_ISA's cap. */
+static bool use_isa(sm_isa isa)
+{
+    if (!sm_kernels_for(isa))
+        return false;
+    if (getenv("SM_ISA") && isa > g_cap)
+        return false;
+    return sm_isa_force(isa);
+}
+
+static const sm_act k_acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID, SM_ACT_PRELU};
+
+typedef struct {
+    bool dw;
+    size_t ic, oc, kh, kw, s, in_h, in_w;
+    sm_padding pad;
+    sm_act act;
+    bool residual, threads;
+} conv_case;
+
+static void run_conv_case(const conv_case *c, const char *variant)
+{
+    char what[256];
+    size_t oc = c->dw ? c->ic : c->oc;
+    size_t wn = oc * (c->dw ? 1 : c->ic) * c->kh * c->kw;
+    float *w = rnd(wn, -0.5f, 0.5f), *b = rnd(oc, -0.5f, 0.5f), *alpha = rnd(oc, 0.0f, 0.5f);
+    float *in = rnd(c->in_h * c->in_w * c->ic, -1.0f, 1.0f);
+    sm_conv_desc d = {0};
+    d.in_ch = (uint32_t)c->ic;
+    d.out_ch = (uint32_t)oc;
+    d.kh = (uint32_t)c->kh;
+    d.kw = (uint32_t)c->kw;
+    d.stride_h = d.stride_w = (uint32_t)c->s;
+    d.pad = c->pad;
+    d.layout = SM_WLAYOUT_OIHW;
+    d.weights = w;
+    d.bias = b;
+    d.act = c->act;
+    d.alpha = alpha;
+    d.name = variant;
+    sm_error err;
+    size_t oh, ow, pt, pl;
+    sm_conv2d *cv = NULL;
+    sm_dwconv *dv = NULL;
+    if (c->dw) {
+        ck_assert_msg(sm_dwconv_prepare(&d, &dv, &err) == SM_OK, "%s", err.msg);
+        if (sm_dwconv_out_shape(dv, c->in_h, c->in_w, &oh, &ow, &err) != SM_OK)
+            goto done; /* input smaller than the window: rejected, nothing to compare */
+    } else {
+        ck_assert_msg(sm_conv2d_prepare(&d, &cv, &err) == SM_OK, "%s", err.msg);
+        if (sm_conv2d_out_shape(cv, c->in_h, c->in_w, &oh, &ow, &err) != SM_OK)
+            goto done;
+    }
+    {
+        size_t o2;
+        sm_conv_out_extent(c->in_h, (uint32_t)c->kh, (uint32_t)c->s, c->pad.mode, c->pad.top, c->pad.bottom, &o2, &pt, &err);
+        sm_conv_out_extent(c->in_w, (uint32_t)c->kw, (uint32_t)c->s, c->pad.mode, c->pad.left, c->pad.right, &o2, &pl, &err);
+    }
+    size_t on = oh * ow * oc;
+    float *res = c->residual ? rnd(on, -1.0f, 1.0f) : NULL;
+    float *ref = zeros(on), *got = zeros(on), *got2 = zeros(on);
+    sm_ref_conv2d(in, c->in_h, c->in_w, c->ic, w, b, oc, c->dw ? c->ic : 1, c->kh, c->kw, c->s,
+                  c->s, pt, pl, oh, ow, res, c->act, alpha, ref);
+    if (c->dw)
+        sm_dwconv_run(dv, in, c->in_h, c->in_w, res, got, NULL);
+    else
+        sm_conv2d_run(cv, in, c->in_h, c->in_w, res, got, NULL);
+    snprintf(what, sizeof what, "%s %s %zux%zux%zu->%zu k%zux%zu s%zu pad(%d:%u,%u,%u,%u) act %s%s",
+             variant, c->dw ? "dwconv" : "conv2d", c->in_h, c->in_w, c->ic, oc, c->kh, c->kw, c->s,
+             (int)c->pad.mode, c->pad.top, c->pad.left, c->pad.bottom, c->pad.right,
+             sm_act_name(c->act), c->residual ? " +residual" : "");
+    expect_close(got, ref, on, what);
+    if (c->threads) {
+        sm_threadpool *pools[2] = {g_pool2, g_pool3};
+        for (int i = 0; i < 2; i++) {
+            memset(got2, 0, on * sizeof *got2);
+            if (c->dw)
+                sm_dwconv_run(dv, in, c->in_h, c->in_w, res, got2, pools[i]);
+            else
+                sm_conv2d_run(cv, in, c->in_h, c->in_w, res, got2, pools[i]);
+            ck_assert_msg(memcmp(got, got2, on * sizeof *got) == 0, "%s: %d threads differ from 1",
+                          what, i + 2);
+        }
+    }
+    free(res); free(ref); free(got); free(got2);
+done:
+    sm_conv2d_free(cv);
+    sm_dwconv_free(dv);
+    free(w); free(b); free(alpha); free(in);
+}
+
+/* ---- dwconv: every (isa, k, stride) in dwconv.inc ---- */
+typedef struct { sm_isa isa; size_t k, s, tile; const char *name; } dw_entry;
+static const dw_entry k_dw[] = {
+#define SM_DWCONV_UKERNEL(isa_enum, isa, k, s, t) {isa_enum, k, s, t, "sm_f32_dwconv_ukernel_" #k "x" #k "s" #s "_" #t "c__" #isa},
+#include "dwconv/dwconv.inc"
+#undef SM_DWCONV_UKERNEL
+};
+
+START_TEST(dwconv_variants)
+{
+    const dw_entry *e = &k_dw[_i];
+    if (!use_isa(e->isa)) {
+        sm_test_skip(e->name, "ISA not available here");
+        return;
+    }
+    const size_t T = e->tile, chans[] = {1, T - 1, T, T + 1, 3 * T + 1};
+    const size_t sizes[][2] = {{7, 9}, {6, 5}, {1, 1}, {2, 11}, {13, 4}};
+    const uint32_t p = (uint32_t)e->k / 2;
+    const sm_padding pads[] = {sm_padding_sym(p), sm_padding_same(), sm_padding_valid(),
+                               {SM_PAD_EXPLICIT, p, 0, 0, p}, {SM_PAD_EXPLICIT, 0, p, p, 0},
+                               {SM_PAD_EXPLICIT, 1, 1, (uint32_t)e->k - 1, (uint32_t)e->k - 1}};
+    size_t n = 0;
+    for (size_t ci = 0; ci < 5; ci++)
+        for (size_t si = 0; si < 5; si++)
+            for (size_t pi = 0; pi < 6; pi++, n++) {
+                if (ci == 1 && T - 1 == 0)
+                    continue;
+                if (pads[pi].mode == SM_PAD_VALID && (sizes[si][0] < e->k || sizes[si][1] < e->k))
+                    continue;
+                conv_case c = {true, chans[ci], 0, e->k, e->k, e->s, sizes[si][0], sizes[si][1],
+                               pads[pi], k_acts[n % 5], n % 3 == 0, n % 7 == 0};
+                run_conv_case(&c, e->name);
+            }
+    /* real shapes: EfficientNet-B3 blocks.4.x (19x19x816 5x5 s1), blocks.2.0 (75->38, 192ch
+     * 5x5 s2), blocks.1.0 (150->75, 144ch 3x3 s2); BlazeFace 3x3 SAME; FaceMesh 3x3 s2 */
+    const conv_case real[] = {
+        {true, 816, 0, 5, 5, 1, 19, 19, sm_padding_sym(2), SM_ACT_SILU, false, true},
+        {true, 192, 0, 5, 5, 2, 75, 75, sm_padding_sym(2), SM_ACT_SILU, false, true},
+        {true, 144, 0, 3, 3, 2, 150, 150, sm_padding_sym(1), SM_ACT_SILU, false, false},
+        {true, 576, 0, 3, 3, 1, 19, 19, sm_padding_sym(1), SM_ACT_SILU, false, false},
+        {true, 24, 0, 3, 3, 1, 64, 64, sm_padding_same(), SM_ACT_NONE, false, false},
+        {true, 32, 0, 3, 3, 2, 96, 96, sm_padding_same(), SM_ACT_PRELU, false, true},
+        {true, 24, 0, 5, 5, 2, 128, 128, sm_padding_same(), SM_ACT_RELU, true, false},
+    };
+    for (size_t i = 0; i < sizeof real / sizeof *real; i++)
+        if (real[i].kh == e->k && real[i].s == e->s)
+            run_conv_case(&real[i], e->name);
+}
+END_TEST
+
+START_TEST(dwconv_generic_kernel)
+{
+    /* shapes without a specialised kernel: 7x7, stride 3, on every level */
+    sm_isa isas[4];
+    size_t n = isa_levels(isas);
+    for (size_t i = 0; i < n; i++) {
+        if (!use_isa(isas[i]))
+            continue;
+        const conv_case cs[] = {
+            {true, 5, 0, 7, 7, 1, 9, 8, sm_padding_sym(3), SM_ACT_PRELU, true, true},
+            {true, 9, 0, 3, 3, 3, 10, 11, sm_padding_same(), SM_ACT_SILU, false, false},
+            {true, 4, 0, 1, 1, 1, 3, 3, sm_padding_valid(), SM_ACT_NONE, false, false},
+        };
+        for (size_t j = 0; j < 3; j++)
+            run_conv_case(&cs[j], sm_isa_name(isas[i]));
+    }
+}
+END_TEST
+
+/* ---- gemm: every (isa, MR, NR) in gemm.inc, through 1x1 and im2col convs ---- */
+typedef struct { sm_isa isa; size_t mr, nr; const char *name; bool narrow; } gemm_entry;
+static const gemm_entry k_gemm[] = {
+#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, false},
+#define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, true},
+#include "gemm/gemm.inc"
+#undef SM_GEMM_UKERNEL
+#undef SM_GEMM_NARROW_UKERNEL
+};
+
+START_TEST(gemm_variants)
+{
+    const gemm_entry *e = &k_gemm[_i];
+    if (!use_isa(e->isa)) {
+        sm_test_skip(e->name, "ISA not available here");
+        return;
+    }
+    setenv("SM_GEMM", e->narrow ? "narrow" : "wide", 1);
+    const size_t MR = e->mr, NR = e->nr;
+    const size_t ms[] = {1, MR - 1, MR, MR + 1, 3 * MR + 1}, ns[] = {1, NR - 1, NR, NR + 1, 3 * NR + 1};
+    const size_t ks[] = {1, 3, 17};
+    size_t n = 0;
+    for (size_t mi = 0; mi < 5; mi++)
+        for (size_t ni = 0; ni < 5; ni++)
+            for (size_t ki = 0; ki < 3; ki++, n++) {
+                if (ms[mi] == 0)
+                    continue;
+                /* M pixels laid out as an m x 1 image */
+                conv_case c = {false, ks[ki], ns[ni], 1, 1, 1, ms[mi], 1, sm_padding_valid(),
+                               k_acts[n % 5], n % 3 == 1, n % 11 == 0};
+                run_conv_case(&c, e->name);
+            }
+    /* im2col path: k 3/5, stride 1/2, odd sizes, padding on every border */
+    const conv_case im[] = {
+        {false, 3, 5, 3, 3, 2, 9, 7, sm_padding_sym(1), SM_ACT_SILU, false, true},
+        {false, 2, NR + 1, 5, 5, 1, 7, 6, {SM_PAD_EXPLICIT, 2, 0, 1, 2}, SM_ACT_PRELU, true, false},
+        {false, 7, 3, 3, 3, 1, 5, 5, sm_padding_same(), SM_ACT_RELU, false, false},
+        {false, 4, 2 * NR - 1, 5, 5, 2, 11, 13, sm_padding_same(), SM_ACT_NONE, true, true},
+        {false, 32, 1, 3, 3, 3, 3, 3, sm_padding_valid(), SM_ACT_NONE, false, false},
+        {false, 1, 1, 1, 1, 2, 5, 5, sm_padding_valid(), SM_ACT_SIGMOID, false, false},
+    };
+    for (size_t i = 0; i < sizeof im / sizeof *im; i++)
+        run_conv_case(&im[i], e->name);
+    /* real shapes: B3 blocks.3.x conv_pwl 19x19x576->96, conv_pw 10x10x232->1392 (+ residual),
+     * stem 3x3 s2 300x300x3->40, BlazeFace first conv 5x5 s2 SAME 128x128x3->24,
+     * FaceMesh last 3x3 s3 VALID 3x3x32->1404 */
+    const conv_case real[] = {
+        {false, 576, 96, 1, 1, 1, 19, 19, sm_padding_valid(), SM_ACT_NONE, true, true},
+        {false, 232, 1392, 1, 1, 1, 10, 10, sm_padding_valid(), SM_ACT_SILU, false, false},
+        {false, 3, 40, 3, 3, 2, 300, 300, sm_padding_sym(1), SM_ACT_SILU, false, true},
+        {false, 3, 24, 5, 5, 2, 128, 128, sm_padding_same(), SM_ACT_RELU, false, false},
+        {false, 32, 1404, 3, 3, 3, 3, 3, sm_padding_valid(), SM_ACT_NONE, false, false},
+    };
+    for (size_t i = 0; i < sizeof real / sizeof *real; i++)
+        run_conv_case(&real[i], e->name);
+    unsetenv("SM_GEMM");
+}
+END_TEST
+
+START_TEST(gemm_blas_path)
+{
+    if (!sm_ops_blas_available()) {
+        sm_test_skip("gemm_blas_path", "built with BLAS=none");
+        return;
+    }
+    setenv("SM_GEMM", "blas", 1);
+    const conv_case cs[] = {
+        {false, 576, 96, 1, 1, 1, 19, 19, sm_padding_valid(), SM_ACT_SILU, true, true},
+        {false, 17, 33, 1, 1, 1, 5, 3, sm_padding_valid(), SM_ACT_PRELU, false, true},
+    };
+    for (size_t i = 0; i < 2; i++)
+        run_conv_case(&cs[i], "openblas");
+    unsetenv("SM_GEMM");
+}
+END_TEST
+
+/* ---- pool / act / eltwise / se: one row per ISA in their .inc lists ---- */
+typedef struct { sm_isa isa; size_t tile; const char *isa_name; } tile_entry;
+static const tile_entry k_tiles[] = {
+#define SM_POOL_UKERNEL(isa_enum, isa, t) {isa_enum, t, #isa},
+#include "pool/pool.inc"
+#undef SM_POOL_UKERNEL
+};
+
+START_TEST(pool_variants)
+{
+    const tile_entry *e = &k_tiles[_i];
+    if (!use_isa(e->isa))
+        return;
+    const size_t T = e->tile, chans[] = {1, T - 1, T, T + 1, 3 * T + 1, 88};
+    const size_t sizes[][2] = {{7, 9}, {8, 8}, {1, 1}, {5, 2}, {16, 16}};
+    struct { uint32_t k, s; sm_padding pad; } cfg[] = {
+        {2, 2, {SM_PAD_SAME, 0, 0, 0, 0}}, {2, 2, {SM_PAD_VALID, 0, 0, 0, 0}},
+        {3, 2, {SM_PAD_EXPLICIT, 1, 1, 1, 1}}, {3, 1, {SM_PAD_SAME, 0, 0, 0, 0}},
+        {3, 2, {SM_PAD_EXPLICIT, 0, 2, 2, 0}}};
+    char what[160];
+    sm_error err;
+    for (size_t ci = 0; ci < 6; ci++)
+        for (size_t si = 0; si < 5; si++)
+            for (size_t k = 0; k < 5; k++) {
+                size_t C = chans[ci], H = sizes[si][0], W = sizes[si][1], oh, ow, pt, pl, o2;
+                if (C == 0)
+                    continue;
+                sm_maxpool *mp;
+                ck_assert_int_eq(sm_maxpool_prepare(cfg[k].k, cfg[k].k, cfg[k].s, cfg[k].s, cfg[k].pad, &mp, &err), SM_OK);
+                if (sm_maxpool_out_shape(mp, H, W, &oh, &ow, &err) != SM_OK) {
+                    sm_maxpool_free(mp);
+                    continue;
+                }
+                sm_conv_out_extent(H, cfg[k].k, cfg[k].s, cfg[k].pad.mode, cfg[k].pad.top, cfg[k].pad.bottom, &o2, &pt, &err);
+                sm_conv_out_extent(W, cfg[k].k, cfg[k].s, cfg[k].pad.mode, cfg[k].pad.left, cfg[k].pad.right, &o2, &pl, &err);
+                float *in = rnd(H * W * C, -3, 3), *ref = zeros(oh * ow * C), *got = zeros(oh * ow * C);
+                float *got2 = zeros(oh * ow * C);
+                sm_ref_maxpool(in, H, W, C, cfg[k].k, cfg[k].k, cfg[k].s, cfg[k].s, pt, pl, oh, ow, ref);
+                sm_maxpool_run(mp, in, H, W, C, got, NULL);
+                snprintf(what, sizeof what, "maxpool %s %zux%zux%zu k%u s%u", e->isa_name, H, W, C, cfg[k].k, cfg[k].s);
+                expect_close(got, ref, oh * ow * C, what);
+                sm_maxpool_run(mp, in, H, W, C, got2, g_pool3);
+                ck_assert_msg(memcmp(got, got2, oh * ow * C * sizeof *got) == 0, "%s: threads differ", what);
+                free(in); free(ref); free(got); free(got2);
+                sm_maxpool_free(mp);
+            }
+    const size_t gch[] = {1, T - 1, T, T + 1, 3 * T + 1, 1536};
+    for (size_t ci = 0; ci < 6; ci++) {
+        size_t C = gch[ci];
+        if (C == 0)
+            continue;
+        for (size_t px = 1; px <= 101; px += 50) {
+            float *in = rnd(px * C, -2, 2), *ref = zeros(C), *got = zeros(C);
+            sm_ref_global_avgpool(in, px, C, ref);
+            sm_global_avgpool(in, px, C, got);
+            snprintf(what, sizeof what, "global avgpool %s %zu px x %zu ch", e->isa_name, px, C);
+            expect_close(got, ref, C, what);
+            free(in); free(ref); free(got);
+        }
+    }
+}
+END_TEST
+
+START_TEST(act_variants)
+{
+    const tile_entry *e = &k_tiles[_i];
+    if (!use_isa(e->isa))
+        return;
+    const size_t T = e->tile, lens[] = {1, T - 1, T, T + 1, 3 * T + 1, 1003};
+    char what[160];
+    for (size_t li = 0; li < 6; li++) {
+        size_t n = lens[li];
+        if (n == 0)
+            continue;
+        float *x = rnd(n, -12, 12), *ref = zeros(n), *got = zeros(n);
+        x[0] = n > 1 ? -100.0f : 100.0f;
+        if (n > 2)
+            x[1] = 90.0f;
+        if (n > 3)
+            x[2] = -0.0f;
+        for (int a = 1; a <= 3; a++) {
+            sm_ref_activation((sm_act)a, x, n, 1, NULL, ref);
+            sm_activation((sm_act)a, x, n, 1, NULL, got, a == 2 ? g_pool2 : NULL);
+            snprintf(what, sizeof what, "%s %s n=%zu", sm_act_name((sm_act)a), e->isa_name, n);
+            expect_close(got, ref, n, what);
+        }
+        /* PReLU: n channels x 3 pixels */
+        float *x3 = rnd(3 * n, -4, 4), *al = rnd(n, -0.5f, 0.5f), *r3 = zeros(3 * n), *g3 = zeros(3 * n);
+        sm_ref_activation(SM_ACT_PRELU, x3, 3, n, al, r3);
+        sm_activation(SM_ACT_PRELU, x3, 3 * n, n, al, g3, g_pool2);
+        snprintf(what, sizeof what, "prelu %s %zu ch", e->isa_name, n);
+        expect_close(g3, r3, 3 * n, what);
+        sm_activation(SM_ACT_PRELU, x3, 3 * n, n, al, x3, NULL); /* in place */
+        expect_close(x3, r3, 3 * n, what);
+        free(x); free(ref); free(got); free(x3); free(al); free(r3); free(g3);
+    }
+}
+END_TEST
+
+START_TEST(eltwise_variants)
+{
+    const tile_entry *e = &k_tiles[_i];
+    if (!use_isa(e->isa))
+        return;
+    const size_t T = e->tile, lens[] = {1, T - 1, T, T + 1, 3 * T + 1, 88};
+    char what[160];
+    for (size_t li = 0; li < 6; li++) {
+        size_t n = lens[li], px = 5;
+        if (n == 0)
+            continue;
+        float *a = rnd(n * px, -5, 5), *b = rnd(n * px, -5, 5), *ref = zeros(n * px), *got = zeros(n * px);
+        for (int act = 0; act <= 3; act++) {
+            for (size_t i = 0; i < n * px; i++)
+                ref[i] = sm_ref_act1((sm_act)act, a[i] + b[i], 0.0f);
+            sm_add(a, b, n * px, (sm_act)act, got);
+            snprintf(what, sizeof what, "add+%s %s n=%zu", sm_act_name((sm_act)act), e->isa_name, n * px);
+            expect_close(got, ref, n * px, what);
+        }
+        float *s = rnd(n, -2, 2);
+        for (size_t p = 0; p < px; p++)
+            for (size_t c = 0; c < n; c++)
+                ref[p * n + c] = a[p * n + c] * s[c];
+        sm_channel_scale(a, px, n, s, got);
+        snprintf(what, sizeof what, "channel scale %s %zu ch", e->isa_name, n);
+        expect_close(got, ref, n * px, what);
+        /* channel pad n -> n + 3 */
+        float *pd = zeros(px * (n + 3));
+        sm_channel_pad(a, px, n, n + 3, pd);
+        for (size_t p = 0; p < px; p++)
+            for (size_t c = 0; c < n + 3; c++)
+                ck_assert(pd[p * (n + 3) + c] == (c < n ? a[p * n + c] : 0.0f));
+        free(a); free(b); free(ref); free(got); free(s); free(pd);
+    }
+    float x[8] = {1, 2, 3, -4, 50, 0.5f, -80, 7}, r[8], g[8];
+    sm_ref_softmax(x, 8, r);
+    sm_softmax(x, 8, g);
+    expect_close(g, r, 8, "softmax");
+}
+END_TEST
+
+START_TEST(se_variants)
+{
+    const tile_entry *e = &k_tiles[_i];
+    if (!use_isa(e->isa))
+        return;
+    const size_t T = e->tile;
+    const size_t cfg[][4] = {{1, 1, 3, 3}, {T - 1, 2, 5, 1}, {T, 3, 1, 1}, {T + 1, 5, 2, 7},
+                             {3 * T + 1, 4, 3, 5}, {816, 34, 19, 19}, {40, 10, 15, 15}};
+    char what[160];
+    sm_error err;
+    for (size_t i = 0; i < sizeof cfg / sizeof *cfg; i++) {
+        size_t C = cfg[i][0], rd = cfg[i][1], H = cfg[i][2], W = cfg[i][3];
+        if (C == 0)
+            continue;
+        float *w1 = rnd(rd * C, -0.5f, 0.5f), *b1 = rnd(rd, -0.5f, 0.5f), *w2 = rnd(C * rd, -0.5f, 0.5f);
+        float *b2 = rnd(C, -0.5f, 0.5f), *in = rnd(H * W * C, -2, 2);
+        float *ref = zeros(H * W * C), *got = zeros(H * W * C);
+        sm_se_desc d = {(uint32_t)C, (uint32_t)rd, SM_DENSE_OI, w1, b1, w2, b2, SM_ACT_SILU, "se"};
+        sm_se *op;
+        ck_assert_msg(sm_se_prepare(&d, &op, &err) == SM_OK, "%s", err.msg);
+        sm_ref_se(in, H * W, C, rd, w1, b1, w2, b2, SM_ACT_SILU, ref);
+        sm_se_run(op, in, H, W, got, NULL);
+        snprintf(what, sizeof what, "se %s %zux%zux%zu rd %zu", e->isa_name, H, W, C, rd);
+        expect_close(got, ref, H * W * C, what);
+        sm_se_run(op, in, H, W, in, g_pool2); /* in place, threaded */
+        ck_assert_msg(memcmp(got, in, H * W * C * sizeof *in) == 0, "%s: in-place threaded differs", what);
+        sm_se_free(op);
+        free(w1); free(b1); free(w2); free(b2); free(in); free(ref); free(got);
+    }
+}
+END_TEST
+
+START_TEST(tables_cover_every_level)
+{
+    sm_isa isas[4];
+    size_t n = isa_levels(isas);
+    ck_assert_uint_ge(n, 1);
+    for (size_t i = 0; i < n; i++) {
+        const sm_kernel_table *t = sm_kernels_for(isas[i]);
+        ck_assert_ptr_nonnull(t->gemm.fn);
+        for (int k = 0; k < 2; k++)
+            for (int s = 0; s < 2; s++)
+                ck_assert_ptr_nonnull(t->dwconv[k][s].fn);
+        ck_assert(t->maxpool && t->gavgpool && t->vrelu && t->vsilu && t->vsigmoid && t->prelu &&
+                  t->vadd && t->vscale && t->se && t->dwconv_generic);
+    }
+#if SM_KERNELS_X86
+    if (sm_isa_supported(SM_ISA_AVX512))
+        ck_assert_ptr_nonnull(sm_kernels_for(SM_ISA_AVX512));
+#endif
+}
+END_TEST
+
+#define N_OF(a) ((int)(sizeof a / sizeof *a))
+
+int main(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("families");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, dwconv_variants, 0, N_OF(k_dw));
+    tcase_add_test(tc, dwconv_generic_kernel);
+    tcase_add_loop_test(tc, gemm_variants, 0, N_OF(k_gemm));
+    tcase_add_test(tc, gemm_blas_path);
+    tcase_add_loop_test(tc, pool_variants, 0, N_OF(k_tiles));
+    tcase_add_loop_test(tc, act_variants, 0, N_OF(k_tiles));
+    tcase_add_loop_test(tc, eltwise_variants, 0, N_OF(k_tiles));
+    tcase_add_loop_test(tc, se_variants, 0, N_OF(k_tiles));
+    tcase_add_test(tc, tables_cover_every_level);
+    tcase_set_timeout(tc, 240);
+    suite_add_tcase(s, tc);
+    return sm_test_main(s);
+}

@@ -1,0 +1,288 @@
+/* Op-level contract: BatchNorm folding (vs unfused reference conv + BN), weight
+ * layouts (OIHW / OHWI / HWIO / 1HWO), TFLite SAME shapes, dense layers, the small
+ * MLP in float64 and float32, and validation errors at prepare. */
+#include "kernels_common.h"
+
+static sm_isa g_cap;
+static void setup(void) { sm_test_seed(777); g_cap = sm_isa_active(); }
+static void teardown(void) { sm_isa_force(g_cap); }
+
+static bool use_isa(sm_isa isa)
+{
+    if (!sm_kernels_for(isa) || (getenv("SM_ISA") && isa > g_cap))
+        return false;
+    return sm_isa_force(isa);
+}
+
+static const sm_isa k_levels[] = {SM_ISA_SCALAR, SM_ISA_AVX2, SM_ISA_AVX512, SM_ISA_NEON};
+
+START_TEST(batchnorm_folded_matches_conv_then_bn)
+{
+    if (!use_isa(k_levels[_i]))
+        return;
+    sm_error err;
+    for (int dw = 0; dw < 2; dw++) {
+        const size_t C = 19, OC = dw ? 19 : 23, K = 3, H = 9, W = 8;
+        const size_t icg = dw ? 1 : C;
+        float *w = rnd(OC * icg * K * K, -0.5f, 0.5f), *bias = rnd(OC, -0.3f, 0.3f);
+        float *gamma = rnd(OC, 0.5f, 1.5f), *beta = rnd(OC, -0.5f, 0.5f);
+        float *mean = rnd(OC, -0.5f, 0.5f), *var = rnd(OC, 0.01f, 2.0f);
+        float *in = rnd(H * W * C, -1, 1);
+        sm_batchnorm bn = {gamma, beta, mean, var, 1e-5f};
+        for (int with_bias = 0; with_bias < 2; with_bias++)
+            for (int act = 0; act <= 2; act++) {
+                sm_conv_desc d = {0};
+                d.in_ch = (uint32_t)C;
+                d.out_ch = (uint32_t)OC;
+                d.kh = d.kw = (uint32_t)K;
+                d.stride_h = d.stride_w = 2;
+                d.pad = sm_padding_sym(1);
+                d.layout = SM_WLAYOUT_OIHW;
+                d.weights = w;
+                d.bias = with_bias ? bias : NULL;
+                d.bn = &bn;
+                d.act = (sm_act)act;
+                d.name = "bn-test";
+                size_t oh = 5, ow = 4, on = oh * ow * OC;
+                float *ref = zeros(on), *got = zeros(on);
+                /* unfused: conv, BN, then activation */
+                sm_ref_conv2d(in, H, W, C, w, with_bias ? bias : NULL, OC, dw ? C : 1, K, K, 2, 2, 1, 1,
+                              oh, ow, NULL, SM_ACT_NONE, NULL, ref);
+                sm_ref_batchnorm(ref, oh * ow, OC, &bn);
+                sm_ref_activation((sm_act)act, ref, oh * ow, OC, NULL, ref);
+                if (dw) {
+                    sm_dwconv *op;
+                    ck_assert_msg(sm_dwconv_prepare(&d, &op, &err) == SM_OK, "%s", err.msg);
+                    sm_dwconv_run(op, in, H, W, NULL, got, NULL);
+                    sm_dwconv_free(op);
+                } else {
+                    sm_conv2d *op;
+                    ck_assert_msg(sm_conv2d_prepare(&d, &op, &err) == SM_OK, "%s", err.msg);
+                    sm_conv2d_run(op, in, H, W, NULL, got, NULL);
+                    sm_conv2d_free(op);
+                }
+                char what[128];
+                snprintf(what, sizeof what, "%s %s BN fold bias=%d act=%s", sm_isa_name(k_levels[_i]),
+                         dw ? "dwconv" : "conv2d", with_bias, sm_act_name((sm_act)act));
+                expect_close(got, ref, on, what);
+                free(ref);
+                free(got);
+            }
+        free(w); free(bias); free(gamma); free(beta); free(mean); free(var); free(in);
+    }
+}
+END_TEST
+
+START_TEST(weight_layouts_agree)
+{
+    if (!use_isa(k_levels[_i]))
+        return;
+    sm_error err;
+    const size_t C = 6, OC = 11, K = 3, H = 7, W = 5, on = 4 * 3 * OC;
+    float *oihw = rnd(OC * C * K * K, -1, 1), *in = rnd(H * W * C, -1, 1);
+    float *ohwi = zeros(OC * K * K * C), *hwio = zeros(K * K * C * OC);
+    for (size_t o = 0; o < OC; o++)
+        for (size_t i = 0; i < C; i++)
+            for (size_t y = 0; y < K; y++)
+                for (size_t x = 0; x < K; x++) {
+                    float v = oihw[((o * C + i) * K + y) * K + x];
+                    ohwi[((o * K + y) * K + x) * C + i] = v;
+                    hwio[((y * K + x) * C + i) * OC + o] = v;
+                }
+    float *ref = zeros(on), *got = zeros(on);
+    /* TFLite SAME, stride 2 on 7x5: out 4x3, pads 1/1 (h) and 1/1 (w) */
+    sm_ref_conv2d(in, H, W, C, oihw, NULL, OC, 1, K, K, 2, 2, 1, 1, 4, 3, NULL, SM_ACT_NONE, NULL, ref);
+    const float *ws[3] = {oihw, ohwi, hwio};
+    const sm_wlayout ls[3] = {SM_WLAYOUT_OIHW, SM_WLAYOUT_OHWI, SM_WLAYOUT_HWIO};
+    for (int l = 0; l < 3; l++) {
+        sm_conv_desc d = {0};
+        d.in_ch = (uint32_t)C; d.out_ch = (uint32_t)OC; d.kh = d.kw = (uint32_t)K;
+        d.stride_h = d.stride_w = 2; d.pad = sm_padding_same(); d.layout = ls[l]; d.weights = ws[l];
+        sm_conv2d *op;
+        ck_assert_int_eq(sm_conv2d_prepare(&d, &op, &err), SM_OK);
+        size_t oh, ow;
+        ck_assert_int_eq(sm_conv2d_out_shape(op, H, W, &oh, &ow, &err), SM_OK);
+        ck_assert_uint_eq(oh, 4);
+        ck_assert_uint_eq(ow, 3);
+        sm_conv2d_run(op, in, H, W, NULL, got, NULL);
+        expect_close(got, ref, on, "conv layout");
+        sm_conv2d_free(op);
+    }
+    /* depthwise: [C,1,k,k] vs TFLite [1,k,k,C] */
+    float *dw = rnd(C * K * K, -1, 1), *dw1hwo = zeros(K * K * C);
+    for (size_t c = 0; c < C; c++)
+        for (size_t t = 0; t < K * K; t++)
+            dw1hwo[t * C + c] = dw[c * K * K + t];
+    float *dref = zeros(H * W * C), *dgot = zeros(H * W * C);
+    sm_ref_conv2d(in, H, W, C, dw, NULL, C, C, K, K, 1, 1, 1, 1, H, W, NULL, SM_ACT_NONE, NULL, dref);
+    const float *dws[2] = {dw, dw1hwo};
+    const sm_wlayout dls[2] = {SM_WLAYOUT_OIHW, SM_WLAYOUT_1HWO};
+    for (int l = 0; l < 2; l++) {
+        sm_conv_desc d = {0};
+        d.in_ch = (uint32_t)C; d.kh = d.kw = (uint32_t)K; d.stride_h = d.stride_w = 1;
+        d.pad = sm_padding_same(); d.layout = dls[l]; d.weights = dws[l];
+        sm_dwconv *op;
+        ck_assert_int_eq(sm_dwconv_prepare(&d, &op, &err), SM_OK);
+        sm_dwconv_run(op, in, H, W, NULL, dgot, NULL);
+        expect_close(dgot, dref, H * W * C, "dwconv layout");
+        sm_dwconv_free(op);
+    }
+    free(oihw); free(in); free(ohwi); free(hwio); free(ref); free(got);
+    free(dw); free(dw1hwo); free(dref); free(dgot);
+}
+END_TEST
+
+START_TEST(same_padding_extents)
+{
+    size_t out, lead;
+    sm_error err;
+    /* BlazeFace first conv: 5x5 stride 2 on 128 pads 1 before, 2 after */
+    ck_assert_int_eq(sm_conv_out_extent(128, 5, 2, SM_PAD_SAME, 0, 0, &out, &lead, &err), SM_OK);
+    ck_assert_uint_eq(out, 64);
+    ck_assert_uint_eq(lead, 1);
+    /* max pool 2x2/2 SAME on even input: no padding */
+    ck_assert_int_eq(sm_conv_out_extent(64, 2, 2, SM_PAD_SAME, 0, 0, &out, &lead, &err), SM_OK);
+    ck_assert_uint_eq(out, 32);
+    ck_assert_uint_eq(lead, 0);
+    /* PyTorch k3 s2 p1 on 75 -> 38; k5 s2 p2 on 75 -> 38 */
+    ck_assert_int_eq(sm_conv_out_extent(75, 3, 2, SM_PAD_EXPLICIT, 1, 1, &out, &lead, &err), SM_OK);
+    ck_assert_uint_eq(out, 38);
+    ck_assert_int_eq(sm_conv_out_extent(300, 3, 2, SM_PAD_EXPLICIT, 1, 1, &out, &lead, &err), SM_OK);
+    ck_assert_uint_eq(out, 150);
+    ck_assert_int_eq(sm_conv_out_extent(2, 5, 1, SM_PAD_VALID, 0, 0, &out, &lead, &err), SM_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "smaller than kernel 5"));
+}
+END_TEST
+
+START_TEST(dense_layouts_and_residual)
+{
+    if (!use_isa(k_levels[_i]))
+        return;
+    sm_error err;
+    const size_t rows = 3, NI = 37, NO = 21;
+    float *w = rnd(NO * NI, -1, 1), *wio = zeros(NI * NO), *b = rnd(NO, -1, 1), *x = rnd(rows * NI, -1, 1);
+    float *res = rnd(rows * NO, -1, 1), *al = rnd(NO, 0, 0.3f), *ref = zeros(rows * NO), *got = zeros(rows * NO);
+    for (size_t o = 0; o < NO; o++)
+        for (size_t i = 0; i < NI; i++)
+            wio[i * NO + o] = w[o * NI + i];
+    sm_ref_dense(x, rows, NI, NO, w, b, res, SM_ACT_PRELU, al, ref);
+    for (int l = 0; l < 2; l++) {
+        sm_dense_desc d = {(uint32_t)NI, (uint32_t)NO, l ? SM_DENSE_IO : SM_DENSE_OI, l ? wio : w, b,
+                           SM_ACT_PRELU, al, "fc"};
+        sm_dense *op;
+        ck_assert_int_eq(sm_dense_prepare(&d, &op, &err), SM_OK);
+        sm_dense_run(op, x, rows, res, got, NULL);
+        expect_close(got, ref, rows * NO, l ? "dense IO" : "dense OI");
+        sm_dense_free(op);
+    }
+    free(w); free(wio); free(b); free(x); free(res); free(al); free(ref); free(got);
+}
+END_TEST
+
+START_TEST(mlp_f64_and_f32)
+{
+    /* the fatigue model's shape: 5 -> 32 -> 16 -> 1, relu hidden, logistic out */
+    const uint32_t sizes[4] = {5, 32, 16, 1};
+    const size_t zs[4] = {5, 32, 16, 1};
+    double *w[3], *b[3];
+    for (int l = 0; l < 3; l++) {
+        w[l] = malloc(sizes[l] * sizes[l + 1] * sizeof(double));
+        b[l] = malloc(sizes[l + 1] * sizeof(double));
+        for (size_t i = 0; i < sizes[l] * sizes[l + 1]; i++)
+            w[l][i] = sm_test_uniform(-1, 1);
+        for (size_t i = 0; i < sizes[l + 1]; i++)
+            b[l][i] = sm_test_uniform(-0.5f, 0.5f);
+    }
+    sm_error err;
+    for (int prec = 0; prec < 2; prec++) {
+        sm_mlp_desc d = {3, sizes, SM_DENSE_IO, (const double *const *)w, (const double *const *)b,
+                         SM_ACT_RELU, SM_ACT_SIGMOID, (sm_mlp_precision)prec, "fatigue"};
+        sm_mlp *op;
+        ck_assert_msg(sm_mlp_prepare(&d, &op, &err) == SM_OK, "%s", err.msg);
+        for (int t = 0; t < 20; t++) {
+            double x[5], y = -1, r = -2;
+            for (int i = 0; i < 5; i++)
+                x[i] = sm_test_uniform(-3, 3);
+            sm_ref_mlp_f64(3, zs, (const double *const *)w, (const double *const *)b, SM_ACT_RELU,
+                           SM_ACT_SIGMOID, x, &r);
+            sm_mlp_run(op, x, &y);
+            double tol = prec == 0 ? 1e-12 : 1e-5;
+            ck_assert_msg(fabs(y - r) <= tol, "mlp %s: got %.15g ref %.15g", prec ? "f32" : "f64", y, r);
+        }
+        sm_mlp_free(op);
+    }
+    for (int l = 0; l < 3; l++) {
+        free(w[l]);
+        free(b[l]);
+    }
+}
+END_TEST
+
+START_TEST(prepare_rejects_bad_descriptions)
+{
+    sm_error err;
+    float w[64] = {0};
+    sm_conv_desc d = {0};
+    d.in_ch = 4; d.out_ch = 4; d.kh = d.kw = 3; d.stride_h = d.stride_w = 1;
+    d.pad = sm_padding_sym(1); d.weights = w; d.name = "blocks.0.0.conv_dw";
+    sm_conv2d *c = (sm_conv2d *)1;
+    sm_dwconv *dv = (sm_dwconv *)1;
+    d.weights = NULL;
+    ck_assert_int_eq(sm_conv2d_prepare(&d, &c, &err), SM_ERR_ARG);
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_nonnull(strstr(err.msg, "blocks.0.0.conv_dw"));
+    d.weights = w;
+    d.act = SM_ACT_PRELU;
+    ck_assert_int_eq(sm_dwconv_prepare(&d, &dv, &err), SM_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "PReLU"));
+    d.act = SM_ACT_NONE;
+    d.stride_h = 0;
+    ck_assert_int_eq(sm_conv2d_prepare(&d, &c, &err), SM_ERR_ARG);
+    d.stride_h = 1;
+    d.out_ch = 8;
+    ck_assert_int_eq(sm_dwconv_prepare(&d, &dv, &err), SM_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "multiplier 1"));
+    d.out_ch = 4;
+    d.kw = 5;
+    ck_assert_int_eq(sm_dwconv_prepare(&d, &dv, &err), SM_ERR_UNSUPPORTED);
+    d.kw = 3;
+    d.pad = sm_padding_sym(3);
+    ck_assert_int_eq(sm_conv2d_prepare(&d, &c, &err), SM_ERR_UNSUPPORTED);
+    d.pad = sm_padding_sym(1);
+    d.layout = SM_WLAYOUT_1HWO;
+    ck_assert_int_eq(sm_conv2d_prepare(&d, &c, &err), SM_ERR_UNSUPPORTED);
+    sm_batchnorm bn = {NULL, NULL, NULL, w, 1e-5f};
+    d.layout = SM_WLAYOUT_OIHW;
+    d.bn = &bn;
+    ck_assert_int_eq(sm_conv2d_prepare(&d, &c, &err), SM_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "BatchNorm"));
+    sm_maxpool *mp;
+    ck_assert_int_eq(sm_maxpool_prepare(0, 2, 2, 2, sm_padding_same(), &mp, &err), SM_ERR_ARG);
+    sm_se_desc sd = {8, 2, SM_DENSE_OI, w, NULL, w, NULL, SM_ACT_PRELU, "se"};
+    sm_se *se;
+    ck_assert_int_eq(sm_se_prepare(&sd, &se, &err), SM_ERR_UNSUPPORTED);
+    const uint32_t sizes[2] = {5, 0};
+    sm_mlp_desc md = {1, sizes, SM_DENSE_IO, NULL, NULL, SM_ACT_RELU, SM_ACT_SIGMOID, SM_MLP_F64, "m"};
+    sm_mlp *m;
+    ck_assert_int_eq(sm_mlp_prepare(&md, &m, &err), SM_ERR_ARG);
+    /* every _free accepts NULL */
+    sm_conv2d_free(NULL); sm_dwconv_free(NULL); sm_dense_free(NULL); sm_se_free(NULL);
+    sm_maxpool_free(NULL); sm_mlp_free(NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels_ops");
+    TCase *tc = tcase_create("ops");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, batchnorm_folded_matches_conv_then_bn, 0, 4);
+    tcase_add_loop_test(tc, weight_layouts_agree, 0, 4);
+    tcase_add_test(tc, same_padding_extents);
+    tcase_add_loop_test(tc, dense_layouts_and_residual, 0, 4);
+    tcase_add_test(tc, mlp_f64_and_f32);
+    tcase_add_test(tc, prepare_rejects_bad_descriptions);
+    tcase_set_timeout(tc, 120);
+    suite_add_tcase(s, tc);
+    return sm_test_main(s);
+}
