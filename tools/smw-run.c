@@ -3,9 +3,12 @@
  * them (text or one JSON object). The model is chosen by the file's
  * general.architecture through the runner table below: adding a model is one
  * entry (architecture, input contract, run function). */
+#include "face_mesh.h"
 #include "fatigue_mlp.h"
 #include "npy.h"
+#include "rgb_image.h"
 #include "sm_engine.h"
+#include "tflite_graph.h"
 
 #include <errno.h>
 #include <math.h>
@@ -101,15 +104,67 @@ static sm_status run_mlp(const sm_smw *f, const sm_npy *in, const char *in_path,
     return add_output(res, "proba", SM_DTYPE_F64, 2, dims, p);
 }
 
+/* The MediaPipe face networks alone (no pre/post-processing): the converted
+ * TFLite graph on a [1,S,S,3] NHWC tensor, every graph output by its name. */
+static sm_status run_tflite_graph(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
+                                  sm_error *err)
+{
+    sm_tfg *g;
+    size_t nc;
+    const sm_tfg_custom_op *ops = sm_face_custom_ops(&nc);
+    sm_status st = sm_tfg_load(f, ops, nc, &g, err);
+    if (st)
+        return st;
+    sm_tfg_shape is = sm_tfg_input_shape(g, 0);
+    bool ok = sm_tfg_n_inputs(g) == 1 && is.ndim == in->ndim && sm_tfg_n_outputs(g) <= MAX_OUTPUTS;
+    for (uint32_t i = 0; ok && i < is.ndim; i++)
+        ok = (uint64_t)is.dims[i] == in->dims[i];
+    if (!ok) {
+        sm_tfg_free(g);
+        return sm_error_set(err, SM_ERR_SHAPE, "%s: the model's input is [1,%d,%d,3] (NHWC float32)", in_path,
+                            is.ndim == 4 ? (int)is.dims[1] : 0, is.ndim == 4 ? (int)is.dims[2] : 0);
+    }
+    memcpy(sm_tfg_input(g, 0), in->data, in->numel * sizeof(float));
+    sm_tfg_run(g, NULL);
+    for (size_t k = 0; k < sm_tfg_n_outputs(g); k++) {
+        sm_tfg_shape os = sm_tfg_output_shape(g, k);
+        size_t n = sm_tfg_numel(os);
+        float *o = malloc(n * sizeof(float));
+        if (!o) {
+            sm_tfg_free(g);
+            return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        }
+        memcpy(o, sm_tfg_output(g, k), n * sizeof(float));
+        uint64_t dims[SM_TFG_MAX_DIMS];
+        for (uint32_t i = 0; i < os.ndim; i++)
+            dims[i] = (uint64_t)os.dims[i];
+        add_output(res, sm_tfg_output_name(g, k), SM_DTYPE_F32, os.ndim, dims, o);
+    }
+    sm_tfg_free(g);
+    return SM_OK;
+}
+
 /* One entry per architecture. Planned (the models are written later):
  *   NovelEmotionModel  [1,3,H,W] f32 NCHW RGB [0,1] -> logits, probs, valence, arousal, gate, features
- *   UltraLightNet      [B,T,3,36,36] f32            -> bpm
- *   face detector / face mesh                       -> their named outputs */
+ *   UltraLightNet      [B,T,3,36,36] f32            -> bpm */
 static const runner runners[] = {
     {SM_FATIGUE_MLP_ARCH,
      {2, {-1, -1}, {SM_DTYPE_F64, SM_DTYPE_F32}, 2, "[n, n_features] (scikit-learn rows)"},
      "proba [n, n_classes] f64 (= predict_proba)",
      run_mlp},
+    {SM_FACE_DETECTOR_ARCH,
+     {4, {1, 128, 128, 3}, {SM_DTYPE_F32}, 1, "[1,128,128,3] f32 NHWC in [-1,1] (letterboxed RGB)"},
+     "regressors [1,896,16], classificators [1,896,1] (raw network outputs)",
+     run_tflite_graph},
+    {SM_FACE_MESH_ARCH,
+     {4, {1, 192, 192, 3}, {SM_DTYPE_F32}, 1, "[1,192,192,3] f32 NHWC in [0,1] (ROI crop)"},
+     "conv2d_21 [1,1,1,1404] (468 x,y,z in 192 units), conv2d_31 [1,1,1,1] (presence logit)",
+     run_tflite_graph},
+    {SM_FACE_MESH_ATTENTION_ARCH,
+     {4, {1, 192, 192, 3}, {SM_DTYPE_F32}, 1, "[1,192,192,3] f32 NHWC in [0,1] (ROI crop)"},
+     "output_mesh_identity, output_lips, output_left_eye, output_right_eye, output_left_iris,\n"
+     "                         output_right_iris, conv_faceflag (raw; needs the MediaPipe custom ops)",
+     run_tflite_graph},
 };
 #define N_RUNNERS (sizeof runners / sizeof runners[0])
 
@@ -203,10 +258,132 @@ static void put_json_str(const char *s)
     putchar('"');
 }
 
+/* ---- --face: the whole face pipeline on one image ---------------------------------- */
+
+static void face_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: smw-run --face --image PHOTO.(png|ppm) [--models DIR] [--no-refine] [--json]\n"
+            "Runs the face pipeline (detector, ROI, landmarks; FACE_MODELS.md) once on an image and\n"
+            "prints the best detection and the landmarks in image pixels.\n"
+            "  --image FILE   8-bit PNG (grey/RGB, alpha dropped) or binary PPM (P6); JPEG is not read\n"
+            "                 here (tools do not link libjpeg): convert it first\n"
+            "  --models DIR   folder with face_detection_short_range.smw and face_landmark*.smw\n"
+            "                 (default: models, filled by make models)\n"
+            "  --no-refine    468 points with face_landmark.smw instead of 478 with the attention model\n"
+            "  --json         one JSON object: image, detection, face (presence, roi, landmarks)\n"
+            "Exit status: 0 success (also when no face is found), 1 bad model or image, 2 usage error.\n");
+}
+
+static int face_main(int argc, char **argv)
+{
+    const char *image = NULL, *dir = "models";
+    bool refine = true, json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            face_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--face")) {
+        } else if (!strcmp(argv[i], "--no-refine")) {
+            refine = false;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if (!strcmp(argv[i], "--image") || !strcmp(argv[i], "--models")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "smw-run: %s needs a value\n", argv[i]);
+                return 2;
+            }
+            if (!strcmp(argv[i], "--image"))
+                image = argv[++i];
+            else
+                dir = argv[++i];
+        } else {
+            fprintf(stderr, "smw-run: unexpected argument '%s' with --face (see --face --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!image) {
+        fprintf(stderr, "smw-run: --face needs --image FILE\n");
+        face_usage(stderr);
+        return 2;
+    }
+    char det_path[4096], mesh_path[4096];
+    sm_face_model_paths(dir, refine, det_path, sizeof det_path, mesh_path, sizeof mesh_path);
+    sm_error err = {0};
+    sm_rgb_image img = {0};
+    sm_face_tracker *t = NULL;
+    sm_face_result *res = calloc(1, sizeof *res);
+    int rc = 1;
+    if (!res) {
+        sm_error_set(&err, SM_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (sm_rgb_image_load(image, &img, &err) || sm_face_tracker_init(det_path, mesh_path, &t, &err))
+        goto done;
+    sm_face_tracker_process(t, img.rgb, img.width, img.height, img.stride, NULL, res);
+    sm_face_detection det;
+    bool have_det = sm_face_tracker_last_detection(t, &det);
+    const sm_face_landmarks *lm = sm_face_tracker_landmarks(t);
+    if (json) {
+        printf("{\"image\": ");
+        put_json_str(image);
+        printf(", \"width\": %d, \"height\": %d, \"detections\": [", img.width, img.height);
+        if (have_det) {
+            printf("{\"score\": %.9g, \"box\": [%.9g, %.9g, %.9g, %.9g], \"keypoints\": [", det.score, det.xmin,
+                   det.ymin, det.width, det.height);
+            for (int k = 0; k < SM_FACE_DET_KEYPOINTS; k++)
+                printf("%s[%.9g, %.9g]", k ? ", " : "", det.kp[k][0], det.kp[k][1]);
+            printf("]}");
+        }
+        printf("], \"face\": ");
+        if (!res->valid) {
+            printf("null");
+        } else {
+            printf("{\"presence\": %.9g, \"roi\": {\"cx\": %.9g, \"cy\": %.9g, \"w\": %.9g, \"h\": %.9g, "
+                   "\"rotation\": %.9g}, \"box\": [%.9g, %.9g, %.9g, %.9g], \"n_landmarks\": %d, \"landmarks\": [",
+                   lm->presence, lm->roi.cx, lm->roi.cy, lm->roi.w, lm->roi.h, lm->roi.rotation, res->box[0],
+                   res->box[1], res->box[2], res->box[3], res->n_landmarks);
+            for (int i = 0; i < res->n_landmarks; i++)
+                printf("%s[%.9g, %.9g, %.9g]", i ? ", " : "", res->landmarks[i][0], res->landmarks[i][1],
+                       res->landmarks[i][2]);
+            printf("]}");
+        }
+        printf("}\n");
+    } else {
+        printf("image: %s %dx%d\n", image, img.width, img.height);
+        if (have_det)
+            printf("detection: score %.4f box x %.2f y %.2f w %.2f h %.2f, eyes (%.2f, %.2f) (%.2f, %.2f)\n",
+                   det.score, det.xmin, det.ymin, det.width, det.height, det.kp[0][0], det.kp[0][1], det.kp[1][0],
+                   det.kp[1][1]);
+        else
+            printf("detection: none\n");
+        if (res->valid) {
+            printf("face: presence %.4f, %d landmarks, ROI centre (%.2f, %.2f) side %.2f rotation %.2f deg\n",
+                   lm->presence, res->n_landmarks, lm->roi.cx, lm->roi.cy, lm->roi.w,
+                   lm->roi.rotation * 57.29577951308232);
+            static const int show[] = {1, 33, 263, 152};
+            for (size_t i = 0; i < sizeof show / sizeof *show; i++)
+                printf("  landmark %3d: %.2f %.2f %.2f\n", show[i], res->landmarks[show[i]][0],
+                       res->landmarks[show[i]][1], res->landmarks[show[i]][2]);
+        } else {
+            printf("face: none (presence %.4f)\n", lm->presence);
+        }
+    }
+    rc = 0;
+done:
+    if (rc)
+        fprintf(stderr, "smw-run: %s\n", err.msg[0] ? err.msg : "failed");
+    free(res);
+    sm_face_tracker_free(t);
+    sm_rgb_image_free(&img);
+    return rc;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: smw-run MODEL.smw --input X.npy [--out-dir DIR] [--json]\n"
+            "       smw-run --face --image PHOTO.png [--models DIR] [--no-refine] [--json]\n"
             "Runs the model named by MODEL.smw's general.architecture on X.npy (laid out as\n"
             "in the original framework), writes DIR/<output>.npy for every named output\n"
             "(DIR defaults to the current directory) and prints the outputs.\n"
@@ -218,6 +395,7 @@ static void usage(FILE *out)
     for (size_t i = 0; i < N_RUNNERS; i++)
         fprintf(out, "  %-22s input %s\n  %-22s output %s\n", runners[i].arch, runners[i].input.layout, "",
                 runners[i].outputs);
+    fprintf(out, "--face: see smw-run --face --help.\n");
     fprintf(out, "Exit status: 0 success, 1 bad model or input, 2 usage error.\n");
 }
 
@@ -225,6 +403,9 @@ int main(int argc, char **argv)
 {
     const char *model = NULL, *input = NULL, *out_dir = ".";
     bool json = false;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--face"))
+            return face_main(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
