@@ -3,10 +3,12 @@
  * them (text or one JSON object). The model is chosen by the file's
  * general.architecture through the runner table below: adding a model is one
  * entry (architecture, input contract, run function). */
+#include "emotion_effnet.h"
 #include "face_mesh.h"
 #include "fatigue_mlp.h"
 #include "npy.h"
 #include "rgb_image.h"
+#include "rppg_ultralight.h"
 #include "sm_engine.h"
 #include "tflite_graph.h"
 
@@ -144,9 +146,104 @@ static sm_status run_tflite_graph(const sm_smw *f, const sm_npy *in, const char 
     return SM_OK;
 }
 
-/* One entry per architecture. Planned (the models are written later):
- *   NovelEmotionModel  [1,3,H,W] f32 NCHW RGB [0,1] -> logits, probs, valence, arousal, gate, features
- *   UltraLightNet      [B,T,3,36,36] f32            -> bpm */
+/* The models run on a pool of sm_threads_default() threads (SM_THREADS). */
+static sm_status make_pool(sm_threadpool **pool, sm_error *err)
+{
+    *pool = NULL;
+    size_t n = sm_threads_default();
+    return n > 1 ? sm_threadpool_init(pool, n, err) : SM_OK;
+}
+
+static float *f32_copy_out(const float *src, size_t n)
+{
+    float *d = malloc(n ? n * sizeof(float) : 1);
+    if (d && n)
+        memcpy(d, src, n * sizeof(float));
+    return d;
+}
+
+static sm_status run_emotion(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
+                             sm_error *err)
+{
+    size_t h = (size_t)in->dims[2], w = (size_t)in->dims[3];
+    if (h > SM_EMOTION_MAX_INPUT || w > SM_EMOTION_MAX_INPUT)
+        return sm_error_set(err, SM_ERR_SHAPE, "%s: input %zux%zu, at most %d on each side", in_path, h, w,
+                            SM_EMOTION_MAX_INPUT);
+    sm_threadpool *pool;
+    sm_emotion *m = NULL;
+    sm_emotion_output *o = malloc(sizeof *o);
+    float *x = malloc(h * w * 3 * sizeof(float));
+    sm_status st = !o || !x ? sm_error_set(err, SM_ERR_NOMEM, "out of memory") : make_pool(&pool, err);
+    if (st) {
+        free(o);
+        free(x);
+        return st;
+    }
+    /* NCHW (PyTorch) -> NHWC (ours) */
+    const float *src = in->data;
+    for (size_t c = 0; c < 3; c++)
+        for (size_t p = 0; p < h * w; p++)
+            x[p * 3 + c] = src[c * h * w + p];
+    st = sm_emotion_load(f, pool, &m, err);
+    if (!st)
+        st = sm_emotion_reserve(m, h, w, err);
+    if (!st)
+        st = sm_emotion_run(m, x, h, w, o, err);
+    if (!st) {
+        uint64_t nc = (uint64_t)o->n_classes;
+        uint64_t d_cls[2] = {1, nc}, d_one[2] = {1, 1}, d_gate[2] = {1, 2}, d_feat[2] = {1, SM_EMOTION_FEATURES};
+        const struct {
+            const char *name;
+            const float *v;
+            const uint64_t *dims;
+        } outs[6] = {{"logits", o->logits, d_cls}, {"probs", o->probs, d_cls},   {"valence", &o->valence, d_one},
+                     {"arousal", &o->arousal, d_one}, {"gate", o->gate, d_gate}, {"features", o->features, d_feat}};
+        for (int i = 0; i < 6 && !st; i++) {
+            float *d = f32_copy_out(outs[i].v, (size_t)outs[i].dims[1]);
+            if (!d)
+                st = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            else
+                add_output(res, outs[i].name, SM_DTYPE_F32, 2, outs[i].dims, d);
+        }
+    }
+    sm_emotion_free(m);
+    sm_threadpool_free(pool);
+    free(o);
+    free(x);
+    return st;
+}
+
+static sm_status run_ultralight(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
+                                sm_error *err)
+{
+    size_t b = (size_t)in->dims[0], t = (size_t)in->dims[1];
+    sm_threadpool *pool;
+    sm_ultralight *m = NULL;
+    sm_status st = make_pool(&pool, err);
+    if (st)
+        return st;
+    st = sm_ultralight_load(f, pool, &m, err);
+    uint32_t size = m ? sm_ultralight_input_size(m) : 0;
+    if (!st && (in->dims[3] != size || in->dims[4] != size))
+        st = sm_error_set(err, SM_ERR_SHAPE, "%s: frames are %llux%llu, the model takes %ux%u", in_path,
+                          (unsigned long long)in->dims[3], (unsigned long long)in->dims[4], size, size);
+    float *bpm = st ? NULL : malloc(b * sizeof(float));
+    if (!st && !bpm)
+        st = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < b && !st; i++)
+        st = sm_ultralight_run_nchw(m, (const float *)in->data + i * t * 3 * size * size, t, &bpm[i], err);
+    if (!st) {
+        uint64_t dims[1] = {b};
+        add_output(res, "bpm", SM_DTYPE_F32, 1, dims, bpm);
+        bpm = NULL;
+    }
+    free(bpm);
+    sm_ultralight_free(m);
+    sm_threadpool_free(pool);
+    return st;
+}
+
+/* One entry per architecture. */
 static const runner runners[] = {
     {SM_FATIGUE_MLP_ARCH,
      {2, {-1, -1}, {SM_DTYPE_F64, SM_DTYPE_F32}, 2, "[n, n_features] (scikit-learn rows)"},
@@ -165,6 +262,14 @@ static const runner runners[] = {
      "output_mesh_identity, output_lips, output_left_eye, output_right_eye, output_left_iris,\n"
      "                         output_right_iris, conv_faceflag (raw; needs the MediaPipe custom ops)",
      run_tflite_graph},
+    {SM_EMOTION_ARCH,
+     {4, {1, 3, -1, -1}, {SM_DTYPE_F32}, 1, "[1, 3, H, W] f4 NCHW RGB (the network input, [0,1])"},
+     "logits [1,n], probs [1,n], valence [1,1], arousal [1,1], gate [1,2], features [1,1536] f4",
+     run_emotion},
+    {SM_ULTRALIGHT_ARCH,
+     {5, {-1, -1, 3, -1, -1}, {SM_DTYPE_F32}, 1, "[B, T, 3, 36, 36] f4 (frames RGB /255)"},
+     "bpm [B] f4",
+     run_ultralight},
 };
 #define N_RUNNERS (sizeof runners / sizeof runners[0])
 

@@ -1,0 +1,507 @@
+/* UltraLightNet (the seed's rPPG regressor); see rppg_ultralight.h. */
+#include "rppg_ultralight.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "seed_resize.h"
+#include "sm_kernels.h"
+
+#define C1 16
+#define C2 32
+#define POOLED 3 /* 3x3 after the second pool */
+#define CHUNK 64 /* frames whose features are held at once by the full path */
+#define MAX_THREADS 64
+#define N_PROF 8
+
+/* Per-thread ops and scratch: the conv ops own scratch, so each thread that
+ * processes frames has its own copies. */
+typedef struct {
+    sm_conv2d *conv0, *conv3;
+    sm_maxpool *pool2, *pool3;
+    float *frame, *a, *b, *c, *d; /* nhwc input, conv0, pool2, conv3, pool3 */
+    double op_ms[4];              /* profiling: time in each per-frame op */
+} ul_worker;
+
+struct sm_ultralight {
+    sm_threadpool *pool;
+    uint32_t size, frames;
+    float mean[3], std[3];
+    size_t h1, h2, h3; /* 18, 9, 3 for size 36 */
+    size_t n_workers;
+    ul_worker w[MAX_THREADS];
+    sm_dense *fc0, *fc3, *fc5;
+    float *feats; /* CHUNK x 288 */
+    float mean_feat[SM_ULTRALIGHT_FEATURES], h64[64], h32[32];
+
+    bool profiling;
+    size_t prof_i, n_prof;
+    double t_last;
+    sm_layer_time prof[N_PROF];
+};
+
+struct sm_ultralight_stream {
+    size_t window, count, head; /* head: where the next frame goes */
+    float *ring;                /* window x 288 */
+};
+
+/* ---- loading ------------------------------------------------------------------ */
+
+static sm_status get_f32(const sm_smw *f, const char *name, uint32_t ndim, int64_t d0, int64_t d1,
+                         int64_t d2, int64_t d3, const float **out, sm_error *err)
+{
+    const int64_t dims[4] = {d0, d1, d2, d3};
+    const sm_tensor_info *t;
+    sm_status st = sm_smw_get_tensor(f, name, SM_DTYPE_F32, ndim, dims, &t, err);
+    if (st == SM_OK)
+        *out = t->data;
+    return st;
+}
+
+void sm_ultralight_free(sm_ultralight *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < MAX_THREADS; i++) {
+        ul_worker *w = &m->w[i];
+        sm_conv2d_free(w->conv0);
+        sm_conv2d_free(w->conv3);
+        sm_maxpool_free(w->pool2);
+        sm_maxpool_free(w->pool3);
+        sm_aligned_free(w->frame);
+        sm_aligned_free(w->a);
+        sm_aligned_free(w->b);
+        sm_aligned_free(w->c);
+        sm_aligned_free(w->d);
+    }
+    sm_dense_free(m->fc0);
+    sm_dense_free(m->fc3);
+    sm_dense_free(m->fc5);
+    sm_aligned_free(m->feats);
+    free(m);
+}
+
+static sm_status load_meta(sm_ultralight *m, const sm_smw *f, sm_error *err)
+{
+    m->size = 36;
+    m->frames = 180;
+    sm_status st = SM_OK;
+    if (sm_smw_find_meta(f, "input.size"))
+        st = sm_smw_meta_u32(f, "input.size", &m->size, err);
+    if (!st && sm_smw_find_meta(f, "input.frames"))
+        st = sm_smw_meta_u32(f, "input.frames", &m->frames, err);
+    for (int c = 0; c < 3; c++) {
+        m->mean[c] = 0.0f;
+        m->std[c] = 1.0f;
+    }
+    if (!st && sm_smw_find_meta(f, "input.mean"))
+        st = sm_smw_meta_f32_array(f, "input.mean", m->mean, 3, err);
+    if (!st && sm_smw_find_meta(f, "input.std"))
+        st = sm_smw_meta_f32_array(f, "input.std", m->std, 3, err);
+    if (st)
+        return st;
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(m->mean[c]) || !isfinite(m->std[c]) || m->std[c] == 0.0f)
+            return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata input.mean[%d] = %g / input.std[%d] = %g: "
+                                "expected finite values and a non-zero std", f->path, c, m->mean[c], c, m->std[c]);
+    if (m->frames < 1 || m->frames > SM_ULTRALIGHT_MAX_FRAMES)
+        return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata 'input.frames' is %u, expected 1..%d", f->path,
+                            m->frames, SM_ULTRALIGHT_MAX_FRAMES);
+    /* fc.0 takes 32 x 3 x 3 = 288 features: only sizes that pool down to 3x3 fit */
+    if (m->size < 1 || m->size > 1024)
+        return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata 'input.size' is %u", f->path, m->size);
+    m->h1 = (m->size - 1) / 2 + 1; /* k5 s2 p2 */
+    m->h2 = m->h1 / 2;
+    m->h3 = m->h2 / 3;
+    if (m->h3 != POOLED)
+        return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata 'input.size' %u gives %zux%zu after the pools, "
+                            "fc.0 needs 3x3 (input.size 34..39)", f->path, m->size, m->h3, m->h3);
+    return SM_OK;
+}
+
+static sm_status prep_worker(ul_worker *w, const sm_ultralight *m, const float *w0, const float *b0,
+                             const float *w3, const float *b3, sm_error *err)
+{
+    sm_conv_desc d = {0};
+    d.in_ch = 3;
+    d.out_ch = C1;
+    d.kh = d.kw = 5;
+    d.stride_h = d.stride_w = 2;
+    d.pad = sm_padding_sym(2);
+    d.layout = SM_WLAYOUT_OIHW;
+    d.weights = w0;
+    d.bias = b0;
+    d.act = SM_ACT_RELU;
+    d.name = "conv.0";
+    sm_status st = sm_conv2d_prepare(&d, &w->conv0, err);
+    if (st)
+        return st;
+    d.in_ch = C1;
+    d.out_ch = C2;
+    d.kh = d.kw = 3;
+    d.stride_h = d.stride_w = 1;
+    d.pad = sm_padding_sym(1);
+    d.weights = w3;
+    d.bias = b3;
+    d.name = "conv.3";
+    st = sm_conv2d_prepare(&d, &w->conv3, err);
+    if (!st)
+        st = sm_maxpool_prepare(2, 2, 2, 2, sm_padding_valid(), &w->pool2, err);
+    if (!st)
+        st = sm_maxpool_prepare(3, 3, 3, 3, sm_padding_valid(), &w->pool3, err);
+    if (st)
+        return st;
+    w->frame = sm_aligned_alloc((size_t)m->size * m->size * 3 * sizeof(float));
+    w->a = sm_aligned_alloc(m->h1 * m->h1 * C1 * sizeof(float));
+    w->b = sm_aligned_alloc(m->h2 * m->h2 * C1 * sizeof(float));
+    w->c = sm_aligned_alloc(m->h2 * m->h2 * C2 * sizeof(float));
+    w->d = sm_aligned_alloc(m->h3 * m->h3 * C2 * sizeof(float));
+    if (!w->frame || !w->a || !w->b || !w->c || !w->d)
+        return sm_error_set(err, SM_ERR_NOMEM, "ultralight: out of memory");
+    return SM_OK;
+}
+
+sm_status sm_ultralight_load(const sm_smw *f, sm_threadpool *pool, sm_ultralight **out, sm_error *err)
+{
+    *out = NULL;
+    if (!sm_smw_arch_is(f, SM_ULTRALIGHT_ARCH)) {
+        const sm_meta *a = sm_smw_find_meta(f, "general.architecture");
+        if (a && a->type == SM_META_STRING)
+            return sm_error_set(err, SM_ERR_FORMAT, "%s: architecture '%.*s', expected '%s'", f->path,
+                                (int)(a->v.str.len > 64 ? 64 : a->v.str.len), a->v.str.ptr, SM_ULTRALIGHT_ARCH);
+        return sm_error_set(err, SM_ERR_FORMAT, "%s: no string metadata 'general.architecture' (expected '%s')",
+                            f->path, SM_ULTRALIGHT_ARCH);
+    }
+    const float *w0, *b0, *w3, *b3, *f0, *g0, *f3, *g3, *f5, *g5;
+    sm_status st = get_f32(f, "conv.0.weight", 4, C1, 3, 5, 5, &w0, err);
+    if (!st) st = get_f32(f, "conv.0.bias", 1, C1, 0, 0, 0, &b0, err);
+    if (!st) st = get_f32(f, "conv.3.weight", 4, C2, C1, 3, 3, &w3, err);
+    if (!st) st = get_f32(f, "conv.3.bias", 1, C2, 0, 0, 0, &b3, err);
+    if (!st) st = get_f32(f, "fc.0.weight", 2, 64, SM_ULTRALIGHT_FEATURES, 0, 0, &f0, err);
+    if (!st) st = get_f32(f, "fc.0.bias", 1, 64, 0, 0, 0, &g0, err);
+    if (!st) st = get_f32(f, "fc.3.weight", 2, 32, 64, 0, 0, &f3, err);
+    if (!st) st = get_f32(f, "fc.3.bias", 1, 32, 0, 0, 0, &g3, err);
+    if (!st) st = get_f32(f, "fc.5.weight", 2, 1, 32, 0, 0, &f5, err);
+    if (!st) st = get_f32(f, "fc.5.bias", 1, 1, 0, 0, 0, &g5, err);
+    if (st)
+        return st;
+    sm_ultralight *m = calloc(1, sizeof *m);
+    if (!m)
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    m->pool = pool;
+    st = load_meta(m, f, err);
+    size_t nt = sm_threadpool_size(pool);
+    m->n_workers = nt <= MAX_THREADS ? nt : 1; /* thread indexes a worker */
+    for (size_t i = 0; i < m->n_workers && !st; i++)
+        st = prep_worker(&m->w[i], m, w0, b0, w3, b3, err);
+    sm_dense_desc d0 = {SM_ULTRALIGHT_FEATURES, 64, SM_DENSE_OI, f0, g0, SM_ACT_RELU, NULL, "fc.0"};
+    sm_dense_desc d3 = {64, 32, SM_DENSE_OI, f3, g3, SM_ACT_RELU, NULL, "fc.3"};
+    sm_dense_desc d5 = {32, 1, SM_DENSE_OI, f5, g5, SM_ACT_NONE, NULL, "fc.5"};
+    if (!st)
+        st = sm_dense_prepare(&d0, &m->fc0, err);
+    if (!st)
+        st = sm_dense_prepare(&d3, &m->fc3, err);
+    if (!st)
+        st = sm_dense_prepare(&d5, &m->fc5, err);
+    if (!st && !(m->feats = sm_aligned_alloc((size_t)CHUNK * SM_ULTRALIGHT_FEATURES * sizeof(float))))
+        st = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    if (st) {
+        sm_ultralight_free(m);
+        return st;
+    }
+    *out = m;
+    return SM_OK;
+}
+
+sm_status sm_ultralight_load_file(const char *path, sm_threadpool *pool, sm_ultralight **out, sm_error *err)
+{
+    sm_smw *f;
+    *out = NULL;
+    sm_status st = sm_smw_open(path, NULL, &f, err);
+    if (st)
+        return st;
+    st = sm_ultralight_load(f, pool, out, err);
+    sm_smw_free(f);
+    return st;
+}
+
+uint32_t sm_ultralight_input_size(const sm_ultralight *m) { return m->size; }
+uint32_t sm_ultralight_frames(const sm_ultralight *m) { return m->frames; }
+
+/* ---- profiling ------------------------------------------------------------------- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static void lap(sm_ultralight *m, const char *layer, const char *op, double flops, size_t h, size_t w, size_t c)
+{
+    if (!m->profiling || m->prof_i >= N_PROF)
+        return;
+    double t = now_ms();
+    sm_layer_time *p = &m->prof[m->prof_i++];
+    p->layer = layer;
+    p->op = op;
+    p->ms += t - m->t_last;
+    p->flops = flops;
+    p->calls++;
+    p->out_h = (uint32_t)h;
+    p->out_w = (uint32_t)w;
+    p->out_c = (uint32_t)c;
+    if (m->prof_i > m->n_prof)
+        m->n_prof = m->prof_i;
+    m->t_last = now_ms();
+}
+
+void sm_ultralight_profile(sm_ultralight *m, bool enable)
+{
+    m->profiling = enable;
+    m->n_prof = 0;
+    memset(m->prof, 0, sizeof m->prof);
+}
+
+size_t sm_ultralight_layer_times(const sm_ultralight *m, const sm_layer_time **out)
+{
+    *out = m->prof;
+    return m->n_prof;
+}
+
+static double frame_flops(const sm_ultralight *m)
+{
+    return 2.0 * m->h1 * m->h1 * C1 * 3 * 25 + 2.0 * m->h2 * m->h2 * C2 * C1 * 9;
+}
+
+double sm_ultralight_flops(const sm_ultralight *m, size_t t)
+{
+    return frame_flops(m) * (double)t + (double)t * SM_ULTRALIGHT_FEATURES +
+           2.0 * (SM_ULTRALIGHT_FEATURES * 64 + 64 * 32 + 32);
+}
+
+/* ---- per-frame features ------------------------------------------------------------ */
+
+/* nhwc: S x S x 3 -> feat[288] in C,H,W order (PyTorch's flatten). */
+static void worker_features(const sm_ultralight *m, ul_worker *w, const float *nhwc, float *feat)
+{
+    size_t S = m->size;
+    bool prof = m->profiling;
+    double t0 = prof ? now_ms() : 0, t1 = 0, t2 = 0, t3 = 0;
+    sm_conv2d_run(w->conv0, nhwc, S, S, NULL, w->a, NULL);
+    if (prof)
+        t1 = now_ms();
+    sm_maxpool_run(w->pool2, w->a, m->h1, m->h1, C1, w->b, NULL);
+    if (prof)
+        t2 = now_ms();
+    sm_conv2d_run(w->conv3, w->b, m->h2, m->h2, NULL, w->c, NULL);
+    if (prof)
+        t3 = now_ms();
+    sm_maxpool_run(w->pool3, w->c, m->h2, m->h2, C2, w->d, NULL);
+    for (size_t p = 0; p < POOLED * POOLED; p++)
+        for (size_t c = 0; c < C2; c++)
+            feat[c * POOLED * POOLED + p] = w->d[p * C2 + c];
+    if (prof) {
+        double t4 = now_ms();
+        w->op_ms[0] += t1 - t0;
+        w->op_ms[1] += t2 - t1;
+        w->op_ms[2] += t3 - t2;
+        w->op_ms[3] += t4 - t3;
+    }
+}
+
+void sm_ultralight_frame_features(sm_ultralight *m, const float *frame, float *feat)
+{
+    worker_features(m, &m->w[0], frame, feat);
+}
+
+typedef struct {
+    sm_ultralight *m;
+    const float *frames; /* first frame of the chunk */
+    bool nchw;
+    size_t n, n_tasks;
+} feat_ctx;
+
+static void feat_task(void *vctx, size_t task, size_t thread)
+{
+    const feat_ctx *x = vctx;
+    const sm_ultralight *m = x->m;
+    ul_worker *w = &x->m->w[thread];
+    size_t S = m->size, fs = S * S * 3, b = x->n * task / x->n_tasks, e = x->n * (task + 1) / x->n_tasks;
+    for (size_t i = b; i < e; i++) {
+        const float *src = x->frames + i * fs;
+        if (x->nchw) {
+            for (size_t c = 0; c < 3; c++)
+                for (size_t p = 0; p < S * S; p++)
+                    w->frame[p * 3 + c] = src[c * S * S + p];
+            src = w->frame;
+        }
+        worker_features(m, w, src, m->feats + i * SM_ULTRALIGHT_FEATURES);
+    }
+}
+
+/* fc head on m->mean_feat. */
+static float fc_head(sm_ultralight *m)
+{
+    float bpm;
+    sm_dense_run(m->fc0, m->mean_feat, 1, NULL, m->h64, NULL);
+    sm_dense_run(m->fc3, m->h64, 1, NULL, m->h32, NULL);
+    sm_dense_run(m->fc5, m->h32, 1, NULL, &bpm, NULL);
+    return bpm;
+}
+
+/* Mean of t feature rows given oldest first, summed in double in that order. */
+static void add_rows(double *acc, const float *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < SM_ULTRALIGHT_FEATURES; k++)
+            acc[k] += rows[i * SM_ULTRALIGHT_FEATURES + k];
+}
+
+static sm_status run_frames(sm_ultralight *m, const float *frames, size_t t, bool nchw, float *bpm,
+                            sm_error *err)
+{
+    if (!frames || !bpm || t == 0)
+        return sm_error_set(err, SM_ERR_ARG, "ultralight: %s", t == 0 ? "no frames (T must be >= 1)"
+                                                                      : "NULL frames or output");
+    size_t fs = (size_t)m->size * m->size * 3;
+    double acc[SM_ULTRALIGHT_FEATURES] = {0};
+    m->prof_i = 0;
+    if (m->profiling)
+        m->t_last = now_ms();
+    for (size_t f0 = 0; f0 < t; f0 += CHUNK) {
+        size_t n = t - f0 < CHUNK ? t - f0 : CHUNK;
+        size_t tasks = m->pool && m->n_workers > 1 ? (n < m->n_workers ? n : m->n_workers) : 1;
+        feat_ctx x = {m, frames + f0 * fs, nchw, n, tasks};
+        if (tasks > 1)
+            sm_threadpool_run(m->pool, tasks, feat_task, &x);
+        else
+            feat_task(&x, 0, 0);
+        add_rows(acc, m->feats, n);
+    }
+    lap(m, "frames", "all frames (wall)", frame_flops(m) * (double)t, POOLED, POOLED, C2);
+    if (m->profiling) { /* per-op CPU time summed over the workers; not part of the wall total */
+        static const char *const names[4] = {"conv.0+relu", "maxpool2", "conv.3+relu", "maxpool3+flatten"};
+        double fl[4] = {2.0 * m->h1 * m->h1 * C1 * 3 * 25, (double)m->h1 * m->h1 * C1,
+                        2.0 * m->h2 * m->h2 * C2 * C1 * 9, (double)m->h2 * m->h2 * C2};
+        size_t hw[4] = {m->h1, m->h2, m->h2, m->h3}, ch[4] = {C1, C1, C2, C2};
+        for (int k = 0; k < 4 && m->prof_i < N_PROF; k++) {
+            sm_layer_time *p = &m->prof[m->prof_i++];
+            double ms = 0;
+            for (size_t i = 0; i < m->n_workers; i++) {
+                ms += m->w[i].op_ms[k];
+                m->w[i].op_ms[k] = 0;
+            }
+            p->layer = "per frame (cpu)";
+            p->op = names[k];
+            p->ms += ms;
+            p->flops = fl[k] * (double)t;
+            p->calls++;
+            p->out_h = p->out_w = (uint32_t)hw[k];
+            p->out_c = (uint32_t)ch[k];
+        }
+        if (m->prof_i > m->n_prof)
+            m->n_prof = m->prof_i;
+        m->t_last = now_ms();
+    }
+    for (size_t k = 0; k < SM_ULTRALIGHT_FEATURES; k++)
+        m->mean_feat[k] = (float)(acc[k] / (double)t);
+    lap(m, "mean", "mean over T", (double)t * SM_ULTRALIGHT_FEATURES, 1, 1, SM_ULTRALIGHT_FEATURES);
+    *bpm = fc_head(m);
+    lap(m, "fc", "fc.0+relu, fc.3+relu, fc.5", 2.0 * (SM_ULTRALIGHT_FEATURES * 64 + 64 * 32 + 32), 1, 1, 1);
+    return SM_OK;
+}
+
+sm_status sm_ultralight_run_nhwc(sm_ultralight *m, const float *frames, size_t t, float *bpm, sm_error *err)
+{
+    return run_frames(m, frames, t, false, bpm, err);
+}
+
+sm_status sm_ultralight_run_nchw(sm_ultralight *m, const float *frames, size_t t, float *bpm, sm_error *err)
+{
+    return run_frames(m, frames, t, true, bpm, err);
+}
+
+sm_status sm_ultralight_net_fn(void *ctx, const float *frames, int n_frames, float *bpm, sm_error *err)
+{
+    if (n_frames < 1)
+        return sm_error_set(err, SM_ERR_ARG, "ultralight: %d frames", n_frames);
+    return run_frames(ctx, frames, (size_t)n_frames, false, bpm, err);
+}
+
+/* ---- incremental stream -------------------------------------------------------------- */
+
+sm_status sm_ultralight_stream_init(const sm_ultralight *m, size_t window, sm_ultralight_stream **out,
+                                    sm_error *err)
+{
+    *out = NULL;
+    if (window == 0)
+        window = m->frames;
+    if (window > SM_ULTRALIGHT_MAX_FRAMES)
+        return sm_error_set(err, SM_ERR_ARG, "ultralight stream: window %zu above %d", window,
+                            SM_ULTRALIGHT_MAX_FRAMES);
+    sm_ultralight_stream *s = calloc(1, sizeof *s);
+    if (s)
+        s->ring = sm_aligned_alloc(window * SM_ULTRALIGHT_FEATURES * sizeof(float));
+    if (!s || !s->ring) {
+        free(s);
+        return sm_error_set(err, SM_ERR_NOMEM, "ultralight stream: out of memory");
+    }
+    s->window = window;
+    *out = s;
+    return SM_OK;
+}
+
+void sm_ultralight_stream_free(sm_ultralight_stream *s)
+{
+    if (!s)
+        return;
+    sm_aligned_free(s->ring);
+    free(s);
+}
+
+void sm_ultralight_stream_reset(sm_ultralight_stream *s)
+{
+    s->count = 0;
+    s->head = 0;
+}
+
+void sm_ultralight_stream_push(sm_ultralight_stream *s, sm_ultralight *m, const float *frame)
+{
+    worker_features(m, &m->w[0], frame, s->ring + s->head * SM_ULTRALIGHT_FEATURES);
+    s->head = (s->head + 1) % s->window;
+    if (s->count < s->window)
+        s->count++;
+}
+
+size_t sm_ultralight_stream_count(const sm_ultralight_stream *s) { return s->count; }
+
+sm_status sm_ultralight_stream_bpm(const sm_ultralight_stream *s, sm_ultralight *m, float *bpm, sm_error *err)
+{
+    if (s->count == 0)
+        return sm_error_set(err, SM_ERR_ARG, "ultralight stream: no frames yet");
+    double acc[SM_ULTRALIGHT_FEATURES] = {0};
+    size_t oldest = (s->head + s->window - s->count) % s->window;
+    size_t first = s->window - oldest < s->count ? s->window - oldest : s->count;
+    add_rows(acc, s->ring + oldest * SM_ULTRALIGHT_FEATURES, first);
+    add_rows(acc, s->ring, s->count - first);
+    for (size_t k = 0; k < SM_ULTRALIGHT_FEATURES; k++)
+        m->mean_feat[k] = (float)(acc[k] / (double)s->count);
+    *bpm = fc_head(m);
+    return SM_OK;
+}
+
+void sm_ultralight_preprocess(const sm_ultralight *m, const uint8_t *rgb, int width, int height, size_t stride,
+                              float *out)
+{
+    int size = width < height ? width : height;
+    if (!rgb || size <= 0 || stride < (size_t)width * 3) {
+        memset(out, 0, (size_t)m->size * m->size * 3 * sizeof(float));
+        return;
+    }
+    sm_seed_resize_rgb8(rgb, stride, (width - size) / 2, (height - size) / 2, size, size, (int)m->size, m->mean,
+                        m->std, out);
+}
