@@ -16,12 +16,14 @@
  * Landmarks2TransformMatrix produces the matrix that maps OUTPUT crop
  * coordinates (pixels of the output_width x output_height crop) to INPUT
  * landmark coordinates (the units of the landmarks it was given):
- *     M = T(centre) . R(rotation) . S(scale*crop_size/output_size) . T(-output_size/2)
+ *     M = T(centre) . R(a - target) . S(scale*crop_size/output_size) . T(-output_size/2)
+ * where a = atan2 of the left->right rotation landmarks, and centre and
+ * crop_size are those of the subset's box in the frame rotated by target - a.
  * In the attention graph the mesh is multiplied by a constant before the op so
  * that its units are pixels of the 48x48 feature map that
  * TransformTensorBilinear samples; the graph then multiplies the matrix by a
  * constant [1,4,4] (plain MUL) before TransformLandmarks maps the refined
- * lips/eyes/irises back to 192-pixel crop units. Those MULs are builtin ops,
+ * lips/eyes/irises back to 192-pixel model-input units. Those MULs are builtin ops,
  * not part of this module.
  *
  * Operand layouts in the attention graph (batch 1, taken without the batch):
@@ -75,9 +77,11 @@ typedef struct {
 sm_status sm_mp_l2tm_options_check(const sm_mp_l2tm_options *o, size_t n_points,
                                    sm_error *err);
 
-/* Reads graph.op.<op_index>.* of f: the op must be SM_MP_OP_L2TM version 2
- * (SM_ERR_UNSUPPORTED otherwise), with every option present and typed as
- * smw-convert writes it (i32 / f32 / i32[]); then sm_mp_l2tm_options_check
+/* Reads graph.op.<op_index>.* of f: the op must be SM_MP_OP_L2TM (else
+ * SM_ERR_FORMAT) version 2 (else SM_ERR_UNSUPPORTED), with every option
+ * present (target_rotation_radians may be absent = 0, as in MediaPipe) and
+ * numeric as smw-convert writes it (integers i32/i64/u32, floats f32/f64 or an
+ * integer, subset_idxs an i32/i64/u32 array); then sm_mp_l2tm_options_check
  * against n_points. Errors name the file, the op index and the key. */
 sm_status sm_mp_l2tm_options_load(const sm_smw *f, size_t op_index, size_t n_points,
                                   sm_mp_l2tm_options *out, sm_error *err);
@@ -102,14 +106,14 @@ sm_status sm_mp_ttb_options_load(const sm_smw *f, size_t op_index, sm_mp_ttb_opt
 
 /* in: h x w x c NHWC floats; out: out_h x out_w x c. Output pixel (ox,oy)
  * samples the input at p = M' (ox,oy,0,1) with M' = M corrected for pixel
- * centres (v2: M' = S(-0.5) M S(+0.5), i.e. the pixel centre ox+0.5 is mapped
+ * centres (v2: M' = T(-0.5) M T(+0.5), i.e. the pixel centre ox+0.5 is mapped
  * and 0.5 subtracted again), in input index space (pixel k at k).
  * Border: if p.x < 0, p.x > w-1, p.y < 0 or p.y > h-1 the whole output pixel
  * is 0 for every channel (no clamping, no partial blending with the border);
  * a NaN p gives NaN channels (MediaPipe's behaviour there is undefined).
- * Otherwise the four neighbours are
- * blended bilinearly (a neighbour past the last row/column only occurs with
- * weight 0 and reads as 0). Arithmetic mirrors MediaPipe's float/double mix. */
+ * Otherwise the four neighbours are blended bilinearly (a neighbour past the
+ * last row/column only occurs with weight 0 and reads as 0). Arithmetic
+ * mirrors MediaPipe's float/double mix. out must not overlap in. */
 void sm_mp_transform_tensor_bilinear(const float *in, size_t h, size_t w, size_t c,
                                      const float matrix[16], size_t out_h, size_t out_w,
                                      float *out);
@@ -152,7 +156,8 @@ extern const uint16_t sm_mp_right_eye_index_map[SM_MP_EYE_POINTS];
  *   mean (accumulated in double, stored as float) of the refined z at the
  *   left / right eye's 16 contour points.
  * MediaPipe applies it to normalised landmarks (x/192, y/192, z/192); pass
- * those to be bit-exact (the average rounds differently in other units). */
+ * those to be bit-exact (the average rounds differently in other units).
+ * out must not overlap the inputs. */
 void sm_mp_refine_landmarks(const float *mesh, const float *lips, const float *left_eye,
                             const float *right_eye, const float *left_iris,
                             const float *right_iris, float out[SM_MP_REFINED_POINTS * 3]);

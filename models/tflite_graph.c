@@ -503,7 +503,8 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
         int64_t p[2 * SM_TFG_MAX_DIMS];
         size_t n;
         sm_tfg_shape xs = T(g, x)->shape;
-        if (!meta_int_array(meta(g->f, "graph.op.%zu.pads", s->op_index), p, 2 * SM_TFG_MAX_DIMS, &n) ||
+        if (xs.ndim == 0 ||
+            !meta_int_array(meta(g->f, "graph.op.%zu.pads", s->op_index), p, 2 * SM_TFG_MAX_DIMS, &n) ||
             n != 2 * xs.ndim)
             return op_err(g, s, err, SM_ERR_FORMAT, "option 'pads' missing or not %u integers", 2 * xs.ndim);
         for (size_t i = 0; i + 1 < n; i++)
@@ -549,6 +550,8 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
             if (!ok)
                 return op_err(g, s, err, SM_ERR_SHAPE, "input %d shape %s does not match %s off axis %d", k,
                               shape_str(sk, b1, sizeof b1), shape_str(s0, b2, sizeof b2), axis);
+            if ((int64_t)want->dims[axis] + sk.dims[axis] > (1 << 24))
+                return op_err(g, s, err, SM_ERR_SHAPE, "concatenated axis longer than 2^24");
             want->dims[axis] += sk.dims[axis];
         }
         return SM_OK;
@@ -580,6 +583,9 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
             else if (b < 0)
                 b += dim;
             b = b < 0 ? 0 : b > dim ? dim : b;
+            if ((sam >> d & 1) && b >= dim)
+                return op_err(g, s, err, SM_ERR_SHAPE, "shrunk axis %u: begin %lld outside [0,%lld)", d,
+                              (long long)b, (long long)dim);
             if (sam >> d & 1) {
                 e = b + 1;
             } else if (em >> d & 1) {

@@ -4,6 +4,7 @@
  * by tests/gen/gen_face_refs.py). The models come from tests/gen/gen_face_models.sh
  * (make models into the fixtures); without them the model tests print "skipped". */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,177 @@ START_TEST(executor_custom_hook)
     sm_tfg_free(g);
     sm_smw_free(f);
     free(buf);
+}
+END_TEST
+
+/* ---- executor on mutated real graphs ------------------------------------------------------------ */
+
+typedef struct {
+    const char *key;     /* metadata key to change */
+    int kind;            /* 0 set i32, 1 set string, 2 set string array entry, 3 set u32, 4 drop */
+    int32_t i;
+    const char *str;
+    size_t entry;
+} mutation;
+
+static size_t meta_elem_size(sm_meta_type t)
+{
+    switch (t) {
+    case SM_META_U32: case SM_META_I32: case SM_META_F32: return 4;
+    case SM_META_U64: case SM_META_I64: case SM_META_F64: return 8;
+    case SM_META_BOOL: return 1;
+    default: return 0;
+    }
+}
+
+/* Copies every tensor and metadata key of src into a new file, applying mut. */
+static sm_smw *rewrite(const sm_smw *src, const mutation *mut, uint8_t **buf)
+{
+    sm_error err = {0};
+    sm_smw_writer *w;
+    ck_assert(sm_smw_writer_init(&w, &err) == SM_OK);
+    for (size_t i = 0; i < src->n_tensors; i++) {
+        const sm_tensor_info *t = &src->tensors[i];
+        ck_assert(sm_smw_writer_add_tensor(w, t->name, t->dtype, t->ndim, t->dims, t->data, &err) == SM_OK);
+    }
+    for (size_t i = 0; i < src->n_meta; i++) {
+        const sm_meta *m = &src->meta[i];
+        bool hit = mut && !strcmp(m->key, mut->key);
+        if (hit && mut->kind == 4)
+            continue;
+        if (hit && mut->kind == 0) {
+            ck_assert(sm_smw_writer_add_i32(w, m->key, mut->i, &err) == SM_OK);
+            continue;
+        }
+        if (hit && mut->kind == 3) {
+            ck_assert(sm_smw_writer_add_u32(w, m->key, (uint32_t)mut->i, &err) == SM_OK);
+            continue;
+        }
+        if (hit && mut->kind == 1) {
+            ck_assert(sm_smw_writer_add_string(w, m->key, mut->str, &err) == SM_OK);
+            continue;
+        }
+        sm_status st = SM_OK;
+        char tmp[4096];
+        switch (m->type) {
+        case SM_META_U32: st = sm_smw_writer_add_u32(w, m->key, m->v.u32, &err); break;
+        case SM_META_I32: st = sm_smw_writer_add_i32(w, m->key, m->v.i32, &err); break;
+        case SM_META_F32: st = sm_smw_writer_add_f32(w, m->key, m->v.f32, &err); break;
+        case SM_META_U64: st = sm_smw_writer_add_u64(w, m->key, m->v.u64, &err); break;
+        case SM_META_I64: st = sm_smw_writer_add_i64(w, m->key, m->v.i64, &err); break;
+        case SM_META_F64: st = sm_smw_writer_add_f64(w, m->key, m->v.f64, &err); break;
+        case SM_META_BOOL: st = sm_smw_writer_add_bool(w, m->key, m->v.b, &err); break;
+        case SM_META_STRING:
+            snprintf(tmp, sizeof tmp, "%.*s", (int)m->v.str.len, m->v.str.ptr);
+            st = sm_smw_writer_add_string(w, m->key, tmp, &err);
+            break;
+        case SM_META_ARRAY:
+            if (m->elem_type == SM_META_STRING) {
+                char **v = calloc(m->count + 1, sizeof *v);
+                for (size_t k = 0; k < m->count; k++) {
+                    const sm_str *e = &m->strings[k];
+                    v[k] = strndup(e->ptr, e->len);
+                    if (hit && mut->kind == 2 && k == mut->entry) {
+                        free(v[k]);
+                        v[k] = strdup(mut->str);
+                    }
+                }
+                st = sm_smw_writer_add_array(w, m->key, SM_META_STRING, v, (size_t)m->count, &err);
+                for (size_t k = 0; k < m->count; k++)
+                    free(v[k]);
+                free(v);
+            } else {
+                size_t es = meta_elem_size(m->elem_type);
+                void *v = malloc(es * m->count + 1);
+                memcpy(v, m->array_data, es * m->count);
+                if (hit && mut->kind == 2 && mut->entry < m->count && es == 4)
+                    memcpy((uint8_t *)v + 4 * mut->entry, &mut->i, 4);
+                st = sm_smw_writer_add_array(w, m->key, m->elem_type, v, (size_t)m->count, &err);
+                free(v);
+            }
+            break;
+        default: break;
+        }
+        ck_assert_msg(st == SM_OK, "%s", err.msg);
+    }
+    size_t len;
+    ck_assert(sm_smw_writer_serialize(w, buf, &len, &err) == SM_OK);
+    sm_smw_writer_free(w);
+    sm_smw *f;
+    ck_assert_msg(sm_smw_parse(*buf, len, "mutated.smw", NULL, &f, &err) == SM_OK, "%s", err.msg);
+    return f;
+}
+
+START_TEST(executor_rejects_mutated_models)
+{
+    if (!have_models("executor_rejects_mutated_models"))
+        return;
+    sm_smw *src;
+    sm_error err = {0};
+    ck_assert(sm_smw_open(model_path("face_detection_short_range"), NULL, &src, &err) == SM_OK);
+    /* op 2 is the first CONV_2D (5x5 stride 2 on the input), op 3 its RELU */
+    const struct {
+        mutation m;
+        sm_status st;
+        const char *msg;
+    } cases[] = {
+        {{"graph.n_ops", 3, 100, NULL, 0}, SM_ERR_FORMAT, "graph output 'regressors' is not produced"},
+        {{"graph.op.2.stride_h", 0, 1, NULL, 0}, SM_ERR_SHAPE, "the op computes [1,128,64,24]"},
+        {{"graph.op.2.stride_h", 0, 0, NULL, 0}, SM_ERR_UNSUPPORTED, "stride_h = 0"},
+        {{"graph.op.2.padding", 1, 0, "FULL", 0}, SM_ERR_UNSUPPORTED, "padding 'FULL'"},
+        {{"graph.op.2.dilation_w", 0, 2, NULL, 0}, SM_ERR_UNSUPPORTED, "dilation_w = 2"},
+        {{"graph.op.2.inputs", 2, 0, "nowhere", 1}, SM_ERR_FORMAT, "'nowhere' is neither"},
+        {{"graph.op.3.op", 1, 0, "CUSTOM:Bogus", 0}, SM_ERR_UNSUPPORTED, "custom op 'Bogus'"},
+        {{"graph.op.2.output_shape.0", 2, 65, NULL, 2}, SM_ERR_SHAPE, "is [1,64,65,24] in the file"},
+        {{"graph.op.2.activation", 4, 0, NULL, 0}, SM_ERR_FORMAT, "option 'activation' missing"},
+        {{"graph.outputs", 2, 0, "nothing", 0}, SM_ERR_FORMAT, "graph output 'nothing' is not produced"},
+        {{"graph.input_shape.0", 2, 0, NULL, 1}, SM_ERR_SHAPE, "invalid dimension"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint8_t *buf;
+        sm_smw *f = rewrite(src, &cases[i].m, &buf);
+        sm_tfg *g = NULL;
+        sm_status st = sm_tfg_load(f, NULL, 0, &g, &err);
+        ck_assert_msg(st == cases[i].st && strstr(err.msg, cases[i].msg) && strstr(err.msg, "mutated.smw"),
+                      "case %zu (%s): status %s, message '%s'", i, cases[i].m.key, sm_status_name(st), err.msg);
+        ck_assert_ptr_null(g);
+        sm_smw_free(f);
+        free(buf);
+    }
+    /* every integer option of every op set to hostile values: refused or run, never a crash (ASan) */
+    static const int32_t vals[] = {0, -1, 3, 1000000, INT32_MIN};
+    uint32_t n_ops;
+    ck_assert(sm_smw_meta_u32(src, "graph.n_ops", &n_ops, &err) == SM_OK);
+    int refused = 0, loaded = 0;
+    for (size_t i = 0; i < src->n_meta; i++) {
+        const sm_meta *m = &src->meta[i];
+        if (strncmp(m->key, "graph.op.", 9) || (m->type != SM_META_I32 && m->type != SM_META_ARRAY))
+            continue;
+        if (m->type == SM_META_ARRAY && (m->elem_type != SM_META_I32 || m->count == 0))
+            continue;
+        unsigned op = (unsigned)atoi(m->key + 9);
+        if (op % 7 != 2) /* a sample of the ops keeps the suite fast */
+            continue;
+        for (size_t v = 0; v < sizeof vals / sizeof *vals; v++) {
+            mutation mu = {m->key, m->type == SM_META_I32 ? 0 : 2, vals[v], NULL,
+                           m->type == SM_META_I32 ? 0 : (size_t)(v % m->count)};
+            uint8_t *buf;
+            sm_smw *f = rewrite(src, &mu, &buf);
+            sm_tfg *g = NULL;
+            if (sm_tfg_load(f, NULL, 0, &g, &err) == SM_OK) {
+                sm_tfg_run(g, NULL);
+                sm_tfg_free(g);
+                loaded++;
+            } else {
+                refused++;
+            }
+            sm_smw_free(f);
+            free(buf);
+        }
+    }
+    printf("  mutated detector graphs: %d refused, %d loaded and ran\n", refused, loaded);
+    ck_assert_int_gt(refused, 50);
+    sm_smw_free(src);
 }
 END_TEST
 
@@ -753,6 +925,38 @@ START_TEST(astronaut_anatomy_and_redetect)
 }
 END_TEST
 
+START_TEST(tracker_threads_identical)
+{
+    if (!have_models("tracker_threads_identical"))
+        return;
+    size_t nc;
+    sm_face_custom_ops(&nc);
+    bool refine = model_path("face_landmark_with_attention") && nc > 0;
+    sm_rgb_image img;
+    load_image("rot45", &img);
+    sm_error err = {0};
+    sm_threadpool *pool;
+    ck_assert(sm_threadpool_init(&pool, 3, &err) == SM_OK);
+    sm_face_tracker *a, *b;
+    const char *mesh = model_path(refine ? "face_landmark_with_attention" : "face_landmark");
+    ck_assert(sm_face_tracker_init(model_path("face_detection_short_range"), mesh, &a, &err) == SM_OK);
+    ck_assert(sm_face_tracker_init(model_path("face_detection_short_range"), mesh, &b, &err) == SM_OK);
+    sm_face_result *ra = malloc(sizeof *ra), *rb = malloc(sizeof *rb);
+    for (int k = 0; k < 2; k++) {
+        ck_assert(sm_face_tracker_process(a, img.rgb, img.width, img.height, img.stride, NULL, ra));
+        ck_assert(sm_face_tracker_process(b, img.rgb, img.width, img.height, img.stride, pool, rb));
+        ck_assert_int_eq(ra->n_landmarks, rb->n_landmarks);
+        ck_assert_msg(!memcmp(ra->landmarks, rb->landmarks, sizeof ra->landmarks), "frame %d differs with 3 threads", k);
+    }
+    free(ra);
+    free(rb);
+    sm_face_tracker_free(a);
+    sm_face_tracker_free(b);
+    sm_threadpool_free(pool);
+    sm_rgb_image_free(&img);
+}
+END_TEST
+
 START_TEST(models_refused_clearly)
 {
     if (!have_models("models_refused_clearly"))
@@ -802,6 +1006,29 @@ START_TEST(image_reader)
     sm_rgb_image_free(&img);
     ck_assert(sm_rgb_image_decode(ppm, sizeof ppm - 3, "a.ppm", &img, &err) == SM_ERR_FORMAT);
     ck_assert(sm_rgb_image_decode((const uint8_t *)"GIF89a", 6, "a.gif", &img, &err) == SM_ERR_UNSUPPORTED);
+    /* a header claiming 16384x16384 over a few bytes is refused before any allocation */
+    {
+        uint8_t big[8 + 25 + 12 + 16 + 12];
+        size_t at = 0;
+        static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+        memcpy(big, sig, 8);
+        at = 8;
+        const uint8_t ihdr[17] = {'I', 'H', 'D', 'R', 0, 0, 0x40, 0, 0, 0, 0x40, 0, 8, 2, 0, 0, 0};
+        const uint8_t idat[8] = {'I', 'D', 'A', 'T', 0x78, 0x9c, 0x03, 0x00};
+        const uint8_t *chunks[3] = {ihdr, idat, (const uint8_t *)"IEND"};
+        const uint32_t lens[3] = {13, 4, 0};
+        for (int c = 0; c < 3; c++) {
+            uint8_t be[4] = {0, 0, 0, (uint8_t)lens[c]};
+            memcpy(big + at, be, 4);
+            memcpy(big + at + 4, chunks[c], lens[c] + 4);
+            uint32_t crc = sm_crc32(0, chunks[c], lens[c] + 4);
+            uint8_t cb[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8), (uint8_t)crc};
+            memcpy(big + at + 8 + lens[c], cb, 4);
+            at += 12 + lens[c];
+        }
+        ck_assert(sm_rgb_image_decode(big, at, "big.png", &img, &err) == SM_ERR_FORMAT);
+        ck_assert_msg(strstr(err.msg, "16384x16384 but holds only"), "%s", err.msg);
+    }
     /* every prefix and random corruptions of a real PNG fail cleanly */
     uint8_t *buf;
     size_t len;
@@ -883,6 +1110,7 @@ int main(void)
     tcase_add_test(tc, executor_fuses_and_matches_arithmetic);
     tcase_add_test(tc, executor_rejects_bad_graphs);
     tcase_add_test(tc, executor_custom_hook);
+    tcase_add_test(tc, executor_rejects_mutated_models);
     tcase_add_test(tc, networks_match_tflite);
     tcase_add_test(tc, input_tensors_match_committed);
     tcase_add_test(tc, anchors_layout);
@@ -894,6 +1122,7 @@ int main(void)
     tcase_add_loop_test(tc, refined_landmarks_match_official, 0, (int)(sizeof refine_images / sizeof *refine_images));
     tcase_add_test(tc, refined_clip_matches_official);
     tcase_add_test(tc, astronaut_anatomy_and_redetect);
+    tcase_add_test(tc, tracker_threads_identical);
     tcase_add_test(tc, models_refused_clearly);
     tcase_add_test(tc, image_reader);
     tcase_add_test(tc, smw_run_face_image);

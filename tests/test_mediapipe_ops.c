@@ -17,10 +17,14 @@
  *    (shared/reference/face_models_nodes/face_landmark_with_attention.txt;
  *    the graph's L2TM subsets are the same lists as the pbtxt refinement
  *    maps), counts, distinctness, iris slots 468..477 and the z rules.
+ *  - The official pipeline's 478-point outputs (tests/fixtures/face-ref,
+ *    MediaPipe JS with refineLandmarks=true): re-merging their own parts
+ *    reproduces them, and each iris z is the mean z of its eye's contour.
  *  - Options of the real converted model (when the face models fixture is
  *    there) against the same listing; bad metadata rejected with messages. */
 #include "convert.h"
 #include "mediapipe_ops.h"
+#include "npy.h"
 #include "sm_engine.h"
 #include "sm_test.h"
 
@@ -274,6 +278,73 @@ START_TEST(l2tm_options_check_rejects)
     b = o;
     b.n_subset = SM_MP_L2TM_MAX_SUBSET + 1;
     ck_assert_int_eq(sm_mp_l2tm_options_check(&b, 10, &err), SM_ERR_FORMAT);
+}
+END_TEST
+
+/* Real face geometry: the plain model's 468 points on two photos (TFLite
+ * interpreter outputs in tests/fixtures/face-ref, 192-pixel units), scaled by
+ * 0.25 as the attention graph does before its three L2TM ops (ops 192-194:
+ * rotation points 61/291, 33/133, 362/263; subsets = the refinement maps).
+ * Seen through the inverse matrix, the rotation points must lie on one
+ * horizontal line (left one first) and the subset's box must be centred in
+ * the 16x16 crop with sides 16/1.5. */
+START_TEST(l2tm_real_mesh_crops)
+{
+    const char *cases[2] = {"face-ref/tflite/mesh_astronaut/0_conv2d_21.f32",
+                            "face-ref/tflite/mesh_rot45/0_conv2d_21.f32"};
+    const int rot[3][2] = {{61, 291}, {33, 133}, {362, 263}};
+    const uint16_t *maps[3] = {sm_mp_lips_index_map, sm_mp_left_eye_index_map,
+                               sm_mp_right_eye_index_map};
+    const size_t counts[3] = {SM_MP_LIPS_POINTS, SM_MP_EYE_POINTS, SM_MP_EYE_POINTS};
+    for (int c = 0; c < 2; c++) {
+        uint8_t *buf;
+        size_t len;
+        sm_error err;
+        ck_assert_msg(sm_file_read_all(sm_test_committed(cases[c]), 0, &buf, &len, &err) == SM_OK,
+                      "%s", err.msg);
+        ck_assert_uint_eq(len, 468 * 3 * sizeof(float));
+        float mesh[468 * 3];
+        memcpy(mesh, buf, len);
+        free(buf);
+        for (int i = 0; i < 468 * 3; i++)
+            mesh[i] *= 0.25f;
+        for (int g = 0; g < 3; g++) {
+            sm_mp_l2tm_options o = base_options();
+            o.left_rotation_idx = rot[g][0];
+            o.right_rotation_idx = rot[g][1];
+            o.scale_x = o.scale_y = 1.5f;
+            o.n_subset = counts[g];
+            for (size_t k = 0; k < counts[g]; k++)
+                o.subset_idxs[k] = maps[g][k];
+            ck_assert_int_eq(sm_mp_l2tm_options_check(&o, 468, &err), SM_OK);
+            float m[16], inv[16];
+            sm_mp_landmarks_to_transform_matrix(&o, mesh, m);
+            invert_affine(m, inv);
+            float pts[2 * 80], crop[2 * 80];
+            for (size_t k = 0; k < counts[g]; k++) {
+                pts[2 * k] = mesh[3 * maps[g][k]];
+                pts[2 * k + 1] = mesh[3 * maps[g][k] + 1];
+            }
+            sm_mp_transform_landmarks(pts, counts[g], 2, inv, crop);
+            double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+            for (size_t k = 0; k < counts[g]; k++) {
+                x0 = fmin(x0, crop[2 * k]);
+                x1 = fmax(x1, crop[2 * k]);
+                y0 = fmin(y0, crop[2 * k + 1]);
+                y1 = fmax(y1, crop[2 * k + 1]);
+            }
+            ck_assert_msg(fabs((x0 + x1) / 2 - 8) < 1e-3 && fabs((y0 + y1) / 2 - 8) < 1e-3 &&
+                              fabs(x1 - x0 - 16 / 1.5) < 1e-3 && fabs(y1 - y0 - 16 / 1.5) < 1e-3,
+                          "%s group %d: box x [%g, %g] y [%g, %g]", cases[c], g, x0, x1, y0, y1);
+            const float ends[4] = {mesh[3 * rot[g][0]], mesh[3 * rot[g][0] + 1],
+                                   mesh[3 * rot[g][1]], mesh[3 * rot[g][1] + 1]};
+            float e[4];
+            sm_mp_transform_landmarks(ends, 2, 2, inv, e);
+            ck_assert_msg(fabs(e[1] - e[3]) < 1e-3 && e[0] < e[2],
+                          "%s group %d: rotation points (%g,%g) (%g,%g)", cases[c], g, e[0], e[1],
+                          e[2], e[3]);
+        }
+    }
 }
 END_TEST
 
@@ -654,6 +725,114 @@ START_TEST(refine_merge)
 }
 END_TEST
 
+/* One official 478-point set (any units, x/y/z scaled alike): split it into the
+ * calculator's inputs, merge again and compare. The iris z of the official
+ * output must be the mean of the eye-contour z (left iris 468..472 with the
+ * eye whose contour starts at 33), which our merge recomputes. */
+static void check_official(const float *lm, const char *what, double *worst, double *sep)
+{
+    float mesh[468 * 3], lips[80 * 2], le[71 * 2], re[71 * 2], li[10], ri[10], out[478 * 3];
+    memcpy(mesh, lm, sizeof mesh);
+    for (int i = 0; i < 80; i++)
+        memcpy(lips + 2 * i, lm + 3 * sm_mp_lips_index_map[i], 2 * sizeof(float));
+    for (int i = 0; i < 71; i++) {
+        memcpy(le + 2 * i, lm + 3 * sm_mp_left_eye_index_map[i], 2 * sizeof(float));
+        memcpy(re + 2 * i, lm + 3 * sm_mp_right_eye_index_map[i], 2 * sizeof(float));
+    }
+    for (int i = 0; i < 5; i++) {
+        memcpy(li + 2 * i, lm + 3 * (468 + i), 2 * sizeof(float));
+        memcpy(ri + 2 * i, lm + 3 * (473 + i), 2 * sizeof(float));
+    }
+    sm_mp_refine_landmarks(mesh, lips, le, re, li, ri, out);
+    double zmax = 0;
+    for (int i = 0; i < 478; i++)
+        zmax = fmax(zmax, fabs(lm[3 * i + 2]));
+    for (int i = 0; i < 478 * 3; i++) {
+        double d = fabs((double)out[i] - lm[i]);
+        if (i < 468 * 3 || i % 3 != 2) {
+            ck_assert_msg(d == 0, "%s: value %d differs", what, i);
+        } else {
+            ck_assert_msg(d <= 1e-5 * zmax, "%s: iris z of point %d: %g vs official %g", what,
+                          i / 3, out[i], lm[i]);
+            *worst = fmax(*worst, d / zmax);
+        }
+    }
+    *sep = fmin(*sep, fabs((double)out[468 * 3 + 2] - out[473 * 3 + 2]) / zmax);
+}
+
+START_TEST(refine_reproduces_official_pipeline)
+{
+    const char *imgs[] = {"astronaut", "wide", "tall", "rot45", "small"};
+    double worst = 0, sep = INFINITY;
+    int n_sets = 0;
+    for (size_t k = 0; k < sizeof imgs / sizeof *imgs; k++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "face-ref/mediapipe/%s.refine.json", imgs[k]);
+        const char *path = sm_test_committed(rel);
+        uint8_t *buf;
+        size_t len;
+        sm_error err;
+        ck_assert_msg(sm_file_read_all(path, 0, &buf, &len, &err) == SM_OK, "%s", err.msg);
+        char *text = malloc(len + 1);
+        memcpy(text, buf, len);
+        text[len] = 0;
+        free(buf);
+        /* every "landmarks_norm": [[x, y, z], ...] (first send and 2 tracking sends) */
+        const char *tag = "\"landmarks_norm\": [";
+        int sets_here = 0;
+        for (const char *p = strstr(text, tag); p; p = strstr(p, tag)) {
+            p += strlen(tag);
+            float lm[478 * 3];
+            int n = 0;
+            while (n < 478 * 3 && *p) {
+                if (*p == '[' || *p == ',' || *p == ' ' || *p == '\n' || *p == '\r') {
+                    p++;
+                    continue;
+                }
+                char *end;
+                double v = strtod(p, &end);
+                ck_assert_msg(end != p, "%s: bad number near '%.20s'", rel, p);
+                lm[n++] = (float)v;
+                p = end;
+                while (*p == ' ' || *p == '\n') p++;
+                if (*p == ']' && n % 3 != 0)
+                    ck_abort_msg("%s: a landmark without 3 values", rel);
+                while (*p == ']') p++;
+                if (n % 3 == 0 && *p != ',' && n < 478 * 3)
+                    break; /* list ended early */
+            }
+            ck_assert_msg(n == 478 * 3, "%s: %d values, expected 1434", rel, n);
+            char what[160];
+            snprintf(what, sizeof what, "%s set %d", rel, sets_here);
+            check_official(lm, what, &worst, &sep);
+            sets_here++;
+        }
+        ck_assert_msg(sets_here == 3, "%s: %d landmark sets, expected 3", rel, sets_here);
+        n_sets += sets_here;
+        free(text);
+    }
+    /* the 10-frame tracking clip, in pixels [x*W, y*H, z*W] */
+    sm_npy clip;
+    sm_error err;
+    ck_assert_msg(sm_npy_load(sm_test_committed("face-ref/mediapipe/clip.refine.landmarks.npy"),
+                              &clip, &err) == SM_OK,
+                  "%s", err.msg);
+    ck_assert(clip.dtype == SM_DTYPE_F32 && clip.ndim == 3 && clip.dims[0] == 10 &&
+              clip.dims[1] == 478 && clip.dims[2] == 3);
+    for (int fr = 0; fr < 10; fr++) {
+        char what[64];
+        snprintf(what, sizeof what, "clip frame %d", fr);
+        check_official((const float *)clip.data + (size_t)fr * 478 * 3, what, &worst, &sep);
+        n_sets++;
+    }
+    sm_npy_free(&clip);
+    /* the two irises' z differ far more than our error: the contours are not swapped */
+    ck_assert_msg(sep > 100 * worst, "iris z separation %g vs error %g", sep, worst);
+    printf("refine vs official: %d sets, iris z max error %.3g of max|z|, left/right separation >= %.3g\n",
+           n_sets, worst, sep);
+}
+END_TEST
+
 /* ---- options from .smw metadata --------------------------------------------------------- */
 
 /* The converted attention model: a prebuilt .smw fixture, models/, or the
@@ -902,6 +1081,7 @@ int main(void)
     tcase_add_test(tc, l2tm_target_rotation);
     tcase_add_test(tc, l2tm_subset_selection);
     tcase_add_test(tc, l2tm_options_check_rejects);
+    tcase_add_test(tc, l2tm_real_mesh_crops);
     tcase_add_test(tc, ttb_identity_and_translation);
     tcase_add_test(tc, ttb_rotation_90);
     tcase_add_test(tc, ttb_affine_on_ramp);
@@ -910,6 +1090,7 @@ int main(void)
     tcase_add_test(tc, tl_dims3_keeps_z_and_in_place);
     tcase_add_test(tc, refine_maps_match_model_listing);
     tcase_add_test(tc, refine_merge);
+    tcase_add_test(tc, refine_reproduces_official_pipeline);
     tcase_add_test(tc, options_from_real_model);
     tcase_add_loop_test(tc, options_load_synthetic, 0, BAD_COUNT);
     tcase_set_timeout(tc, 120);

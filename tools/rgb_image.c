@@ -307,6 +307,10 @@ static sm_status decode_png(const uint8_t *buf, size_t len, const char *name, sm
         st = sm_error_set(err, SM_ERR_FORMAT, "%s: PNG without %s", name, have_ihdr ? "IDAT" : "IHDR");
     size_t rowbytes = (size_t)w * (size_t)channels, raw_len = (rowbytes + 1) * h;
     uint8_t *raw = NULL;
+    /* deflate cannot expand more than 1032:1: refuse before allocating for a lying header */
+    if (st == SM_OK && raw_len / 1032 > zlen + 64)
+        st = sm_error_set(err, SM_ERR_FORMAT, "%s: PNG header says %ux%u but holds only %zu compressed bytes", name, w,
+                          h, zlen);
     if (st == SM_OK) {
         raw = malloc(raw_len);
         img->rgb = malloc((size_t)w * h * 3);
