@@ -182,7 +182,8 @@ static void check_case(sm_emotion *m, const char *cas, bool stages)
      * |valence| from its float64 result; probs move 0.5 x the logit error, so
      * 1e-5 would ask logits to 5e-7 relative. For these two outputs of this case
      * the test compares with PyTorch's float64 forward (gen_seed_refs_f64.py):
-     * valence within 1e-4 x |ref|, probs within 1e-4. */
+     * valence within max(1e-4, 2 x PyTorch-f32's own error) x |ref|, probs within
+     * 1e-4. */
     bool ill = !strcmp(cas, "noise300");
     struct {
         const char *name;
@@ -196,10 +197,19 @@ static void check_case(sm_emotion *m, const char *cas, bool stages)
         snprintf(rel, sizeof rel, "emotion_ref/%s/%s%s.npy", cas, vs64 ? "f64/" : "", outs[i].name);
         snprintf(what, sizeof what, "%s %s (%s)%s", cas, outs[i].name, sm_isa_name(sm_isa_active()),
                  vs64 ? " vs torch float64" : "");
-        if (vs64) {
+        if (vs64) { /* within max(1e-4, 2 x PyTorch-f32's own error) of the float64 value */
             float r64;
             ck_assert_msg(load_f64_as_f32(rel, &r64, 1), "fixture %s missing (gen_seed_refs_f64.py)", rel);
-            compare_rel(what, outs[i].v, &r64, 1);
+            snprintf(rel, sizeof rel, "emotion_ref/%s/%s.npy", cas, outs[i].name);
+            load_npy(rel, &ref);
+            double torch_err = fabs((double)((const float *)ref.data)[0] - r64) / fabs((double)r64);
+            double ours = fabs((double)outs[i].v[0] - r64) / fabs((double)r64);
+            double tol = fmax(REL_TOL, 2 * torch_err);
+            ck_assert_msg(ours <= tol, "%s: error %.3g x |ref| > %.3g (PyTorch float32's own error %.3g)", what,
+                          ours, tol, torch_err);
+            printf("  %-10s %-6s valence vs float64: ours %.2e, PyTorch float32 %.2e (x |ref|)\n", cas,
+                   sm_isa_name(sm_isa_active()), ours, torch_err);
+            sm_npy_free(&ref);
             continue;
         }
         load_npy(rel, &ref);
@@ -324,6 +334,37 @@ START_TEST(emotion_threads_bit_identical)
     sm_emotion_free(m1);
     sm_emotion_free(m2);
     sm_threadpool_free(pool);
+}
+END_TEST
+
+/* Odd and tiny sizes run within the planned buffers (ASan checks the bounds);
+ * no PyTorch numbers here, only a valid distribution. */
+START_TEST(emotion_odd_sizes)
+{
+    sm_emotion *m = load_model(NULL);
+    static const size_t sizes[][2] = {{1, 1}, {61, 45}, {17, 333}, {300, 300}};
+    float *x = malloc(333 * 333 * 3 * sizeof(float));
+    for (size_t i = 0; i < 333 * 333 * 3; i++)
+        x[i] = (float)(i % 97) / 96.0f;
+    sm_emotion_output o;
+    sm_error err;
+    for (size_t k = 0; k < 4; k++) {
+        size_t h = sizes[k][0], w = sizes[k][1];
+        ck_assert_msg(sm_emotion_reserve(m, h, w, &err) == SM_OK, "%s", err.msg);
+        ck_assert_msg(sm_emotion_run(m, x, h, w, &o, &err) == SM_OK, "%zux%zu: %s", h, w, err.msg);
+        double sum = 0;
+        for (int i = 0; i < 8; i++) {
+            ck_assert(isfinite(o.probs[i]) && o.probs[i] >= 0);
+            sum += o.probs[i];
+        }
+        ck_assert_msg(fabs(sum - 1) < 1e-5, "%zux%zu: probs sum %g", h, w, sum);
+        ck_assert(isfinite(o.valence) && isfinite(o.arousal));
+        ck_assert(fabs(o.gate[0] + o.gate[1] - 1) < 1e-6);
+    }
+    ck_assert_int_eq(sm_emotion_reserve(m, 0, 5, &err), SM_ERR_SHAPE);
+    ck_assert_int_eq(sm_emotion_run(m, x, 0, 5, &o, &err), SM_ERR_SHAPE);
+    free(x);
+    sm_emotion_free(m);
 }
 END_TEST
 
@@ -552,6 +593,7 @@ static Suite *suite(void)
     tcase_add_test(tc, emotion_parity_best_isa);
     tcase_add_test(tc, emotion_parity_other_isas);
     tcase_add_test(tc, emotion_threads_bit_identical);
+    tcase_add_test(tc, emotion_odd_sizes);
     tcase_add_test(tc, emotion_smw_run);
     tcase_add_test(tc, emotion_rejects_wrong_arch);
     tcase_add_test(tc, emotion_rejects_bad_tensors);
