@@ -82,6 +82,7 @@ struct sm_pipeline {
 
     sm_advisor *advisor;
     sm_mirror *mirror;
+    sm_face_result face_res;    /* this frame's face (5.7 KB: kept off the stack) */
 };
 
 static void note(sm_pipeline *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -584,9 +585,8 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
     if (!p || !rgb || !out || width <= 0 || height <= 0 || stride < (size_t)width * 3 || !isfinite(t))
         return sm_error_set(err, SM_ERR_ARG, "pipeline: bad frame (%dx%d, stride %zu)", width, height, stride);
     double t_start = now_ms();
-    sm_face_result *face = calloc(1, sizeof *face);
-    if (!face)
-        return sm_error_set(err, SM_ERR_NOMEM, "pipeline: out of memory");
+    sm_face_result *face = &p->face_res;
+    memset(face, 0, sizeof *face);
 
     /* face */
     double t0 = now_ms();
@@ -633,7 +633,6 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
     t0 = now_ms();
     sm_status st = sm_mirror_step(p->mirror, &in, out, err);
     double ms_step = now_ms() - t0;
-    free(face);
     if (st != SM_OK)
         return st;
     /* the fusion shows valence/arousal only on frames with a new result: keep
