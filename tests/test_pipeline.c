@@ -194,6 +194,21 @@ START_TEST(missing_models_are_notes)
     ck_assert_int_eq(sm_pipeline_process(p, f.rgb, 64, 48, 192, 0, NAN, r, &err), SM_ERR_ARG);
     sm_pipeline_free(p);
     sm_pipeline_free(NULL);
+    /* files that exist but are not the model: a note naming the file, the panel off */
+    char bad[4200];
+    snprintf(bad, sizeof bad, "%s/garbage.smw", sm_test_tmpdir());
+    FILE *g = fopen(bad, "w");
+    ck_assert(g != NULL);
+    fputs("not a weight file\n", g);
+    fclose(g);
+    c.emotion = c.fatigue_mlp = c.rppg = bad;
+    p = make(&c);
+    n = sm_pipeline_notes(p);
+    ck_assert_msg(strstr(n, "emotion: ") && strstr(n, "fatigue MLP: ") && strstr(n, "rppg: ") && strstr(n, bad), "%s", n);
+    info = sm_pipeline_get_info(p);
+    ck_assert(!info.emotion && !info.fatigue_mlp && !info.rppg_net);
+    process(p, &f, r);
+    sm_pipeline_free(p);
     c.threads = -1;
     ck_assert_int_eq(sm_pipeline_init(&p, &c, &err), SM_ERR_ARG);
     free(r);
