@@ -42,17 +42,31 @@ void sm_face_anchors(float anchors[SM_FACE_DET_ANCHORS][2])
 void sm_face_sample_rgb(const uint8_t *rgb, int w, int h, size_t stride, double px, double py, double c[3])
 {
     double fx = px - 0.5, fy = py - 0.5;
-    double x0f = floor(fx), y0f = floor(fy);
-    double ax = fx - x0f, ay = fy - y0f;
-    long x0 = (long)x0f, y0 = (long)y0f, x1 = x0 + 1, y1 = y0 + 1;
+    /* clamping the coordinate to [-1, size] changes nothing (both neighbours
+     * clamp to the same edge pixel) and keeps the integer conversion defined
+     * for any ROI, NaN included */
+    if (!(fx >= -1.0))
+        fx = -1.0;
+    else if (fx > w)
+        fx = w;
+    if (!(fy >= -1.0))
+        fy = -1.0;
+    else if (fy > h)
+        fy = h;
+    long x0 = (long)fx, y0 = (long)fy;
+    x0 -= (double)x0 > fx; /* floor */
+    y0 -= (double)y0 > fy;
+    double ax = fx - (double)x0, ay = fy - (double)y0;
+    long x1 = x0 + 1, y1 = y0 + 1;
     x0 = x0 < 0 ? 0 : x0 >= w ? w - 1 : x0;
     x1 = x1 < 0 ? 0 : x1 >= w ? w - 1 : x1;
     y0 = y0 < 0 ? 0 : y0 >= h ? h - 1 : y0;
     y1 = y1 < 0 ? 0 : y1 >= h ? h - 1 : y1;
-    const uint8_t *r0 = rgb + (size_t)y0 * stride, *r1 = rgb + (size_t)y1 * stride;
+    const uint8_t *p00 = rgb + (size_t)y0 * stride + (size_t)x0 * 3, *p01 = rgb + (size_t)y0 * stride + (size_t)x1 * 3;
+    const uint8_t *p10 = rgb + (size_t)y1 * stride + (size_t)x0 * 3, *p11 = rgb + (size_t)y1 * stride + (size_t)x1 * 3;
     for (int ch = 0; ch < 3; ch++) {
-        double top = (1 - ax) * r0[x0 * 3 + ch] + ax * r0[x1 * 3 + ch];
-        double bot = (1 - ax) * r1[x0 * 3 + ch] + ax * r1[x1 * 3 + ch];
+        double top = (1 - ax) * p00[ch] + ax * p01[ch];
+        double bot = (1 - ax) * p10[ch] + ax * p11[ch];
         c[ch] = (1 - ay) * top + ay * bot;
     }
 }

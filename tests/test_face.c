@@ -622,6 +622,28 @@ static sm_face_candidate box(float s, float x0, float y0, float x1, float y1)
     return c;
 }
 
+START_TEST(crop_any_roi)
+{
+    /* ROIs from garbage landmarks (NaN, inf, huge, tiny) sample edge pixels, never outside the image */
+    uint8_t rgb[4 * 3 * 3];
+    for (int i = 0; i < 36; i++)
+        rgb[i] = (uint8_t)(i * 7);
+    float *out = malloc(sizeof(float) * 192 * 192 * 3);
+    const sm_face_roi rois[] = {{NAN, 1, 10, 10, 0}, {1, 1, INFINITY, 10, 0.3f}, {1e30f, -1e30f, 5, 5, 1},
+                                {2, 1.5f, 1e-30f, 1e-30f, NAN}, {-5, 7, 1e9f, 1e9f, -3}};
+    for (size_t k = 0; k < sizeof rois / sizeof *rois; k++) {
+        sm_face_mesh_crop(rgb, 4, 3, 12, &rois[k], out);
+        for (size_t i = 0; i < 192 * 192 * 3; i++)
+            ck_assert_msg(out[i] >= 0.0f && out[i] <= 1.0f, "roi %zu value %g", k, out[i]);
+    }
+    float lb[128 * 128 * 3];
+    sm_face_letterbox(rgb, 4, 3, 12, lb);
+    ck_assert_float_eq(lb[0], -1.0f);                            /* letterbox rows above the image */
+    ck_assert_float_eq_tol(lb[(64 * 128 + 64) * 3], (float)(rgb[(1 * 4 + 2) * 3] / 127.5 - 1), 0.2f);
+    free(out);
+}
+END_TEST
+
 START_TEST(weighted_nms_merges)
 {
     /* A (0.9) and B (0.6) overlap with IoU 0.9/1.1; D (0.7) with A: 0.5/1.5 = 0.33 > 0.3;
@@ -1114,6 +1136,7 @@ int main(void)
     tcase_add_test(tc, networks_match_tflite);
     tcase_add_test(tc, input_tensors_match_committed);
     tcase_add_test(tc, anchors_layout);
+    tcase_add_test(tc, crop_any_roi);
     tcase_add_test(tc, weighted_nms_merges);
     tcase_add_test(tc, letterbox_removal);
     tcase_add_loop_test(tc, detections_match_official, 0, (int)(sizeof det_images / sizeof *det_images));
