@@ -51,7 +51,7 @@ static sm_status pl_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_er
     sm_pipeline_config cfg = {
         .face_detector = det && mesh ? det : NULL,
         .face_mesh = det && mesh ? mesh : NULL,
-        .emotion = existing(a, "emotion", c->emo, "no emotion panel (convert a NovelEmotionModel .pth, see README)"),
+        .emotion = existing(a, "emotion", c->emo, "no emotion panel (smw-convert YOUR_EMOTION.pth -o it; docs/PIPELINE.md)"),
         .fatigue_mlp = existing(a, "fatigue", c->fat, "rule-based fatigue (PERCLOS/EAR) instead of the MLP"),
         .rppg = existing(a, "rppg", c->rppg, "heart rate from POS only (no UltraLightNet)"),
         .advisor = det && mesh,   /* its state needs the face-based signals */
