@@ -291,6 +291,8 @@ START_TEST(json_schema_full_and_empty)
 END_TEST
 
 /* ---- headless end to end -------------------------------------------------------- */
+/* These runs check the viewer without analysis (--models /nonexistent): the
+ * analysis on real faces is test_pipeline's. */
 
 START_TEST(headless_video_every_frame_in_order)
 {
@@ -303,15 +305,15 @@ START_TEST(headless_video_every_frame_in_order)
     check_jsonl(path, 24, 10.0, "empty", true);
     /* stdout, --frames, --no-landmarks */
     const char *bin = getenv("SM_BIN");
-    snprintf(args, sizeof args, "'%s/smartmirror' --headless --video '%s' --frames 5 --no-landmarks 2>/dev/null > '%s'",
+    snprintf(args, sizeof args, "'%s/smartmirror' --headless --video '%s' --frames 5 --no-landmarks --models /nonexistent 2>/dev/null > '%s'",
              bin && *bin ? bin : "build", clip, path);
     ck_assert_int_eq(system(args), 0);
     check_jsonl(path, 5, 10.0, "empty", false);
     /* other sources: images (t = index / --fps), AVI */
-    snprintf(args, sizeof args, "--headless --images '%s' --fps 5 --out '%s'", fixture("viewer/images"), path);
+    snprintf(args, sizeof args, "--headless --images '%s' --fps 5 --out '%s' --models /nonexistent", fixture("viewer/images"), path);
     ck_assert_msg(sm_test_run("smartmirror", args, out, sizeof out) == 0, "%s", out);
     check_jsonl(path, 6, 5.0, "empty", true);
-    snprintf(args, sizeof args, "--headless --video '%s' --out '%s'", fixture("viewer/clip_noidx.avi"), path);
+    snprintf(args, sizeof args, "--headless --video '%s' --out '%s' --models /nonexistent", fixture("viewer/clip_noidx.avi"), path);
     ck_assert_msg(sm_test_run("smartmirror", args, out, sizeof out) == 0, "%s", out);
     check_jsonl(path, 6, 10.0, "empty", true);
 }
@@ -320,7 +322,7 @@ END_TEST
 START_TEST(no_display_falls_back_to_headless)
 {
     char out[8192], args[8192];
-    snprintf(args, sizeof args, "--video '%s' --frames 2", fixture("viewer/clip_420jpeg.y4m"));
+    snprintf(args, sizeof args, "--video '%s' --frames 2 --models /nonexistent", fixture("viewer/clip_420jpeg.y4m"));
     char cmd[8400];
     snprintf(cmd, sizeof cmd, "%s", args);
     /* sm_test_run runs through the shell: clear the display variables for it */
@@ -346,7 +348,7 @@ START_TEST(sigterm_and_realtime)
     snprintf(path, sizeof path, "%s/rt.jsonl", dir);
     const char *bin = getenv("SM_BIN");
     snprintf(cmd, sizeof cmd,
-             "'%s/smartmirror' --headless --realtime --video '%s' --out '%s' 2>/dev/null & pid=$!; sleep 0.6; "
+             "'%s/smartmirror' --headless --realtime --video '%s' --out '%s' --models /nonexistent 2>/dev/null & pid=$!; sleep 0.6; "
              "kill -TERM $pid; wait $pid",
              bin && *bin ? bin : "build", fixture("viewer/e2e.y4m"), path);
     ck_assert_int_eq(system(cmd), 0);

@@ -16,14 +16,37 @@ void sm_mirror_result_reset(sm_mirror_result *r, const sm_frame *frame)
     r->emotion.label = -1;
 }
 
-static void note_missing(sm_viewer_analyzer *a, const char *what, const char *dir, const char *path,
-                         const char *fallback)
+const char *sm_viewer_model_path(const sm_viewer_models *m, const char *which, char *buf, size_t cap)
+{
+    const char *dir = m->models_dir ? m->models_dir : "models";
+    const char *given = NULL, *name = NULL;
+    if (!strcmp(which, "face_detector")) {
+        given = m->face_detector;
+        name = SM_MODEL_FACE_DETECTOR;
+    } else if (!strcmp(which, "face_mesh")) {
+        given = m->face_mesh;
+        name = m->refine ? SM_MODEL_FACE_MESH_REFINED : SM_MODEL_FACE_MESH;
+    } else if (!strcmp(which, "emotion")) {
+        given = m->emotion;
+        name = SM_MODEL_EMOTION;
+    } else if (!strcmp(which, "fatigue")) {
+        given = m->fatigue;
+        name = SM_MODEL_FATIGUE;
+    } else {
+        given = m->rppg;
+        name = SM_MODEL_RPPG;
+    }
+    if (given)
+        snprintf(buf, cap, "%s", given);
+    else
+        snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
+}
+
+static void note_missing(sm_viewer_analyzer *a, const char *what, const sm_viewer_models *m, const char *which)
 {
     char p[1024];
-    if (path)
-        snprintf(p, sizeof p, "%s", path);
-    else
-        snprintf(p, sizeof p, "%s/%s", dir, fallback);
+    sm_viewer_model_path(m, which, p, sizeof p);
     size_t n = strlen(a->notes);
     snprintf(a->notes + n, sizeof a->notes - n, "%s: %s %s; analysis not connected yet\n", what, p,
              access(p, R_OK) == 0 ? "found" : "missing");
@@ -31,13 +54,13 @@ static void note_missing(sm_viewer_analyzer *a, const char *what, const char *di
 
 static sm_status default_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_error *err)
 {
-    const char *dir = m->models_dir ? m->models_dir : "models";
+    (void)err;
     a->notes[0] = '\0';
-    note_missing(a, "face detector", dir, m->face_detector, "face_detector.smw");
-    note_missing(a, "face mesh", dir, m->face_mesh, "face_mesh.smw");
-    note_missing(a, "emotion", dir, m->emotion, "emotion.smw");
-    note_missing(a, "fatigue", dir, m->fatigue, "fatigue.smw");
-    note_missing(a, "rppg", dir, m->rppg, "rppg.smw");
+    note_missing(a, "face detector", m, "face_detector");
+    note_missing(a, "face mesh", m, "face_mesh");
+    note_missing(a, "emotion", m, "emotion");
+    note_missing(a, "fatigue", m, "fatigue");
+    note_missing(a, "rppg", m, "rppg");
     return SM_OK;
 }
 
@@ -59,6 +82,4 @@ void sm_viewer_analyzer_default(sm_viewer_analyzer *a)
     a->free = default_free;
 }
 
-/* The one place to plug the real pipeline in: replace the body with an
- * adapter around models/mirror.c. */
-void sm_viewer_analyzer_select(sm_viewer_analyzer *a) { sm_viewer_analyzer_default(a); }
+void sm_viewer_analyzer_select(sm_viewer_analyzer *a) { sm_viewer_analyzer_pipeline(a); }

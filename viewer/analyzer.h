@@ -3,10 +3,10 @@
  *
  * The viewer never analyses anything itself: it hands each frame to an
  * sm_viewer_analyzer and renders / serialises the sm_mirror_result
- * (models/mirror_types.h) it gets back. The real pipeline (models/mirror.c)
- * plugs in by providing these three functions; until then the default
- * analyzer reports every section as "model missing" (available = false) and
- * the face as not found.
+ * (models/mirror_types.h) it gets back. The real pipeline (models/pipeline.c,
+ * adapted in analyzer_pipeline.c) provides these three functions; the default
+ * analyzer (a placeholder kept for tests) reports every section as "model
+ * missing" (available = false) and the face as not found.
  *
  * Threading: init and free run on the main thread; process runs on the
  * analysis thread only (one frame at a time, in source order for files).
@@ -17,12 +17,24 @@
 #include "mirror_types.h"
 #include "source.h"
 
-/* What the command line asked for; NULL paths mean "the default under models_dir". */
+/* What the command line asked for; NULL paths mean "the default under models_dir":
+ *   face_detection_short_range.smw, face_landmark_with_attention.smw (refine) or
+ *   face_landmark.smw (from `make models`), emotion.smw (NovelEmotionModel),
+ *   fatigue_mlp.smw (scikit-learn Pipeline), ultralight_rppg.smw (UltraLightNet). */
+#define SM_MODEL_FACE_DETECTOR "face_detection_short_range.smw"
+#define SM_MODEL_FACE_MESH_REFINED "face_landmark_with_attention.smw"
+#define SM_MODEL_FACE_MESH "face_landmark.smw"
+#define SM_MODEL_EMOTION "emotion.smw"
+#define SM_MODEL_FATIGUE "fatigue_mlp.smw"
+#define SM_MODEL_RPPG "ultralight_rppg.smw"
 typedef struct {
     const char *models_dir;     /* default "models" */
     const char *emotion, *fatigue, *rppg, *face_detector, *face_mesh;
     bool refine;                /* 478 landmarks with iris refinement (off: --no-refine) */
     int threads;                /* 0 = default */
+    bool live;                  /* frames arrive live (camera, --realtime): models may lag */
+    double emotion_hz;          /* emotion runs per second of frame time (0 = default 10, < 0 every frame) */
+    const char *qtable;         /* advisor Q-table (NULL = default path, "" = not saved) */
 } sm_viewer_models;
 
 typedef struct sm_viewer_analyzer sm_viewer_analyzer;
@@ -40,8 +52,12 @@ struct sm_viewer_analyzer {
     char notes[1024];           /* "emotion: models/emotion.smw missing\n..." for the user */
 };
 
-/* The analyzer smartmirror uses (today: the default one below). */
+/* The analyzer smartmirror uses: the real pipeline (analyzer_pipeline.c). */
 void sm_viewer_analyzer_select(sm_viewer_analyzer *a);
+/* models/pipeline.c behind the analyzer interface. */
+void sm_viewer_analyzer_pipeline(sm_viewer_analyzer *a);
+/* models->X or models_dir/default (refine picks the mesh) into buf. */
+const char *sm_viewer_model_path(const sm_viewer_models *m, const char *which, char *buf, size_t cap);
 /* The placeholder: every section unavailable, no face. */
 void sm_viewer_analyzer_default(sm_viewer_analyzer *a);
 /* Fills the parts of a result every analyzer shares: frame index, t, size;

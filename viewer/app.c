@@ -580,6 +580,7 @@ int sm_viewer_main(int argc, char **argv)
     mb_init(&p->analysis);
     mb_init(&p->display);
     pthread_mutex_init(&p->mu, NULL);
+    o.models.live = p->live; /* models that lag behind run on their own threads */
     sm_viewer_analyzer_select(&p->an);
     int rc = 0;
     if (p->an.init(&p->an, &o.models, &err) != SM_OK) {

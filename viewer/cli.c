@@ -17,7 +17,12 @@ const char sm_viewer_usage[] =
     "Models (default directory models/):\n"
     "  --models DIR  --emotion F.smw  --fatigue F.smw  --rppg F.smw\n"
     "  --face-detector F.smw  --face-mesh F.smw  --no-refine (468 landmarks, no iris)\n"
+    "  (defaults: face_detection_short_range.smw, face_landmark_with_attention.smw or\n"
+    "   face_landmark.smw from `make models`; emotion.smw, fatigue_mlp.smw,\n"
+    "   ultralight_rppg.smw converted from your checkpoints; each one is optional)\n"
     "  --threads N         threads for the models (default: all cores)\n"
+    "  --emotion-hz HZ     emotion runs per second of video time (default 10)\n"
+    "  --qtable FILE       the advisor's Q-table (default $XDG_STATE_HOME/smartmirror/qtable.txt)\n"
     "Output:\n"
     "  --headless          no window: one JSON line per analysed frame\n"
     "  --out FILE.jsonl    write the JSON lines there instead of stdout\n"
@@ -94,6 +99,7 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
         else if (!strcmp(a, "--face-detector")) path_slot = &o->models.face_detector;
         else if (!strcmp(a, "--face-mesh")) path_slot = &o->models.face_mesh;
         else if (!strcmp(a, "--out")) path_slot = &o->out;
+        else if (!strcmp(a, "--qtable")) path_slot = &o->models.qtable;
         else if (!strcmp(a, "--screenshot")) path_slot = &o->screenshot;
         if (path_slot) {
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
@@ -124,6 +130,11 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
                 return st;
             if ((st = parse_double(a, argv[++i], 0.01, 1000.0, &o->fps, err)) != SM_OK)
+                return st;
+        } else if (!strcmp(a, "--emotion-hz")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            if ((st = parse_double(a, argv[++i], 0.01, 1000.0, &o->models.emotion_hz, err)) != SM_OK)
                 return st;
         } else if (a[0] == '-') {
             return sm_error_set(err, SM_ERR_ARG, "unknown option '%s' (see --help)", a);

@@ -1,7 +1,11 @@
 #!/bin/sh
 # What `make run` executes after building (B=<builddir> sh viewer/run.sh):
 # makes sure the face models are there (models/fetch-face-models.sh, i.e.
-# `make models`), then runs the mirror on the first camera, or, with no camera,
+# `make models`), converts the user's checkpoints from ../shared/seed/checkpoints
+# (or $SM_CHECKPOINTS) into models/ when their .smw are missing
+# (best_model.pth -> ultralight_rppg.smw, fatigue_mlp.joblib -> fatigue_mlp.smw,
+# emotion_model_novel_finetuned.pth -> emotion.smw), then runs the mirror on
+# the first camera, or, with no camera,
 # on a demo still that needs no download (Debian's public-domain astronaut
 # photo from python3-skimage). Without a display it runs headless.
 # Extra arguments for smartmirror: SM_RUN_ARGS="--no-mirror ...".
@@ -21,6 +25,33 @@ if [ -f models/fetch-face-models.sh ]; then
 else
     echo "run: notice: models/fetch-face-models.sh is not in this tree yet;" \
          "the mirror runs without face analysis"
+fi
+
+# The user's own checkpoints (each optional: without one its panel falls back
+# to the rules / POS, or stays off for emotion).
+ck=${SM_CHECKPOINTS:-../shared/seed/checkpoints}
+convert_ckpt() { # TARGET SOURCE-NAME... (the first one found)
+    target=$1
+    shift
+    [ -f "models/$target" ] && return 0
+    for name in "$@"; do
+        if [ -f "$ck/$name" ]; then
+            if [ ! -x "$B/smw-convert" ]; then
+                echo "run: notice: $B/smw-convert is missing; not converting $ck/$name"
+                return 0
+            fi
+            echo "run: converting $ck/$name -> models/$target"
+            if ! "$B/smw-convert" "$ck/$name" -o "models/$target" > /dev/null; then
+                echo "run: notice: converting $ck/$name failed (see above); that panel falls back"
+            fi
+            return 0
+        fi
+    done
+}
+if [ -d "$ck" ]; then
+    convert_ckpt ultralight_rppg.smw best_model.pth
+    convert_ckpt fatigue_mlp.smw fatigue_mlp.joblib
+    convert_ckpt emotion.smw emotion_model_novel_finetuned.pth best_emotion_model_b3_novel.pth
 fi
 
 mode=""

@@ -1,0 +1,653 @@
+/* The per-frame analysis: face tracker -> fatigue -> emotion -> heart ->
+ * fusion (see pipeline.h). */
+#include "pipeline.h"
+
+#include "advisor.h"
+#include "face_mesh.h"
+#include "fatigue_features.h"
+#include "fatigue_mlp.h"
+#include "mirror.h"
+#include "rppg_pos.h"
+#include "rppg_ultralight.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+/* ---- live emotion worker: a one-slot, latest-wins crop mailbox ---------------------- */
+
+typedef struct {
+    pthread_t th;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, busy;
+    /* pending crop (owned RGB8, cw x ch) */
+    uint8_t *crop;
+    size_t crop_cap;
+    int cw, ch, box[4];
+    int64_t frame;
+    bool pending;
+    /* newest result */
+    sm_emotion_output out;
+    int out_box[4];
+    int64_t out_frame;
+    double out_ms;
+    uint64_t seq;
+} emo_worker;
+
+struct sm_pipeline {
+    sm_pipeline_config cfg;
+    char notes[1024];
+    sm_threadpool *pool;        /* face, fatigue, heart (and emotion in file mode) */
+    sm_threadpool *emo_pool;    /* live mode: the emotion worker's */
+    size_t n_threads, n_emo_threads;
+
+    sm_face_tracker *face;
+    int n_landmarks;
+
+    sm_emotion *emo;
+    char *labels[SM_MAX_EMOTIONS];
+    int n_labels;
+    double emo_period, emo_due;
+    bool emo_started;
+    /* last result, as used by this thread */
+    bool have_emo;
+    sm_emotion_output emo_out;
+    int emo_box[4];
+    int64_t emo_frame;
+    double emo_ms;
+    uint64_t emo_seq_seen;
+    emo_worker *worker;
+
+    sm_fatigue_mlp *mlp;
+    int mlp_col;                /* proba column of class 1 (non-drowsy) */
+    double mlp_ms;
+
+    sm_ultralight *ul;
+    sm_ultralight_stream *ul_stream;
+    float *ul_frame;
+    double net_ms;
+
+    sm_advisor *advisor;
+    sm_mirror *mirror;
+    sm_face_result face_res;    /* this frame's face (5.7 KB: kept off the stack) */
+};
+
+static void note(sm_pipeline *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(sm_pipeline *p, const char *fmt, ...)
+{
+    size_t n = strlen(p->notes);
+    if (n + 2 >= sizeof p->notes)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->notes + n, sizeof p->notes - n - 1, fmt, ap);
+    va_end(ap);
+    n = strlen(p->notes);
+    p->notes[n] = '\n';
+    p->notes[n + 1] = '\0';
+}
+
+static bool wanted(const char *path) { return path && *path; }
+
+/* ---- callbacks for sm_mirror ---------------------------------------------------------- */
+
+static sm_status mlp_fn(void *ctx, const double x[5], double *p_non_drowsy, sm_error *err)
+{
+    (void)err;
+    sm_pipeline *p = ctx;
+    double t0 = now_ms();
+    double proba[16];
+    sm_fatigue_mlp_predict_proba(p->mlp, x, 1, proba);
+    *p_non_drowsy = proba[p->mlp_col];
+    p->mlp_ms += now_ms() - t0;
+    return SM_OK;
+}
+
+/* The mirror calls this when its 180-frame ring is due; the stream holds the
+ * features of the same 180 frames, so the reading equals a full run. */
+static sm_status net_fn(void *ctx, const float *frames, int n_frames, float *bpm, sm_error *err)
+{
+    (void)frames;
+    sm_pipeline *p = ctx;
+    double t0 = now_ms();
+    if ((size_t)n_frames != sm_ultralight_stream_count(p->ul_stream))
+        return sm_error_set(err, SM_ERR_ARG, "pipeline: ring holds %d frames, the stream %zu",
+                            n_frames, sm_ultralight_stream_count(p->ul_stream));
+    sm_status st = sm_ultralight_stream_bpm(p->ul_stream, p->ul, bpm, err);
+    p->net_ms += now_ms() - t0;
+    return st;
+}
+
+/* ---- emotion worker ------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    sm_pipeline *p = arg;
+    emo_worker *w = p->worker;
+    uint8_t *mine = NULL;
+    size_t mine_cap = 0;
+    sm_emotion_output *o = malloc(sizeof *o);
+    pthread_mutex_lock(&w->mu);
+    while (o) {
+        while (!w->stop && !w->pending)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop)
+            break;
+        /* take the crop: swap buffers so the producer can post the next one */
+        uint8_t *tb = mine;
+        size_t tc = mine_cap;
+        mine = w->crop;
+        mine_cap = w->crop_cap;
+        w->crop = tb;
+        w->crop_cap = tc;
+        int cw = w->cw, ch = w->ch, box[4];
+        memcpy(box, w->box, sizeof box);
+        int64_t frame = w->frame;
+        w->pending = false;
+        w->busy = true;
+        pthread_mutex_unlock(&w->mu);
+
+        double t0 = now_ms();
+        const int whole[4] = {0, 0, cw, ch};
+        sm_error err = {0};
+        sm_status st = sm_emotion_run_rgb8(p->emo, mine, cw, ch, (size_t)cw * 3, whole, o, &err);
+        double ms = now_ms() - t0;
+        if (st != SM_OK)
+            sm_log(SM_LOG_WARN, "emotion: %s", err.msg);
+
+        pthread_mutex_lock(&w->mu);
+        if (st == SM_OK) {
+            w->out = *o;
+            memcpy(w->out_box, box, sizeof box);
+            w->out_frame = frame;
+            w->out_ms = ms;
+            w->seq++;
+        }
+        w->busy = false;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    free(mine);
+    free(o);
+    return NULL;
+}
+
+static void worker_stop(sm_pipeline *p)
+{
+    emo_worker *w = p->worker;
+    if (!w)
+        return;
+    if (w->started) {
+        pthread_mutex_lock(&w->mu);
+        w->stop = true;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->th, NULL);
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w->crop);
+    free(w);
+    p->worker = NULL;
+}
+
+/* Copies the box out of the frame into the mailbox (latest wins). */
+static void worker_post(sm_pipeline *p, const uint8_t *rgb, size_t stride, const int box[4],
+                        int64_t frame)
+{
+    emo_worker *w = p->worker;
+    int cw = box[2] - box[0], ch = box[3] - box[1];
+    size_t need = (size_t)cw * (size_t)ch * 3;
+    pthread_mutex_lock(&w->mu);
+    if (need > w->crop_cap) {
+        uint8_t *b = realloc(w->crop, need);
+        if (!b) {
+            pthread_mutex_unlock(&w->mu);
+            return;
+        }
+        w->crop = b;
+        w->crop_cap = need;
+    }
+    for (int y = 0; y < ch; y++)
+        memcpy(w->crop + (size_t)y * cw * 3, rgb + (size_t)(box[1] + y) * stride + (size_t)box[0] * 3,
+               (size_t)cw * 3);
+    w->cw = cw;
+    w->ch = ch;
+    memcpy(w->box, box, sizeof w->box);
+    w->frame = frame;
+    w->pending = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void sm_pipeline_drain(sm_pipeline *p)
+{
+    if (!p || !p->worker)
+        return;
+    emo_worker *w = p->worker;
+    pthread_mutex_lock(&w->mu);
+    while (w->pending || w->busy)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- init / free -------------------------------------------------------------------------- */
+
+void sm_pipeline_free(sm_pipeline *p)
+{
+    if (!p)
+        return;
+    worker_stop(p);
+    sm_mirror_free(p->mirror);
+    sm_advisor_free(p->advisor);
+    sm_ultralight_stream_free(p->ul_stream);
+    sm_ultralight_free(p->ul);
+    free(p->ul_frame);
+    sm_fatigue_mlp_free(p->mlp);
+    sm_emotion_free(p->emo);
+    for (int i = 0; i < SM_MAX_EMOTIONS; i++)
+        free(p->labels[i]);
+    sm_face_tracker_free(p->face);
+    sm_threadpool_free(p->emo_pool);
+    sm_threadpool_free(p->pool);
+    free(p);
+}
+
+const char *sm_pipeline_notes(const sm_pipeline *p) { return p ? p->notes : ""; }
+
+static sm_status make_pool(size_t n, sm_threadpool **pool, sm_error *err)
+{
+    *pool = NULL;
+    return n > 1 ? sm_threadpool_init(pool, n, err) : SM_OK;
+}
+
+static void load_face(sm_pipeline *p)
+{
+    const sm_pipeline_config *c = &p->cfg;
+    if (!wanted(c->face_detector) || !wanted(c->face_mesh)) {
+        note(p, "face: no face models given: face, fatigue and POS heart rate off");
+        return;
+    }
+    sm_error e = {0};
+    if (sm_face_tracker_init(c->face_detector, c->face_mesh, &p->face, &e) != SM_OK) {
+        note(p, "face: %s (run `make models`): face, fatigue and POS heart rate off", e.msg);
+        p->face = NULL;
+        return;
+    }
+    p->n_landmarks = sm_face_tracker_n_points(p->face);
+}
+
+static void load_emotion(sm_pipeline *p, sm_threadpool *pool)
+{
+    const sm_pipeline_config *c = &p->cfg;
+    if (!wanted(c->emotion))
+        return;
+    sm_error e = {0};
+    if (sm_emotion_load_file(c->emotion, pool, &p->emo, &e) != SM_OK) {
+        note(p, "emotion: %s: emotion panel off", e.msg);
+        p->emo = NULL;
+        return;
+    }
+    int n = sm_emotion_n_classes(p->emo);
+    if (n < 1 || n > SM_MAX_EMOTIONS) {
+        note(p, "emotion: %s has %d labels (this mirror shows 1..%d): emotion panel off", c->emotion, n,
+             SM_MAX_EMOTIONS);
+        sm_emotion_free(p->emo);
+        p->emo = NULL;
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        p->labels[i] = strdup(sm_emotion_label(p->emo, i));
+        if (!p->labels[i]) {
+            note(p, "emotion: out of memory: emotion panel off");
+            sm_emotion_free(p->emo);
+            p->emo = NULL;
+            return;
+        }
+    }
+    p->n_labels = n;
+}
+
+static void load_mlp(sm_pipeline *p)
+{
+    const sm_pipeline_config *c = &p->cfg;
+    if (!wanted(c->fatigue_mlp))
+        return;
+    sm_error e = {0};
+    if (sm_fatigue_mlp_load_file(c->fatigue_mlp, &p->mlp, &e) != SM_OK) {
+        note(p, "fatigue MLP: %s: using the rule estimator", e.msg);
+        p->mlp = NULL;
+        return;
+    }
+    uint32_t no = sm_fatigue_mlp_n_outputs(p->mlp);
+    const int64_t *cls = sm_fatigue_mlp_classes(p->mlp);
+    p->mlp_col = -1;
+    for (uint32_t i = 0; cls && i < no; i++)
+        if (cls[i] == 1)
+            p->mlp_col = (int)i;
+    if (sm_fatigue_mlp_n_features(p->mlp) != 5 || no < 1 || no > 16 || p->mlp_col < 0) {
+        note(p, "fatigue MLP: %s: expected 5 features and a class 1 (non-drowsy), found %u features, %u "
+                "outputs: using the rule estimator",
+             c->fatigue_mlp, sm_fatigue_mlp_n_features(p->mlp), no);
+        sm_fatigue_mlp_free(p->mlp);
+        p->mlp = NULL;
+    }
+}
+
+static void load_rppg(sm_pipeline *p)
+{
+    const sm_pipeline_config *c = &p->cfg;
+    if (!wanted(c->rppg))
+        return;
+    sm_error e = {0};
+    if (sm_ultralight_load_file(c->rppg, p->pool, &p->ul, &e) != SM_OK) {
+        note(p, "rppg: %s: heart rate from POS only", e.msg);
+        p->ul = NULL;
+        return;
+    }
+    uint32_t s = sm_ultralight_input_size(p->ul);
+    if (s != SM_RPPG_NET_SIZE || sm_ultralight_frames(p->ul) != SM_RPPG_NET_FRAMES) {
+        note(p, "rppg: %s takes %u frames of %ux%u; the seed's ring is %d of %dx%d: heart rate from POS only",
+             c->rppg, sm_ultralight_frames(p->ul), s, s, SM_RPPG_NET_FRAMES, SM_RPPG_NET_SIZE,
+             SM_RPPG_NET_SIZE);
+    } else if (sm_ultralight_stream_init(p->ul, SM_RPPG_NET_FRAMES, &p->ul_stream, &e) != SM_OK ||
+               !(p->ul_frame = malloc((size_t)s * s * 3 * sizeof(float)))) {
+        note(p, "rppg: %s: heart rate from POS only", e.msg[0] ? e.msg : "out of memory");
+    } else {
+        return;
+    }
+    sm_ultralight_stream_free(p->ul_stream);
+    p->ul_stream = NULL;
+    sm_ultralight_free(p->ul);
+    p->ul = NULL;
+}
+
+sm_status sm_pipeline_init(sm_pipeline **out, const sm_pipeline_config *cfg, sm_error *err)
+{
+    if (!out || !cfg)
+        return sm_error_set(err, SM_ERR_ARG, "pipeline: NULL argument");
+    *out = NULL;
+    if (cfg->threads < 0 || cfg->threads > 256 || !isfinite(cfg->emotion_hz))
+        return sm_error_set(err, SM_ERR_ARG, "pipeline: threads %d (0..256), emotion rate %g", cfg->threads,
+                            cfg->emotion_hz);
+    sm_pipeline *p = calloc(1, sizeof *p);
+    if (!p)
+        return sm_error_set(err, SM_ERR_NOMEM, "pipeline: out of memory");
+    p->cfg = *cfg;
+    p->emo_frame = -1;
+    size_t n = cfg->threads > 0 ? (size_t)cfg->threads : sm_threads_default();
+    bool live_emotion = cfg->live && wanted(cfg->emotion);
+    p->n_emo_threads = live_emotion ? (n / 2 > 1 ? n / 2 : 1) : 0;
+    p->n_threads = live_emotion ? (n > p->n_emo_threads ? n - p->n_emo_threads : 1) : n;
+    sm_status st = make_pool(p->n_threads, &p->pool, err);
+    if (st == SM_OK && live_emotion)
+        st = make_pool(p->n_emo_threads, &p->emo_pool, err);
+    if (st != SM_OK) {
+        sm_pipeline_free(p);
+        return st;
+    }
+
+    load_face(p);
+    load_emotion(p, live_emotion ? p->emo_pool : p->pool);
+    load_mlp(p);
+    load_rppg(p);
+    if (p->emo && cfg->live) {
+        emo_worker *w = calloc(1, sizeof *w);
+        if (!w) {
+            sm_pipeline_free(p);
+            return sm_error_set(err, SM_ERR_NOMEM, "pipeline: out of memory");
+        }
+        pthread_mutex_init(&w->mu, NULL);
+        pthread_cond_init(&w->cv, NULL);
+        p->worker = w;
+        if (pthread_create(&w->th, NULL, worker_main, p) != 0) {
+            sm_pipeline_free(p);
+            return sm_error_set(err, SM_ERR_NOMEM, "pipeline: cannot start the emotion thread");
+        }
+        w->started = true;
+    }
+    double hz = cfg->emotion_hz == 0 ? SM_PIPELINE_EMOTION_HZ : cfg->emotion_hz;
+    p->emo_period = hz < 0 ? 0.0 : 1.0 / hz;
+
+    if (cfg->advisor) {
+        sm_advisor_config ac = sm_advisor_config_default();
+        ac.path = cfg->qtable;
+        sm_error e = {0};
+        if (sm_advisor_init(&p->advisor, &ac, &e) != SM_OK) {
+            note(p, "advisor: %s: advisor off", e.msg);
+            p->advisor = NULL;
+        } else if (sm_advisor_load_note(p->advisor)[0]) {
+            note(p, "advisor: %s", sm_advisor_load_note(p->advisor));
+        }
+    }
+
+    sm_mirror_config mc = {
+        .face_available = p->face != NULL,
+        .n_labels = p->emo ? p->n_labels : 0,
+        .labels = (const char *const *)p->labels,
+        .mlp = p->mlp ? mlp_fn : NULL,
+        .mlp_ctx = p,
+        .net = p->ul ? net_fn : NULL,
+        .net_ctx = p,
+        .advisor = p->advisor,
+    };
+    if ((st = sm_mirror_init(&p->mirror, &mc, err)) != SM_OK) {
+        sm_pipeline_free(p);
+        return st;
+    }
+    *out = p;
+    return SM_OK;
+}
+
+sm_pipeline_info sm_pipeline_get_info(const sm_pipeline *p)
+{
+    sm_pipeline_info i = {0};
+    if (!p)
+        return i;
+    i.face = p->face != NULL;
+    i.emotion = p->emo != NULL;
+    i.fatigue_mlp = p->mlp != NULL;
+    i.rppg_net = p->ul != NULL;
+    i.advisor = p->advisor != NULL;
+    i.n_landmarks = p->n_landmarks;
+    i.threads = p->n_threads;
+    i.emotion_threads = p->n_emo_threads;
+    return i;
+}
+
+/* ---- per frame ----------------------------------------------------------------------------- */
+
+bool sm_pipeline_emotion_box(const float *pts, int n, int pt_stride, int width, int height, int box[4])
+{
+    if (!pts || n < 1 || pt_stride < 2)
+        return false;
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        float x = pts[(size_t)i * pt_stride], y = pts[(size_t)i * pt_stride + 1];
+        if (!isfinite(x) || !isfinite(y))
+            return false;
+        x0 = fminf(x0, x);
+        x1 = fmaxf(x1, x);
+        y0 = fminf(y0, y);
+        y1 = fmaxf(y1, y);
+    }
+    /* far outside the frame: nothing to crop (and no overflow in the casts) */
+    if (x1 < -1e6f || y1 < -1e6f || x0 > 1e6f || y0 > 1e6f)
+        return false;
+    x0 = fmaxf(x0, -1.0f);
+    y0 = fmaxf(y0, -1.0f);
+    x1 = fminf(x1, 1e6f);
+    y1 = fminf(y1, 1e6f);
+    return sm_emotion_crop_box(x0, y0, x1, y1, width, height, box);
+}
+
+bool sm_pipeline_last_emotion(sm_pipeline *p, sm_emotion_output *out, int box[4], int64_t *frame)
+{
+    if (!p || !p->emo)
+        return false;
+    if (p->worker) {
+        emo_worker *w = p->worker;
+        pthread_mutex_lock(&w->mu);
+        bool have = w->seq > 0;
+        if (have) {
+            if (out)
+                *out = w->out;
+            if (box)
+                memcpy(box, w->out_box, 4 * sizeof(int));
+            if (frame)
+                *frame = w->out_frame;
+        }
+        pthread_mutex_unlock(&w->mu);
+        return have;
+    }
+    if (!p->have_emo)
+        return false;
+    if (out)
+        *out = p->emo_out;
+    if (box)
+        memcpy(box, p->emo_box, 4 * sizeof(int));
+    if (frame)
+        *frame = p->emo_frame;
+    return true;
+}
+
+/* Emotion for this frame: returns true when a new result is to be fed to the
+ * fusion (p->emo_out). */
+static bool step_emotion(sm_pipeline *p, const uint8_t *rgb, int width, int height, size_t stride,
+                         const sm_face_result *face, int64_t index, double t, double *ms)
+{
+    *ms = 0;
+    if (!p->emo)
+        return false;
+    bool fresh = false;
+    if (p->worker) {
+        emo_worker *w = p->worker;
+        pthread_mutex_lock(&w->mu);
+        if (w->seq != p->emo_seq_seen) {
+            p->emo_seq_seen = w->seq;
+            p->emo_out = w->out;
+            memcpy(p->emo_box, w->out_box, sizeof p->emo_box);
+            p->emo_frame = w->out_frame;
+            p->emo_ms = w->out_ms;
+            p->have_emo = true;
+            fresh = true;
+        }
+        pthread_mutex_unlock(&w->mu);
+        *ms = p->emo_ms;
+    }
+    if (!face->valid)
+        return fresh;
+    /* due on the frame clock: the schedule advances by whole periods so the
+     * average rate is emotion_hz whatever the frame rate */
+    const double eps = 1e-6;
+    if (p->emo_started && t + eps < p->emo_due)
+        return fresh;
+    int box[4];
+    if (!sm_pipeline_emotion_box(&face->landmarks[0][0], face->n_landmarks, 3, width, height, box))
+        return fresh;
+    if (!p->emo_started || t - p->emo_due > p->emo_period)
+        p->emo_due = t;
+    p->emo_due += p->emo_period;
+    p->emo_started = true;
+    if (p->worker) {
+        worker_post(p, rgb, stride, box, index);
+        return fresh;
+    }
+    double t0 = now_ms();
+    sm_error e = {0};
+    if (sm_emotion_run_rgb8(p->emo, rgb, width, height, stride, box, &p->emo_out, &e) != SM_OK) {
+        sm_log(SM_LOG_WARN, "emotion on frame %lld: %s", (long long)index, e.msg);
+        return false;
+    }
+    *ms = p->emo_ms = now_ms() - t0;
+    memcpy(p->emo_box, box, sizeof box);
+    p->emo_frame = index;
+    p->have_emo = true;
+    return true;
+}
+
+sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int height, size_t stride,
+                              int64_t index, double t, sm_mirror_result *out, sm_error *err)
+{
+    if (!p || !rgb || !out || width <= 0 || height <= 0 || stride < (size_t)width * 3 || !isfinite(t))
+        return sm_error_set(err, SM_ERR_ARG, "pipeline: bad frame (%dx%d, stride %zu)", width, height, stride);
+    double t_start = now_ms();
+    sm_face_result *face = &p->face_res;
+    memset(face, 0, sizeof *face);
+
+    /* face */
+    double t0 = now_ms();
+    if (p->face)
+        sm_face_tracker_process(p->face, rgb, width, height, stride, p->pool, face);
+    double ms_face = now_ms() - t0;
+
+    /* fatigue features (the MLP runs inside the fusion, timed by its callback) */
+    t0 = now_ms();
+    sm_fatigue_feats feats;
+    bool have_feats = face->valid && sm_fatigue_features_compute(&face->landmarks[0][0], face->n_landmarks, 3,
+                                                                 &feats, NULL) == SM_OK;
+    double ms_feats = now_ms() - t0;
+
+    /* emotion */
+    double ms_emo = 0;
+    bool fresh = step_emotion(p, rgb, width, height, stride, face, index, t, &ms_emo);
+
+    /* heart: the UltraLightNet stream gets every frame, as the mirror's ring */
+    t0 = now_ms();
+    if (p->ul) {
+        sm_ultralight_preprocess(p->ul, rgb, width, height, stride, p->ul_frame);
+        sm_ultralight_stream_push(p->ul_stream, p->ul, p->ul_frame);
+    }
+    double ms_ul = now_ms() - t0;
+
+    /* fusion */
+    p->mlp_ms = 0;
+    p->net_ms = 0;
+    sm_mirror_input in = {
+        .frame = index,
+        .t = t,
+        .width = width,
+        .height = height,
+        .rgb = rgb,
+        .stride = stride,
+        .face = face->valid ? face : NULL,
+        .feats = have_feats ? &feats : NULL,
+        .emotion_probs = fresh ? p->emo_out.probs : NULL,
+        .valence = p->emo_out.valence,
+        .arousal = p->emo_out.arousal,
+        .gate = {p->emo_out.gate[0], p->emo_out.gate[1]},
+    };
+    t0 = now_ms();
+    sm_status st = sm_mirror_step(p->mirror, &in, out, err);
+    double ms_step = now_ms() - t0;
+    if (st != SM_OK)
+        return st;
+    /* the fusion shows valence/arousal only on frames with a new result: keep
+     * showing the newest one between emotion runs */
+    if (out->emotion.valid && !fresh && p->have_emo) {
+        out->emotion.valence = p->emo_out.valence;
+        out->emotion.arousal = p->emo_out.arousal;
+        out->emotion.gate[0] = p->emo_out.gate[0];
+        out->emotion.gate[1] = p->emo_out.gate[1];
+    }
+    out->ms.face = ms_face;
+    out->ms.fatigue = ms_feats + p->mlp_ms;
+    out->ms.emotion = ms_emo;
+    out->ms.heart = ms_ul + (ms_step - p->mlp_ms);
+    out->ms.advisor = 0;
+    out->ms.total = now_ms() - t_start;
+    return SM_OK;
+}

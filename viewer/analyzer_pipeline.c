@@ -1,0 +1,100 @@
+/* The real analysis behind the viewer's analyzer hook: models/pipeline.c.
+ * Resolves the model paths (command line, else the defaults under
+ * models_dir), tells the user which files are missing and what that turns
+ * off, and runs the pipeline per frame. */
+#include "analyzer.h"
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    sm_pipeline *p;
+    char det[1024], mesh[1024], emo[1024], fat[1024], rppg[1024];
+    char name[160];
+} ctx;
+
+static void add_note(sm_viewer_analyzer *a, const char *fmt, const char *x, const char *y)
+{
+    size_t n = strlen(a->notes);
+    snprintf(a->notes + n, sizeof a->notes - n, fmt, x, y);
+}
+
+/* The path when readable, else NULL with a note saying what is off. */
+static const char *existing(sm_viewer_analyzer *a, const char *what, const char *path, const char *off)
+{
+    if (access(path, R_OK) == 0)
+        return path;
+    char line[160];
+    snprintf(line, sizeof line, "%s: %%s missing; %%s\n", what);
+    add_note(a, line, path, off);
+    return NULL;
+}
+
+static sm_status pl_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_error *err)
+{
+    a->notes[0] = '\0';
+    ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return sm_error_set(err, SM_ERR_NOMEM, "analyzer: out of memory");
+    a->ctx = c;
+    sm_viewer_model_path(m, "face_detector", c->det, sizeof c->det);
+    sm_viewer_model_path(m, "face_mesh", c->mesh, sizeof c->mesh);
+    sm_viewer_model_path(m, "emotion", c->emo, sizeof c->emo);
+    sm_viewer_model_path(m, "fatigue", c->fat, sizeof c->fat);
+    sm_viewer_model_path(m, "rppg", c->rppg, sizeof c->rppg);
+    const char *face_off = "no face, fatigue or POS heart rate (make models fetches the face models)";
+    const char *det = existing(a, "face detector", c->det, face_off);
+    const char *mesh = existing(a, "face mesh", c->mesh, face_off);
+    sm_pipeline_config cfg = {
+        .face_detector = det && mesh ? det : NULL,
+        .face_mesh = det && mesh ? mesh : NULL,
+        .emotion = existing(a, "emotion", c->emo, "no emotion panel (smw-convert YOUR_EMOTION.pth -o it; docs/PIPELINE.md)"),
+        .fatigue_mlp = existing(a, "fatigue", c->fat, "rule-based fatigue (PERCLOS/EAR) instead of the MLP"),
+        .rppg = existing(a, "rppg", c->rppg, "heart rate from POS only (no UltraLightNet)"),
+        .advisor = det && mesh,   /* its state needs the face-based signals */
+        .qtable = m->qtable,
+        .threads = m->threads,
+        .live = m->live,
+        .emotion_hz = m->emotion_hz,
+    };
+    sm_status st = sm_pipeline_init(&c->p, &cfg, err);
+    if (st != SM_OK)
+        return st;
+    size_t n = strlen(a->notes);
+    snprintf(a->notes + n, sizeof a->notes - n, "%s", sm_pipeline_notes(c->p));
+    sm_pipeline_info info = sm_pipeline_get_info(c->p);
+    snprintf(c->name, sizeof c->name, "pipeline (face %s, emotion %s, fatigue %s, heart %s; %zu+%zu threads)",
+             info.face ? (info.n_landmarks == 478 ? "478" : "468") : "off", info.emotion ? "on" : "off",
+             info.fatigue_mlp ? "mlp" : (info.face ? "rules" : "off"), info.rppg_net ? "net+pos" : "pos",
+             info.threads, info.emotion_threads);
+    a->name = c->name;
+    return SM_OK;
+}
+
+static sm_status pl_process(sm_viewer_analyzer *a, const sm_frame *f, sm_mirror_result *out, sm_error *err)
+{
+    ctx *c = a->ctx;
+    return sm_pipeline_process(c->p, f->rgb, f->width, f->height, (size_t)f->width * 3, f->index, f->t, out,
+                               err);
+}
+
+static void pl_free(sm_viewer_analyzer *a)
+{
+    ctx *c = a->ctx;
+    if (c)
+        sm_pipeline_free(c->p);
+    free(c);
+    a->ctx = NULL;
+}
+
+void sm_viewer_analyzer_pipeline(sm_viewer_analyzer *a)
+{
+    memset(a, 0, sizeof *a);
+    a->name = "pipeline";
+    a->init = pl_init;
+    a->process = pl_process;
+    a->free = pl_free;
+}
