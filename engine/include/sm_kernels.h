@@ -244,6 +244,10 @@ void sm_mlp_free(sm_mlp *op);
 sm_status sm_conv_out_extent(size_t in, uint32_t k, uint32_t stride, sm_pad_mode mode,
                              uint32_t pad_before, uint32_t pad_after, size_t *out,
                              size_t *pad_lead, sm_error *err);
+/* Both axes of a kh x kw window with strides sh, sw (conv, depthwise, pooling). */
+sm_status sm_window_out_shape(const sm_padding *pad, uint32_t kh, uint32_t kw, uint32_t sh,
+                              uint32_t sw, size_t in_h, size_t in_w, size_t *out_h, size_t *out_w,
+                              sm_error *err);
 
 #ifdef __cplusplus
 }

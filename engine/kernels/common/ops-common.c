@@ -64,6 +64,17 @@ sm_status sm_conv_out_extent(size_t in, uint32_t k, uint32_t stride, sm_pad_mode
     return SM_OK;
 }
 
+sm_status sm_window_out_shape(const sm_padding *pad, uint32_t kh, uint32_t kw, uint32_t sh,
+                              uint32_t sw, size_t in_h, size_t in_w, size_t *out_h, size_t *out_w,
+                              sm_error *err)
+{
+    size_t lead;
+    sm_status st = sm_conv_out_extent(in_h, kh, sh, pad->mode, pad->top, pad->bottom, out_h, &lead, err);
+    if (st == SM_OK)
+        st = sm_conv_out_extent(in_w, kw, sw, pad->mode, pad->left, pad->right, out_w, &lead, err);
+    return st;
+}
+
 void sm_ops_axis(size_t in, uint32_t k, uint32_t s, sm_padding pad, bool vertical, size_t *out,
                  size_t *lead)
 {

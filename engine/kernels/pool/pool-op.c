@@ -40,13 +40,7 @@ void sm_maxpool_free(sm_maxpool *op) { free(op); }
 sm_status sm_maxpool_out_shape(const sm_maxpool *op, size_t in_h, size_t in_w, size_t *out_h,
                                size_t *out_w, sm_error *err)
 {
-    size_t lead;
-    sm_status st = sm_conv_out_extent(in_h, op->kh, op->sh, op->pad.mode, op->pad.top,
-                                      op->pad.bottom, out_h, &lead, err);
-    if (st == SM_OK)
-        st = sm_conv_out_extent(in_w, op->kw, op->sw, op->pad.mode, op->pad.left, op->pad.right,
-                                out_w, &lead, err);
-    return st;
+    return sm_window_out_shape(&op->pad, op->kh, op->kw, op->sh, op->sw, in_h, in_w, out_h, out_w, err);
 }
 
 typedef struct {
