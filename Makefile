@@ -113,7 +113,8 @@ TOOL_BINS := $(patsubst tools/%.c,$(B)/%,$(TOOL_MAINS))
 ifeq ($(NO_VIEWER),1)
   VIEWER_SRC :=
   VIEWER_BIN :=
-  TEST_SRC := $(filter-out tests/test_viewer% tests/test_sources%,$(TEST_SRC))
+  # suites that read frames through the viewer's sources need it too
+  TEST_SRC := $(filter-out tests/test_viewer% tests/test_sources% tests/test_pipeline%,$(TEST_SRC))
   SDL_LIBS :=
   JPEG_LIBS :=
 else

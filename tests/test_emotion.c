@@ -413,77 +413,6 @@ END_TEST
 
 /* ---- rejection: wrong architecture, wrong or missing tensors ---------------------- */
 
-/* Copies every metadata entry of f into w (generic over the types). */
-static void copy_meta(sm_smw_writer *w, const sm_smw *f, const char *arch)
-{
-    sm_error err;
-    for (size_t i = 0; i < f->n_meta; i++) {
-        const sm_meta *m = &f->meta[i];
-        sm_status st = SM_OK;
-        char buf[256];
-        if (!strcmp(m->key, "general.architecture") && arch) {
-            st = sm_smw_writer_add_string(w, m->key, arch, &err);
-        } else if (m->type == SM_META_STRING) {
-            snprintf(buf, sizeof buf, "%.*s", (int)m->v.str.len, m->v.str.ptr);
-            st = sm_smw_writer_add_string(w, m->key, buf, &err);
-        } else if (m->type == SM_META_U32) {
-            st = sm_smw_writer_add_u32(w, m->key, m->v.u32, &err);
-        } else if (m->type == SM_META_ARRAY && m->elem_type == SM_META_STRING) {
-            char s[SM_EMOTION_MAX_CLASSES][64];
-            const char *p[SM_EMOTION_MAX_CLASSES];
-            ck_assert_uint_le(m->count, SM_EMOTION_MAX_CLASSES);
-            for (uint64_t k = 0; k < m->count; k++) {
-                snprintf(s[k], sizeof s[k], "%.*s", (int)m->strings[k].len, m->strings[k].ptr);
-                p[k] = s[k];
-            }
-            st = sm_smw_writer_add_array(w, m->key, SM_META_STRING, p, (size_t)m->count, &err);
-        } else if (m->type == SM_META_ARRAY && m->elem_type == SM_META_F32) {
-            float v[16];
-            ck_assert_uint_le(m->count, 16);
-            memcpy(v, m->array_data, (size_t)m->count * 4);
-            st = sm_smw_writer_add_array(w, m->key, SM_META_F32, v, (size_t)m->count, &err);
-        } else {
-            ck_abort_msg("metadata %s of type %s not copied by this test", m->key, sm_meta_type_name(m->type));
-        }
-        ck_assert_msg(st == SM_OK, "%s", err.msg);
-    }
-}
-
-/* Rewrites the converted file: `reshape` gets dims nd (zeros), `drop` is left out. */
-static const char *rewrite(const char *arch, const char *reshape, uint32_t nd, const uint64_t *nd_dims,
-                           const char *drop)
-{
-    static char path[4200];
-    sm_smw *f;
-    sm_smw_writer *w;
-    sm_error err;
-    ck_assert_msg(sm_smw_open(converted(), NULL, &f, &err) == SM_OK, "%s", err.msg);
-    ck_assert_int_eq(sm_smw_writer_init(&w, &err), SM_OK);
-    copy_meta(w, f, arch);
-    for (size_t i = 0; i < f->n_tensors; i++) {
-        const sm_tensor_info *t = &f->tensors[i];
-        sm_status st;
-        if (drop && !strcmp(t->name, drop))
-            continue;
-        if (reshape && !strcmp(t->name, reshape)) {
-            size_t n = 1;
-            for (uint32_t d = 0; d < nd; d++)
-                n *= (size_t)nd_dims[d];
-            float *z = calloc(n, sizeof(float));
-            st = sm_smw_writer_add_tensor(w, t->name, t->dtype, nd, nd_dims, z, &err);
-            free(z);
-        } else {
-            st = sm_smw_writer_add_tensor(w, t->name, t->dtype, t->ndim, t->dims, t->data, &err);
-        }
-        ck_assert_msg(st == SM_OK, "%s", err.msg);
-    }
-    snprintf(path, sizeof path, "%s/bad.smw", sm_test_tmpdir());
-    ck_assert_int_eq(sm_smw_writer_save(w, path, &err), SM_OK);
-    sm_smw_writer_free(w);
-    sm_smw_free(f);
-    return path;
-}
-
 static void expect_load_error(const char *path, const char *const *needles)
 {
     sm_emotion *m = (sm_emotion *)1;
@@ -513,7 +442,7 @@ START_TEST(emotion_rejects_wrong_arch)
     expect_load_error(path, n1);
     /* the emotion tensors under another architecture name */
     const char *const n2[] = {"architecture 'sklearn_mlp_pipeline'", NULL};
-    expect_load_error(rewrite("sklearn_mlp_pipeline", NULL, 0, NULL, NULL), n2);
+    expect_load_error(sm_test_smw_rewrite(converted(), "sklearn_mlp_pipeline", NULL, 0, NULL, NULL), n2);
 }
 END_TEST
 
@@ -521,12 +450,12 @@ START_TEST(emotion_rejects_bad_tensors)
 {
     uint64_t dw[4] = {576, 1, 5, 5};
     const char *const n1[] = {"backbone.blocks.3.1.conv_dw.weight", "[576,1,3,3]", "[576,1,5,5]", NULL};
-    expect_load_error(rewrite(NULL, "backbone.blocks.3.1.conv_dw.weight", 4, dw, NULL), n1);
+    expect_load_error(sm_test_smw_rewrite(converted(), NULL, "backbone.blocks.3.1.conv_dw.weight", 4, dw, NULL), n1);
     uint64_t g[2] = {3, 1536};
     const char *const n2[] = {"routing.gate.weight", "[2,1536]", "[3,1536]", NULL};
-    expect_load_error(rewrite(NULL, "routing.gate.weight", 2, g, NULL), n2);
+    expect_load_error(sm_test_smw_rewrite(converted(), NULL, "routing.gate.weight", 2, g, NULL), n2);
     const char *const n3[] = {"backbone.blocks.5.2.bn3.running_var", NULL};
-    expect_load_error(rewrite(NULL, NULL, 0, NULL, "backbone.blocks.5.2.bn3.running_var"), n3);
+    expect_load_error(sm_test_smw_rewrite(converted(), NULL, NULL, 0, NULL, "backbone.blocks.5.2.bn3.running_var"), n3);
 }
 END_TEST
 

@@ -257,58 +257,6 @@ START_TEST(ultralight_smw_run)
 }
 END_TEST
 
-/* Rewrites the converted file with `arch`, tensor `reshape` given dims nd (zeros). */
-static const char *rewrite(const char *src, const char *arch, const char *reshape, uint32_t nd,
-                           const uint64_t *nd_dims)
-{
-    static char path[4200];
-    sm_smw *f;
-    sm_smw_writer *w;
-    sm_error err;
-    ck_assert_msg(sm_smw_open(src, NULL, &f, &err) == SM_OK, "%s", err.msg);
-    ck_assert_int_eq(sm_smw_writer_init(&w, &err), SM_OK);
-    for (size_t i = 0; i < f->n_meta; i++) {
-        const sm_meta *m = &f->meta[i];
-        char buf[256];
-        sm_status st = SM_OK;
-        if (!strcmp(m->key, "general.architecture")) {
-            st = sm_smw_writer_add_string(w, m->key, arch, &err);
-        } else if (m->type == SM_META_STRING) {
-            snprintf(buf, sizeof buf, "%.*s", (int)m->v.str.len, m->v.str.ptr);
-            st = sm_smw_writer_add_string(w, m->key, buf, &err);
-        } else if (m->type == SM_META_U32) {
-            st = sm_smw_writer_add_u32(w, m->key, m->v.u32, &err);
-        } else if (m->type == SM_META_ARRAY && m->elem_type == SM_META_F32 && m->count <= 16) {
-            float v[16];
-            memcpy(v, m->array_data, (size_t)m->count * 4);
-            st = sm_smw_writer_add_array(w, m->key, SM_META_F32, v, (size_t)m->count, &err);
-        } else {
-            ck_abort_msg("metadata %s of type %s not copied by this test", m->key, sm_meta_type_name(m->type));
-        }
-        ck_assert_msg(st == SM_OK, "%s", err.msg);
-    }
-    for (size_t i = 0; i < f->n_tensors; i++) {
-        const sm_tensor_info *t = &f->tensors[i];
-        sm_status st;
-        if (reshape && !strcmp(t->name, reshape)) {
-            size_t n = 1;
-            for (uint32_t d = 0; d < nd; d++)
-                n *= (size_t)nd_dims[d];
-            float *z = calloc(n, sizeof(float));
-            st = sm_smw_writer_add_tensor(w, t->name, t->dtype, nd, nd_dims, z, &err);
-            free(z);
-        } else {
-            st = sm_smw_writer_add_tensor(w, t->name, t->dtype, t->ndim, t->dims, t->data, &err);
-        }
-        ck_assert_msg(st == SM_OK, "%s", err.msg);
-    }
-    snprintf(path, sizeof path, "%s/bad.smw", sm_test_tmpdir());
-    ck_assert_int_eq(sm_smw_writer_save(w, path, &err), SM_OK);
-    sm_smw_writer_free(w);
-    sm_smw_free(f);
-    return path;
-}
-
 static void expect_load_error(const char *path, const char *const *needles)
 {
     sm_ultralight *m = (sm_ultralight *)1;
@@ -326,13 +274,13 @@ START_TEST(ultralight_rejects_bad_files)
     if (!p)
         return;
     const char *const n1[] = {"architecture 'novel_emotion_effnet_b3'", "expected 'ultralight_rppg'", NULL};
-    expect_load_error(rewrite(p, "novel_emotion_effnet_b3", NULL, 0, NULL), n1);
+    expect_load_error(sm_test_smw_rewrite(p, "novel_emotion_effnet_b3", NULL, 0, NULL, NULL), n1);
     uint64_t d[2] = {64, 289};
     const char *const n2[] = {"fc.0.weight", "[64,288]", "[64,289]", NULL};
-    expect_load_error(rewrite(p, "ultralight_rppg", "fc.0.weight", 2, d), n2);
+    expect_load_error(sm_test_smw_rewrite(p, NULL, "fc.0.weight", 2, d, NULL), n2);
     uint64_t k[4] = {16, 3, 3, 3};
     const char *const n3[] = {"conv.0.weight", "[16,3,5,5]", "[16,3,3,3]", NULL};
-    expect_load_error(rewrite(p, "ultralight_rppg", "conv.0.weight", 4, k), n3);
+    expect_load_error(sm_test_smw_rewrite(p, NULL, "conv.0.weight", 4, k, NULL), n3);
 }
 END_TEST
 

@@ -85,6 +85,76 @@ void sm_test_skip(const char *test, const char *why)
     fflush(stdout);
 }
 
+/* Copies every metadata entry of f into w, replacing the architecture when asked. */
+static void copy_meta(sm_smw_writer *w, const sm_smw *f, const char *arch)
+{
+    sm_error err;
+    for (size_t i = 0; i < f->n_meta; i++) {
+        const sm_meta *m = &f->meta[i];
+        sm_status st = SM_OK;
+        char buf[256];
+        if (!strcmp(m->key, "general.architecture") && arch) {
+            st = sm_smw_writer_add_string(w, m->key, arch, &err);
+        } else if (m->type == SM_META_STRING) {
+            snprintf(buf, sizeof buf, "%.*s", (int)m->v.str.len, m->v.str.ptr);
+            st = sm_smw_writer_add_string(w, m->key, buf, &err);
+        } else if (m->type == SM_META_U32) {
+            st = sm_smw_writer_add_u32(w, m->key, m->v.u32, &err);
+        } else if (m->type == SM_META_ARRAY && m->elem_type == SM_META_STRING) {
+            char s[16][64];
+            const char *p[16];
+            ck_assert_uint_le(m->count, 16);
+            for (uint64_t k = 0; k < m->count; k++) {
+                snprintf(s[k], sizeof s[k], "%.*s", (int)m->strings[k].len, m->strings[k].ptr);
+                p[k] = s[k];
+            }
+            st = sm_smw_writer_add_array(w, m->key, SM_META_STRING, p, (size_t)m->count, &err);
+        } else if (m->type == SM_META_ARRAY && m->elem_type == SM_META_F32) {
+            float v[16];
+            ck_assert_uint_le(m->count, 16);
+            memcpy(v, m->array_data, (size_t)m->count * 4);
+            st = sm_smw_writer_add_array(w, m->key, SM_META_F32, v, (size_t)m->count, &err);
+        } else {
+            ck_abort_msg("metadata %s of type %s not copied by this test", m->key, sm_meta_type_name(m->type));
+        }
+        ck_assert_msg(st == SM_OK, "%s", err.msg);
+    }
+}
+
+const char *sm_test_smw_rewrite(const char *src, const char *arch, const char *reshape, uint32_t nd,
+                                const uint64_t *nd_dims, const char *drop)
+{
+    static char path[8192];
+    sm_smw *f;
+    sm_smw_writer *w;
+    sm_error err;
+    ck_assert_msg(sm_smw_open(src, NULL, &f, &err) == SM_OK, "%s", err.msg);
+    ck_assert_int_eq(sm_smw_writer_init(&w, &err), SM_OK);
+    copy_meta(w, f, arch);
+    for (size_t i = 0; i < f->n_tensors; i++) {
+        const sm_tensor_info *t = &f->tensors[i];
+        sm_status st;
+        if (drop && !strcmp(t->name, drop))
+            continue;
+        if (reshape && !strcmp(t->name, reshape)) {
+            size_t n = 1;
+            for (uint32_t d = 0; d < nd; d++)
+                n *= (size_t)nd_dims[d];
+            void *z = calloc(n ? n : 1, sm_dtype_size(t->dtype));
+            st = sm_smw_writer_add_tensor(w, t->name, t->dtype, nd, nd_dims, z, &err);
+            free(z);
+        } else {
+            st = sm_smw_writer_add_tensor(w, t->name, t->dtype, t->ndim, t->dims, t->data, &err);
+        }
+        ck_assert_msg(st == SM_OK, "%s", err.msg);
+    }
+    snprintf(path, sizeof path, "%.4000s/bad.smw", sm_test_tmpdir());
+    ck_assert_int_eq(sm_smw_writer_save(w, path, &err), SM_OK);
+    sm_smw_writer_free(w);
+    sm_smw_free(f);
+    return path;
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 void sm_test_seed(uint64_t seed) { rng_state = seed ? seed : 0x9e3779b97f4a7c15ull; }
