@@ -165,6 +165,7 @@ static const struct {
     {"avi_truncated.avi", "truncated"},
     {"avi_zero_size.avi", "outside 1..8192"},
     {"avi_absurd_size.avi", "outside 1..8192"},
+    {"avi_int32min_height.avi", "outside 1..8192"},
     {"avi_not_mjpeg.avi", "not MJPEG"},
     {"avi_no_movi.avi", "no movi"},
     {"avi_no_hdrl.avi", "hdrl"},

@@ -95,8 +95,8 @@ static sm_status parse_list(avi_impl *a, const char *name, uint64_t pos, uint64_
             if (size < 20 || !read_at(a->fp, data, b, 20))
                 return sm_error_set(err, SM_ERR_FORMAT, "%s: strf header too short", name);
             int32_t bw = (int32_t)le32(b + 4), bh = (int32_t)le32(b + 8);
-            if (bh < 0)
-                bh = -bh;
+            if (bh < 0 && bh != INT32_MIN)
+                bh = -bh; /* negative height means top-down rows; INT32_MIN stays invalid */
             if (bw <= 0 || bh <= 0 || bw > SM_SOURCE_MAX_DIM || bh > SM_SOURCE_MAX_DIM)
                 return sm_error_set(err, SM_ERR_FORMAT, "%s: video size %dx%d outside 1..%d", name, bw, bh,
                                     SM_SOURCE_MAX_DIM);
