@@ -14,16 +14,20 @@
 #define C2 32
 #define POOLED 3 /* 3x3 after the second pool */
 #define CHUNK 64 /* frames whose features are held at once by the full path */
+#define BATCH 4  /* frames per conv call: lets the conv's pixel blocks run across frames */
 #define MAX_THREADS 64
 #define N_PROF 8
 
 /* Per-thread ops and scratch: the conv ops own scratch, so each thread that
- * processes frames has its own copies. */
+ * processes frames has its own copies. The convs' inputs live in zero-bordered
+ * buffers (pad0, pad3) whose borders are written once, so the convs read their
+ * windows in place (sm_conv2d_run_padded) with no gather and no bounds checks. */
 typedef struct {
     sm_conv2d *conv0, *conv3;
     sm_maxpool *pool2, *pool3;
-    float *frame, *a, *b, *c, *d; /* nhwc input, conv0, pool2, conv3, pool3 */
-    double op_ms[4];              /* profiling: time in each per-frame op */
+    float *pad0, *a, *b, *pad3, *c, *d; /* BATCH x: padded input, conv0; pool2; BATCH x: padded
+                                           pool2, conv3; pool3 */
+    double op_ms[4];                    /* profiling: time in each per-frame op */
 } ul_worker;
 
 struct sm_ultralight {
@@ -31,6 +35,7 @@ struct sm_ultralight {
     uint32_t size, frames;
     float mean[3], std[3];
     size_t h1, h2, h3; /* 18, 9, 3 for size 36 */
+    size_t p0, p3;     /* padded sides of conv.0's and conv.3's inputs: size + 4, h2 + 2 */
     size_t n_workers;
     ul_worker w[MAX_THREADS];
     sm_dense *fc0, *fc3, *fc5;
@@ -71,9 +76,10 @@ void sm_ultralight_free(sm_ultralight *m)
         sm_conv2d_free(w->conv3);
         sm_maxpool_free(w->pool2);
         sm_maxpool_free(w->pool3);
-        sm_aligned_free(w->frame);
+        sm_aligned_free(w->pad0);
         sm_aligned_free(w->a);
         sm_aligned_free(w->b);
+        sm_aligned_free(w->pad3);
         sm_aligned_free(w->c);
         sm_aligned_free(w->d);
     }
@@ -116,6 +122,8 @@ static sm_status load_meta(sm_ultralight *m, const sm_smw *f, sm_error *err)
     m->h1 = (m->size - 1) / 2 + 1; /* k5 s2 p2 */
     m->h2 = m->h1 / 2;
     m->h3 = m->h2 / 3;
+    m->p0 = m->size + 4;
+    m->p3 = m->h2 + 2;
     if (m->h3 != POOLED)
         return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata 'input.size' %u gives %zux%zu after the pools, "
                             "fc.0 needs 3x3 (input.size 34..39)", f->path, m->size, m->h3, m->h3);
@@ -154,13 +162,17 @@ static sm_status prep_worker(ul_worker *w, const sm_ultralight *m, const float *
         st = sm_maxpool_prepare(3, 3, 3, 3, sm_padding_valid(), &w->pool3, err);
     if (st)
         return st;
-    w->frame = sm_aligned_alloc((size_t)m->size * m->size * 3 * sizeof(float));
-    w->a = sm_aligned_alloc(m->h1 * m->h1 * C1 * sizeof(float));
+    size_t pad0_floats = BATCH * m->p0 * m->p0 * 3, pad3_floats = BATCH * m->p3 * m->p3 * C1;
+    w->pad0 = sm_aligned_alloc(pad0_floats * sizeof(float));
+    w->a = sm_aligned_alloc(BATCH * m->h1 * m->h1 * C1 * sizeof(float));
     w->b = sm_aligned_alloc(m->h2 * m->h2 * C1 * sizeof(float));
-    w->c = sm_aligned_alloc(m->h2 * m->h2 * C2 * sizeof(float));
+    w->pad3 = sm_aligned_alloc(pad3_floats * sizeof(float));
+    w->c = sm_aligned_alloc(BATCH * m->h2 * m->h2 * C2 * sizeof(float));
     w->d = sm_aligned_alloc(m->h3 * m->h3 * C2 * sizeof(float));
-    if (!w->frame || !w->a || !w->b || !w->c || !w->d)
+    if (!w->pad0 || !w->a || !w->b || !w->pad3 || !w->c || !w->d)
         return sm_error_set(err, SM_ERR_NOMEM, "ultralight: out of memory");
+    memset(w->pad0, 0, pad0_floats * sizeof(float));
+    memset(w->pad3, 0, pad3_floats * sizeof(float));
     return SM_OK;
 }
 
@@ -285,25 +297,54 @@ double sm_ultralight_flops(const sm_ultralight *m, size_t t)
 
 /* ---- per-frame features ------------------------------------------------------------ */
 
-/* nhwc: S x S x 3 -> feat[288] in C,H,W order (PyTorch's flatten). */
-static void worker_features(const sm_ultralight *m, ul_worker *w, const float *nhwc, float *feat)
+/* Frame i (NHWC, or NCHW when nchw) into the interior of its padded conv.0 input. */
+static void fill_pad0(const sm_ultralight *m, ul_worker *w, size_t i, const float *src, bool nchw)
 {
-    size_t S = m->size;
+    size_t S = m->size, P = m->p0;
+    float *dst = w->pad0 + i * P * P * 3 + (2 * P + 2) * 3;
+    for (size_t y = 0; y < S; y++) {
+        float *row = dst + y * P * 3;
+        if (!nchw) {
+            memcpy(row, src + y * S * 3, S * 3 * sizeof(float));
+            continue;
+        }
+        for (size_t x = 0; x < S; x++)
+            for (size_t c = 0; c < 3; c++)
+                row[x * 3 + c] = src[(c * S + y) * S + x];
+    }
+}
+
+/* n <= BATCH frames (frame i at frames + i*S*S*3) -> feat rows of 288 in C,H,W order
+ * (PyTorch's flatten). */
+static void worker_features(const sm_ultralight *m, ul_worker *w, const float *frames, size_t n, bool nchw,
+                            float *feat)
+{
+    size_t S = m->size, h1 = m->h1, h2 = m->h2, P3 = m->p3;
     bool prof = m->profiling;
     double t0 = prof ? now_ms() : 0, t1 = 0, t2 = 0, t3 = 0;
-    sm_conv2d_run(w->conv0, nhwc, S, S, NULL, w->a, NULL);
+    for (size_t i = 0; i < n; i++)
+        fill_pad0(m, w, i, frames + i * S * S * 3, nchw);
+    sm_conv2d_run_padded(w->conv0, w->pad0, n, m->p0, m->p0, m->p0 * m->p0 * 3, w->a, NULL);
     if (prof)
         t1 = now_ms();
-    sm_maxpool_run(w->pool2, w->a, m->h1, m->h1, C1, w->b, NULL);
+    for (size_t i = 0; i < n; i++) {
+        sm_maxpool_run(w->pool2, w->a + i * h1 * h1 * C1, h1, h1, C1, w->b, NULL);
+        float *dst = w->pad3 + i * P3 * P3 * C1 + (P3 + 1) * C1;
+        for (size_t y = 0; y < h2; y++)
+            memcpy(dst + y * P3 * C1, w->b + y * h2 * C1, h2 * C1 * sizeof(float));
+    }
     if (prof)
         t2 = now_ms();
-    sm_conv2d_run(w->conv3, w->b, m->h2, m->h2, NULL, w->c, NULL);
+    sm_conv2d_run_padded(w->conv3, w->pad3, n, P3, P3, P3 * P3 * C1, w->c, NULL);
     if (prof)
         t3 = now_ms();
-    sm_maxpool_run(w->pool3, w->c, m->h2, m->h2, C2, w->d, NULL);
-    for (size_t p = 0; p < POOLED * POOLED; p++)
-        for (size_t c = 0; c < C2; c++)
-            feat[c * POOLED * POOLED + p] = w->d[p * C2 + c];
+    for (size_t i = 0; i < n; i++) {
+        sm_maxpool_run(w->pool3, w->c + i * h2 * h2 * C2, h2, h2, C2, w->d, NULL);
+        float *f = feat + i * SM_ULTRALIGHT_FEATURES;
+        for (size_t p = 0; p < POOLED * POOLED; p++)
+            for (size_t c = 0; c < C2; c++)
+                f[c * POOLED * POOLED + p] = w->d[p * C2 + c];
+    }
     if (prof) {
         double t4 = now_ms();
         w->op_ms[0] += t1 - t0;
@@ -315,7 +356,7 @@ static void worker_features(const sm_ultralight *m, ul_worker *w, const float *n
 
 void sm_ultralight_frame_features(sm_ultralight *m, const float *frame, float *feat)
 {
-    worker_features(m, &m->w[0], frame, feat);
+    worker_features(m, &m->w[0], frame, 1, false, feat);
 }
 
 typedef struct {
@@ -330,16 +371,10 @@ static void feat_task(void *vctx, size_t task, size_t thread)
     const feat_ctx *x = vctx;
     const sm_ultralight *m = x->m;
     ul_worker *w = &x->m->w[thread];
-    size_t S = m->size, fs = S * S * 3, b = x->n * task / x->n_tasks, e = x->n * (task + 1) / x->n_tasks;
-    for (size_t i = b; i < e; i++) {
-        const float *src = x->frames + i * fs;
-        if (x->nchw) {
-            for (size_t c = 0; c < 3; c++)
-                for (size_t p = 0; p < S * S; p++)
-                    w->frame[p * 3 + c] = src[c * S * S + p];
-            src = w->frame;
-        }
-        worker_features(m, w, src, m->feats + i * SM_ULTRALIGHT_FEATURES);
+    size_t fs = (size_t)m->size * m->size * 3, b = x->n * task / x->n_tasks, e = x->n * (task + 1) / x->n_tasks;
+    for (size_t i = b; i < e; i += BATCH) {
+        size_t n = e - i < BATCH ? e - i : BATCH;
+        worker_features(m, w, x->frames + i * fs, n, x->nchw, m->feats + i * SM_ULTRALIGHT_FEATURES);
     }
 }
 
@@ -471,7 +506,7 @@ void sm_ultralight_stream_reset(sm_ultralight_stream *s)
 
 void sm_ultralight_stream_push(sm_ultralight_stream *s, sm_ultralight *m, const float *frame)
 {
-    worker_features(m, &m->w[0], frame, s->ring + s->head * SM_ULTRALIGHT_FEATURES);
+    worker_features(m, &m->w[0], frame, 1, false, s->ring + s->head * SM_ULTRALIGHT_FEATURES);
     s->head = (s->head + 1) % s->window;
     if (s->count < s->window)
         s->count++;

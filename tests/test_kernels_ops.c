@@ -73,6 +73,50 @@ START_TEST(batchnorm_folded_matches_conv_then_bn)
 }
 END_TEST
 
+/* sm_conv2d_run_padded on a batch of caller-padded images gives the same bits as
+ * sm_conv2d_run image by image (same panels, same K order), and the reference. */
+START_TEST(padded_batch_matches_per_image)
+{
+    if (!use_isa(k_levels[_i]))
+        return;
+    static const struct { size_t c, oc, k, s, pad, h, w; sm_act act; } cases[] = {
+        {3, 16, 5, 2, 2, 13, 11, SM_ACT_RELU},  /* UltraLightNet conv.0 shape family */
+        {16, 32, 3, 1, 1, 9, 9, SM_ACT_RELU},   /* conv.3 */
+        {5, 11, 3, 2, 1, 8, 7, SM_ACT_NONE},    /* channels not a multiple of the tile */
+    };
+    const size_t n = 3;
+    sm_error err;
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        size_t C = cases[t].c, OC = cases[t].oc, K = cases[t].k, S = cases[t].s, P = cases[t].pad;
+        size_t H = cases[t].h, W = cases[t].w, PH = H + 2 * P, PW = W + 2 * P;
+        size_t oh = (PH - K) / S + 1, ow = (PW - K) / S + 1, on = oh * ow * OC;
+        float *w = rnd(OC * C * K * K, -0.5f, 0.5f), *bias = rnd(OC, -0.3f, 0.3f);
+        float *in = rnd(n * H * W * C, -1, 1), *padded = zeros(n * PH * PW * C);
+        for (size_t i = 0; i < n; i++)
+            for (size_t y = 0; y < H; y++)
+                memcpy(padded + ((i * PH + y + P) * PW + P) * C, in + (i * H + y) * W * C, W * C * sizeof(float));
+        sm_conv_desc d = {0};
+        d.in_ch = (uint32_t)C; d.out_ch = (uint32_t)OC; d.kh = d.kw = (uint32_t)K;
+        d.stride_h = d.stride_w = (uint32_t)S; d.pad = sm_padding_sym((uint32_t)P);
+        d.layout = SM_WLAYOUT_OIHW; d.weights = w; d.bias = bias; d.act = cases[t].act;
+        sm_conv2d *op;
+        ck_assert_msg(sm_conv2d_prepare(&d, &op, &err) == SM_OK, "%s", err.msg);
+        float *batch = zeros(n * on), *one = zeros(on), *ref = zeros(on);
+        sm_conv2d_run_padded(op, padded, n, PH, PW, PH * PW * C, batch, NULL);
+        for (size_t i = 0; i < n; i++) {
+            sm_conv2d_run(op, in + i * H * W * C, H, W, NULL, one, NULL);
+            ck_assert_msg(memcmp(one, batch + i * on, on * sizeof(float)) == 0,
+                          "case %zu image %zu: padded batch differs from sm_conv2d_run", t, i);
+            sm_ref_conv2d(in + i * H * W * C, H, W, C, w, bias, OC, 1, K, K, S, S, P, P, oh, ow, NULL,
+                          cases[t].act, NULL, ref);
+            expect_close(batch + i * on, ref, on, "conv2d padded batch");
+        }
+        sm_conv2d_free(op);
+        free(w); free(bias); free(in); free(padded); free(batch); free(one); free(ref);
+    }
+}
+END_TEST
+
 START_TEST(weight_layouts_agree)
 {
     if (!use_isa(k_levels[_i]))
@@ -278,6 +322,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, batchnorm_folded_matches_conv_then_bn, 0, 4);
     tcase_add_loop_test(tc, weight_layouts_agree, 0, 4);
+    tcase_add_loop_test(tc, padded_batch_matches_per_image, 0, 4);
     tcase_add_test(tc, same_padding_extents);
     tcase_add_loop_test(tc, dense_layouts_and_residual, 0, 4);
     tcase_add_test(tc, mlp_f64_and_f32);

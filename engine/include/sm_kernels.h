@@ -124,6 +124,14 @@ sm_status sm_conv2d_out_shape(const sm_conv2d *op, size_t in_h, size_t in_w, siz
  * Precondition: sm_conv2d_out_shape succeeded for (in_h, in_w). */
 void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
                    const float *residual, float *out, sm_threadpool *pool);
+/* n images that the caller keeps padded already (the op's own padding is not
+ * applied): image i is in_h x in_w x in_ch at in + i*image_stride floats, in_h and
+ * in_w counting the padding; out: n x out_h x out_w x out_ch back to back, with
+ * out_h = (in_h - kh)/stride_h + 1 (likewise out_w). Nothing is gathered and
+ * pixel blocks run across rows and images: the fast path for batches of small
+ * images. Precondition: in_h >= kh and in_w >= kw. */
+void sm_conv2d_run_padded(const sm_conv2d *op, const float *in, size_t n, size_t in_h, size_t in_w,
+                          size_t image_stride, float *out, sm_threadpool *pool);
 void sm_conv2d_free(sm_conv2d *op);
 size_t sm_conv2d_out_channels(const sm_conv2d *op);
 

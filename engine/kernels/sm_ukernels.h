@@ -43,6 +43,12 @@ typedef struct {
 typedef void (*sm_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *a, size_t lda,
                                    const float *w, float *c, size_t ldc,
                                    const sm_ukernel_params *p);
+/* Direct convolution, the GEMM kernel with A read in place: output pixel m's
+ * window starts at a[m] in a padded NHWC image, kh rows of run (= kw*ic)
+ * contiguous floats, row_stride floats apart. Same packed panels as gemm. */
+typedef void (*sm_dconv_ukernel_fn)(size_t mr, size_t nc, size_t kh, size_t run, size_t row_stride,
+                                    const float *const *a, const float *w, float *c, size_t ldc,
+                                    const sm_ukernel_params *p);
 /* One output row of a depthwise conv over all channels. rows[ky] points at input
  * row (y*s - pad_top + ky) or is NULL for a padding row. pad_left may exceed 0;
  * columns outside [0, in_w) are zero. */
@@ -80,7 +86,8 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
 
 /* ---- declarations from the .inc lists ---- */
 #define SM_GEMM_UKERNEL(isa_enum, isa, mr, nr) \
-    void SM_UK_NAME(gemm, mr##x##nr, isa)(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, const sm_ukernel_params *);
+    void SM_UK_NAME(gemm, mr##x##nr, isa)(size_t, size_t, size_t, const float *, size_t, const float *, float *, size_t, const sm_ukernel_params *); \
+    void SM_UK_NAME(dconv, mr##x##nr, isa)(size_t, size_t, size_t, size_t, size_t, const float *const *, const float *, float *, size_t, const sm_ukernel_params *);
 #define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, mr, nr) SM_GEMM_UKERNEL(isa_enum, isa, mr, nr)
 #define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t) \
     void SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa)(size_t, size_t, size_t, size_t, const float *const *, const float *, float *, const sm_ukernel_params *);
@@ -124,9 +131,10 @@ void sm_f64_dense_ukernel__scalar(size_t n_in, size_t n_out, const double *x, co
 /* ---- dispatch table (one per ISA level, filled from the .inc lists) ---- */
 typedef struct {
     sm_isa isa;
-    struct { sm_gemm_ukernel_fn fn; uint32_t mr, nr; const char *name; } gemm;
+    /* each GEMM tile comes with its direct-convolution twin (same mr, nr, panels) */
+    struct { sm_gemm_ukernel_fn fn; sm_dconv_ukernel_fn direct; uint32_t mr, nr; const char *name; } gemm;
     /* optional narrower GEMM (fn NULL when absent) for small output channel counts */
-    struct { sm_gemm_ukernel_fn fn; uint32_t mr, nr; const char *name; } gemm_narrow;
+    struct { sm_gemm_ukernel_fn fn; sm_dconv_ukernel_fn direct; uint32_t mr, nr; const char *name; } gemm_narrow;
     /* [k == 5][stride == 2] for 3x3/5x5 at stride 1/2 */
     struct { sm_dwconv_ukernel_fn fn; uint32_t tile; const char *name; } dwconv[2][2];
     sm_dwconv_generic_ukernel_fn dwconv_generic; /* tile 4 */

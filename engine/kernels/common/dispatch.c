@@ -14,11 +14,13 @@ static void fill_tables(void)
 #define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_)                                                    \
     g_present[isa_enum] = true;                                                                   \
     g_tables[isa_enum].gemm.fn = SM_UK_NAME(gemm, MR_##x##NR_, isa);                                \
+    g_tables[isa_enum].gemm.direct = SM_UK_NAME(dconv, MR_##x##NR_, isa);                           \
     g_tables[isa_enum].gemm.mr = MR_;                                                              \
     g_tables[isa_enum].gemm.nr = NR_;                                                              \
     g_tables[isa_enum].gemm.name = "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa;
 #define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_)                                           \
     g_tables[isa_enum].gemm_narrow.fn = SM_UK_NAME(gemm, MR_##x##NR_, isa);                       \
+    g_tables[isa_enum].gemm_narrow.direct = SM_UK_NAME(dconv, MR_##x##NR_, isa);                  \
     g_tables[isa_enum].gemm_narrow.mr = MR_;                                                      \
     g_tables[isa_enum].gemm_narrow.nr = NR_;                                                      \
     g_tables[isa_enum].gemm_narrow.name = "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa;

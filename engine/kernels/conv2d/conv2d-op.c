@@ -1,8 +1,13 @@
 /* sm_conv2d_*: regular convolution (groups = 1) on the GEMM micro-kernel.
  * 1x1 / stride 1 / no padding: one GEMM, A = the input pixels (M = H*W, K = Cin).
- * Anything else: im2col of MR output pixels at a time into per-task scratch
- * (MR x K floats, independent of the image size), then the same micro-kernel, so
- * prepare can allocate everything and run never does. */
+ * Anything else: blocks of MR output pixels of one row. A block whose windows all
+ * lie inside the image runs the direct kernel, which reads the windows in place;
+ * a block touching the padding is first gathered (im2col) into per-task scratch
+ * (MR x K floats, independent of the image size) for the GEMM kernel. Both use the
+ * same panels and K order, so the results are the same bits either way, and
+ * prepare can allocate everything and run never does.
+ * sm_conv2d_run_padded serves callers that keep their images padded already
+ * (no gather at all, M blocks running across rows and images). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +17,13 @@
 #include <cblas.h>
 #endif
 
+#define SM_OPS_MAX_MR 16 /* the largest GEMM tile height (checked at prepare) */
+
 
 struct sm_conv2d {
     const sm_kernel_table *kt;
     sm_gemm_ukernel_fn gemm;
+    sm_dconv_ukernel_fn direct;
     const char *gemm_name;
     uint32_t ic, oc, kh, kw, sh, sw;
     sm_padding pad;
@@ -87,14 +95,24 @@ sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *er
     op->act = d->act;
     op->k = (size_t)d->kh * d->kw * d->in_ch;
     op->gemm = op->kt->gemm.fn;
+    op->direct = op->kt->gemm.direct;
     op->gemm_name = op->kt->gemm.name;
     op->nr = op->kt->gemm.nr;
     op->mr = op->kt->gemm.mr;
     if (use_narrow(op->kt, d->out_ch)) {
         op->gemm = op->kt->gemm_narrow.fn;
+        op->direct = op->kt->gemm_narrow.direct;
         op->gemm_name = op->kt->gemm_narrow.name;
         op->nr = op->kt->gemm_narrow.nr;
         op->mr = op->kt->gemm_narrow.mr;
+    }
+    if (op->mr > SM_OPS_MAX_MR) {
+        size_t mr = op->mr;
+        free(op);
+        sm_aligned_free(w);
+        sm_aligned_free(b);
+        return sm_error_set(err, SM_ERR_UNSUPPORTED, "conv2d: GEMM tile height %zu above %d", mr,
+                            SM_OPS_MAX_MR);
     }
     op->panels = (op->oc + op->nr - 1) / op->nr;
     bool nopad = d->pad.mode == SM_PAD_VALID ||
@@ -219,6 +237,18 @@ static void pointwise_task(void *vctx, size_t task, size_t thread)
     }
 }
 
+/* mr output pixels (row stride oc in out and residual) from windows read in place. */
+static void run_direct(const sm_conv2d *op, const float *const *win, size_t mr, size_t row_stride,
+                       float *out, const float *res)
+{
+    for (size_t pi = 0; pi < op->panels; pi++) {
+        size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
+        sm_ukernel_params p = {op->act, op->alpha + n0, res ? res + n0 : NULL, op->oc};
+        op->direct(mr, nc, op->kh, (size_t)op->kw * op->ic, row_stride, win,
+                   op->packed + pi * (op->k + 1) * op->nr, out + n0, op->oc, &p);
+    }
+}
+
 static void im2col_task(void *vctx, size_t task, size_t thread)
 {
     const conv_ctx *x = vctx;
@@ -228,8 +258,20 @@ static void im2col_task(void *vctx, size_t task, size_t thread)
     size_t b, e;
     sm_ops_range(x->out_h, x->n_tasks, task, &b, &e);
     for (size_t oy = b; oy < e; oy++) {
+        long iy0 = (long)(oy * op->sh) - (long)x->pad_top;
+        bool rows_inside = iy0 >= 0 && iy0 + (long)op->kh <= (long)x->in_h;
         for (size_t ox0 = 0; ox0 < x->out_w; ox0 += op->mr) {
             size_t mr = x->out_w - ox0 < op->mr ? x->out_w - ox0 : op->mr;
+            long ixa = (long)(ox0 * op->sw) - (long)x->pad_left;
+            long ixb = (long)((ox0 + mr - 1) * op->sw) - (long)x->pad_left + (long)op->kw;
+            if (rows_inside && ixa >= 0 && ixb <= (long)x->in_w) {
+                const float *win[SM_OPS_MAX_MR];
+                for (size_t m = 0; m < mr; m++)
+                    win[m] = x->in + ((size_t)iy0 * x->in_w + (size_t)ixa + m * op->sw) * ic;
+                run_direct(op, win, mr, x->in_w * ic, x->out + (oy * x->out_w + ox0) * op->oc,
+                           x->residual ? x->residual + (oy * x->out_w + ox0) * op->oc : NULL);
+                continue;
+            }
             for (size_t m = 0; m < mr; m++) {
                 float *dst = buf + m * op->k;
                 long ix0 = (long)((ox0 + m) * op->sw) - (long)x->pad_left;
@@ -280,4 +322,52 @@ void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_
         x.n_tasks = sm_ops_tasks(x.out_h, pool);
         sm_threadpool_run(pool, x.n_tasks, im2col_task, &x);
     }
+}
+
+typedef struct {
+    const sm_conv2d *op;
+    const float *in;
+    float *out;
+    size_t n, in_h, in_w, image_stride, out_h, out_w, n_tasks;
+} padded_ctx;
+
+static void padded_task(void *vctx, size_t task, size_t thread)
+{
+    (void)thread;
+    const padded_ctx *x = vctx;
+    const sm_conv2d *op = x->op;
+    const size_t ic = op->ic, per_image = x->out_h * x->out_w, total = x->n * per_image;
+    size_t b, e;
+    sm_ops_range((total + op->mr - 1) / op->mr, x->n_tasks, task, &b, &e);
+    if (b == e)
+        return;
+    /* walk (image, oy, ox) along with the pixel index: no division per pixel */
+    size_t img = b * op->mr / per_image, oy = b * op->mr % per_image / x->out_w, ox = b * op->mr % x->out_w;
+    const float *row = x->in + img * x->image_stride + oy * op->sh * x->in_w * ic;
+    for (size_t blk = b; blk < e; blk++) {
+        size_t m0 = blk * op->mr, mr = total - m0 < op->mr ? total - m0 : op->mr;
+        const float *win[SM_OPS_MAX_MR];
+        for (size_t m = 0; m < mr; m++) {
+            win[m] = row + ox * op->sw * ic;
+            if (++ox == x->out_w) {
+                ox = 0;
+                if (++oy == x->out_h) {
+                    oy = 0;
+                    img++;
+                }
+                row = x->in + img * x->image_stride + oy * op->sh * x->in_w * ic;
+            }
+        }
+        run_direct(op, win, mr, x->in_w * ic, x->out + m0 * op->oc, NULL);
+    }
+}
+
+void sm_conv2d_run_padded(const sm_conv2d *op, const float *in, size_t n, size_t in_h, size_t in_w,
+                          size_t image_stride, float *out, sm_threadpool *pool)
+{
+    padded_ctx x = {op, in, out, n, in_h, in_w, image_stride, (in_h - op->kh) / op->sh + 1,
+                    (in_w - op->kw) / op->sw + 1, 0};
+    size_t blocks = (n * x.out_h * x.out_w + op->mr - 1) / op->mr;
+    x.n_tasks = sm_ops_tasks(blocks, pool);
+    sm_threadpool_run(pool, x.n_tasks, padded_task, &x);
 }
