@@ -233,7 +233,7 @@ bench-compare: all
 	@B=$(B) sh bench/compare.sh $(BENCH_ARGS)
 
 fuzz:
-	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@FUZZ_SEED=$(FUZZ_SEED) sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 test-arm64:
 	@sh tests/deps.sh arm64

@@ -6,6 +6,9 @@
 # A harness lists the sources it needs on a "// SOURCES: glob ..." line and
 # extra libraries on a "// LIBS: -l..." line. Any crash, leak or UB report fails.
 #   sh tests/fuzz/run.sh [SECONDS] [NAME-FILTER]
+# FUZZ_SEED=N fixes libFuzzer's random seed, so a run repeats the same inputs
+# (CI does, so that its verdict does not change from run to run); unset or 0
+# draws a new seed each run, which explores more over time.
 set -u
 secs=${1:-30}
 filter=${2:-}
@@ -37,7 +40,7 @@ for h in tests/fuzz/fuzz_*.c; do
     # shellcheck disable=SC2086
     [ -n "$seeds" ] && for s in $seeds; do [ -f "$s" ] && cp -n "$s" "$work"/; done
     echo "== $name: fuzzing for ${secs}s"
-    if ! "$out/$name" -max_total_time="$secs" -max_len=1048576 -rss_limit_mb=2048 -timeout=10 \
+    if ! "$out/$name" -seed="${FUZZ_SEED:-0}" -max_total_time="$secs" -max_len=1048576 -rss_limit_mb=2048 -timeout=10 \
             -print_final_stats=1 -artifact_prefix="$out/$name-" "$work" >"$out/$name.log" 2>&1; then
         echo "FAILED: $name found a problem; see $out/$name.log and the artifact under $out/"
         tail -n 40 "$out/$name.log"
