@@ -21,13 +21,17 @@
 /* Per-thread ops and scratch: the conv ops own scratch, so each thread that
  * processes frames has its own copies. The convs' inputs live in zero-bordered
  * buffers (pad0, pad3) whose borders are written once, so the convs read their
- * windows in place (sm_conv2d_run_padded) with no gather and no bounds checks. */
+ * windows in place (sm_conv2d_run_windows) with no gather and no bounds checks.
+ * The convs compute their output pixels grouped by pooling window (win0, win3),
+ * so each max pool is a max over consecutive rows, and pixels that a pool drops
+ * (odd sizes) are never computed. */
 typedef struct {
     sm_conv2d *conv0, *conv3;
-    sm_maxpool *pool2, *pool3;
-    float *pad0, *a, *b, *pad3, *c, *d; /* BATCH x: padded input, conv0; pool2; BATCH x: padded
-                                           pool2, conv3; pool3 */
-    double op_ms[4];                    /* profiling: time in each per-frame op */
+    sm_maxpool *pool2, *pool3;        /* 1x4 stride 4 and 1x9 stride 9 over the grouped rows */
+    float *pad0, *a, *b, *pad3, *c, *d; /* BATCH x: padded input, conv.0 (grouped by 2x2);
+                                           pool2; BATCH x: padded pool2, conv.3 (grouped by
+                                           3x3); pool3 */
+    double op_ms[4];            /* profiling: time in each per-frame op */
 } ul_worker;
 
 struct sm_ultralight {
@@ -36,6 +40,7 @@ struct sm_ultralight {
     float mean[3], std[3];
     size_t h1, h2, h3; /* 18, 9, 3 for size 36 */
     size_t p0, p3;     /* padded sides of conv.0's and conv.3's inputs: size + 4, h2 + 2 */
+    size_t *win0, *win3; /* window origins: h2*h2 groups of 2x2, POOLED^2 groups of 3x3 */
     size_t n_workers;
     ul_worker w[MAX_THREADS];
     sm_dense *fc0, *fc3, *fc5;
@@ -74,19 +79,21 @@ void sm_ultralight_free(sm_ultralight *m)
         ul_worker *w = &m->w[i];
         sm_conv2d_free(w->conv0);
         sm_conv2d_free(w->conv3);
-        sm_maxpool_free(w->pool2);
-        sm_maxpool_free(w->pool3);
         sm_aligned_free(w->pad0);
         sm_aligned_free(w->a);
         sm_aligned_free(w->b);
+        sm_aligned_free(w->d);
+        sm_maxpool_free(w->pool2);
+        sm_maxpool_free(w->pool3);
         sm_aligned_free(w->pad3);
         sm_aligned_free(w->c);
-        sm_aligned_free(w->d);
     }
     sm_dense_free(m->fc0);
     sm_dense_free(m->fc3);
     sm_dense_free(m->fc5);
     sm_aligned_free(m->feats);
+    free(m->win0);
+    free(m->win3);
     free(m);
 }
 
@@ -157,22 +164,48 @@ static sm_status prep_worker(ul_worker *w, const sm_ultralight *m, const float *
     d.name = "conv.3";
     st = sm_conv2d_prepare(&d, &w->conv3, err);
     if (!st)
-        st = sm_maxpool_prepare(2, 2, 2, 2, sm_padding_valid(), &w->pool2, err);
+        st = sm_maxpool_prepare(1, 4, 1, 4, sm_padding_valid(), &w->pool2, err);
     if (!st)
-        st = sm_maxpool_prepare(3, 3, 3, 3, sm_padding_valid(), &w->pool3, err);
+        st = sm_maxpool_prepare(1, 9, 1, 9, sm_padding_valid(), &w->pool3, err);
     if (st)
         return st;
     size_t pad0_floats = BATCH * m->p0 * m->p0 * 3, pad3_floats = BATCH * m->p3 * m->p3 * C1;
     w->pad0 = sm_aligned_alloc(pad0_floats * sizeof(float));
-    w->a = sm_aligned_alloc(BATCH * m->h1 * m->h1 * C1 * sizeof(float));
+    w->a = sm_aligned_alloc(BATCH * m->h2 * m->h2 * 4 * C1 * sizeof(float));
     w->b = sm_aligned_alloc(m->h2 * m->h2 * C1 * sizeof(float));
     w->pad3 = sm_aligned_alloc(pad3_floats * sizeof(float));
-    w->c = sm_aligned_alloc(BATCH * m->h2 * m->h2 * C2 * sizeof(float));
-    w->d = sm_aligned_alloc(m->h3 * m->h3 * C2 * sizeof(float));
+    w->c = sm_aligned_alloc(BATCH * POOLED * POOLED * 9 * C2 * sizeof(float));
+    w->d = sm_aligned_alloc(POOLED * POOLED * C2 * sizeof(float));
     if (!w->pad0 || !w->a || !w->b || !w->pad3 || !w->c || !w->d)
         return sm_error_set(err, SM_ERR_NOMEM, "ultralight: out of memory");
     memset(w->pad0, 0, pad0_floats * sizeof(float));
     memset(w->pad3, 0, pad3_floats * sizeof(float));
+    return SM_OK;
+}
+
+/* Window origins of the conv outputs the pools read, grouped by pooling window:
+ * conv.0 (k5 s2 on the p0-wide input) 2x2 groups in raster order of the pooled
+ * map, conv.3 (k3 s1 on the p3-wide input) 3x3 groups likewise. */
+static sm_status make_windows(sm_ultralight *m, sm_error *err)
+{
+    m->win0 = malloc(m->h2 * m->h2 * 4 * sizeof *m->win0);
+    m->win3 = malloc(POOLED * POOLED * 9 * sizeof *m->win3);
+    if (!m->win0 || !m->win3)
+        return sm_error_set(err, SM_ERR_NOMEM, "ultralight: out of memory");
+    size_t *w = m->win0;
+    for (size_t py = 0; py < m->h2; py++)
+        for (size_t px = 0; px < m->h2; px++)
+            for (size_t d = 0; d < 4; d++) {
+                size_t oy = 2 * py + d / 2, ox = 2 * px + d % 2;
+                *w++ = (oy * 2 * m->p0 + ox * 2) * 3;
+            }
+    w = m->win3;
+    for (size_t qy = 0; qy < POOLED; qy++)
+        for (size_t qx = 0; qx < POOLED; qx++)
+            for (size_t d = 0; d < 9; d++) {
+                size_t oy = 3 * qy + d / 3, ox = 3 * qx + d % 3;
+                *w++ = (oy * m->p3 + ox) * C1;
+            }
     return SM_OK;
 }
 
@@ -218,6 +251,8 @@ sm_status sm_ultralight_load(const sm_smw *f, sm_threadpool *pool, sm_ultralight
         st = sm_dense_prepare(&d3, &m->fc3, err);
     if (!st)
         st = sm_dense_prepare(&d5, &m->fc5, err);
+    if (!st)
+        st = make_windows(m, err);
     if (!st && !(m->feats = sm_aligned_alloc((size_t)CHUNK * SM_ULTRALIGHT_FEATURES * sizeof(float))))
         st = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     if (st) {
@@ -319,31 +354,31 @@ static void fill_pad0(const sm_ultralight *m, ul_worker *w, size_t i, const floa
 static void worker_features(const sm_ultralight *m, ul_worker *w, const float *frames, size_t n, bool nchw,
                             float *feat)
 {
-    size_t S = m->size, h1 = m->h1, h2 = m->h2, P3 = m->p3;
+    size_t S = m->size, h2 = m->h2, P3 = m->p3, g0 = h2 * h2 * 4, g3 = POOLED * POOLED * 9;
     bool prof = m->profiling;
     double t0 = prof ? now_ms() : 0, t1 = 0, t2 = 0, t3 = 0;
     for (size_t i = 0; i < n; i++)
         fill_pad0(m, w, i, frames + i * S * S * 3, nchw);
-    sm_conv2d_run_padded(w->conv0, w->pad0, n, m->p0, m->p0, m->p0 * m->p0 * 3, w->a, NULL);
+    sm_conv2d_run_windows(w->conv0, w->pad0, n, m->p0 * m->p0 * 3, m->win0, g0, m->p0 * 3, w->a, NULL);
     if (prof)
         t1 = now_ms();
     for (size_t i = 0; i < n; i++) {
-        sm_maxpool_run(w->pool2, w->a + i * h1 * h1 * C1, h1, h1, C1, w->b, NULL);
+        sm_maxpool_run(w->pool2, w->a + i * g0 * C1, 1, g0, C1, w->b, NULL);
         float *dst = w->pad3 + i * P3 * P3 * C1 + (P3 + 1) * C1;
         for (size_t y = 0; y < h2; y++)
             memcpy(dst + y * P3 * C1, w->b + y * h2 * C1, h2 * C1 * sizeof(float));
     }
     if (prof)
         t2 = now_ms();
-    sm_conv2d_run_padded(w->conv3, w->pad3, n, P3, P3, P3 * P3 * C1, w->c, NULL);
+    sm_conv2d_run_windows(w->conv3, w->pad3, n, P3 * P3 * C1, m->win3, g3, P3 * C1, w->c, NULL);
     if (prof)
         t3 = now_ms();
     for (size_t i = 0; i < n; i++) {
-        sm_maxpool_run(w->pool3, w->c + i * h2 * h2 * C2, h2, h2, C2, w->d, NULL);
         float *f = feat + i * SM_ULTRALIGHT_FEATURES;
-        for (size_t p = 0; p < POOLED * POOLED; p++)
+        sm_maxpool_run(w->pool3, w->c + i * g3 * C2, 1, g3, C2, w->d, NULL);
+        for (size_t q = 0; q < POOLED * POOLED; q++)
             for (size_t c = 0; c < C2; c++)
-                f[c * POOLED * POOLED + p] = w->d[p * C2 + c];
+                f[c * POOLED * POOLED + q] = w->d[q * C2 + c];
     }
     if (prof) {
         double t4 = now_ms();

@@ -73,8 +73,9 @@ START_TEST(batchnorm_folded_matches_conv_then_bn)
 }
 END_TEST
 
-/* sm_conv2d_run_padded on a batch of caller-padded images gives the same bits as
- * sm_conv2d_run image by image (same panels, same K order), and the reference. */
+/* sm_conv2d_run_windows on a batch of caller-padded images, raster order and a
+ * permuted order, gives the same bits as sm_conv2d_run image by image (same
+ * panels, same K order), and the reference. */
 START_TEST(padded_batch_matches_per_image)
 {
     if (!use_isa(k_levels[_i]))
@@ -101,18 +102,30 @@ START_TEST(padded_batch_matches_per_image)
         d.layout = SM_WLAYOUT_OIHW; d.weights = w; d.bias = bias; d.act = cases[t].act;
         sm_conv2d *op;
         ck_assert_msg(sm_conv2d_prepare(&d, &op, &err) == SM_OK, "%s", err.msg);
-        float *batch = zeros(n * on), *one = zeros(on), *ref = zeros(on);
-        sm_conv2d_run_padded(op, padded, n, PH, PW, PH * PW * C, batch, NULL);
+        float *batch = zeros(n * on), *perm = zeros(n * on), *one = zeros(on), *ref = zeros(on);
+        size_t count = sm_conv2d_raster_windows(op, PH, PW, NULL);
+        ck_assert_uint_eq(count, oh * ow);
+        ck_assert_uint_eq(sm_conv2d_raster_windows(op, K - 1, PW, NULL), 0);
+        size_t *win = malloc(count * sizeof *win), *rev = malloc(count * sizeof *rev);
+        ck_assert_uint_eq(sm_conv2d_raster_windows(op, PH, PW, win), count);
+        for (size_t p = 0; p < count; p++)
+            rev[p] = win[count - 1 - p];
+        sm_conv2d_run_windows(op, padded, n, PH * PW * C, win, count, PW * C, batch, NULL);
+        sm_conv2d_run_windows(op, padded, n, PH * PW * C, rev, count, PW * C, perm, NULL);
         for (size_t i = 0; i < n; i++) {
             sm_conv2d_run(op, in + i * H * W * C, H, W, NULL, one, NULL);
             ck_assert_msg(memcmp(one, batch + i * on, on * sizeof(float)) == 0,
                           "case %zu image %zu: padded batch differs from sm_conv2d_run", t, i);
+            for (size_t p = 0; p < count; p++)
+                ck_assert_msg(memcmp(one + p * OC, perm + (i * count + count - 1 - p) * OC, OC * sizeof(float)) == 0,
+                              "case %zu image %zu pixel %zu: reversed window order differs", t, i, p);
             sm_ref_conv2d(in + i * H * W * C, H, W, C, w, bias, OC, 1, K, K, S, S, P, P, oh, ow, NULL,
                           cases[t].act, NULL, ref);
             expect_close(batch + i * on, ref, on, "conv2d padded batch");
         }
         sm_conv2d_free(op);
-        free(w); free(bias); free(in); free(padded); free(batch); free(one); free(ref);
+        free(w); free(bias); free(in); free(padded); free(batch); free(perm); free(one); free(ref);
+        free(win); free(rev);
     }
 }
 END_TEST

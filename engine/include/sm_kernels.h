@@ -124,14 +124,22 @@ sm_status sm_conv2d_out_shape(const sm_conv2d *op, size_t in_h, size_t in_w, siz
  * Precondition: sm_conv2d_out_shape succeeded for (in_h, in_w). */
 void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
                    const float *residual, float *out, sm_threadpool *pool);
-/* n images that the caller keeps padded already (the op's own padding is not
- * applied): image i is in_h x in_w x in_ch at in + i*image_stride floats, in_h and
- * in_w counting the padding; out: n x out_h x out_w x out_ch back to back, with
- * out_h = (in_h - kh)/stride_h + 1 (likewise out_w). Nothing is gathered and
- * pixel blocks run across rows and images: the fast path for batches of small
- * images. Precondition: in_h >= kh and in_w >= kw. */
-void sm_conv2d_run_padded(const sm_conv2d *op, const float *in, size_t n, size_t in_h, size_t in_w,
-                          size_t image_stride, float *out, sm_threadpool *pool);
+/* Direct convolution over output pixels the caller lists, for images the caller
+ * keeps zero-bordered (the op's own padding is not applied): pixel i of image j
+ * has its window origin at in + j*image_stride + window[i] (floats) in an NHWC
+ * image whose rows are row_stride floats apart, and every window must lie inside
+ * the image. out: n x count x out_ch, pixel i of image j at (j*count + i)*out_ch.
+ * The order is the caller's: listing the pixels of each pooling window together
+ * turns the pool that follows into a max over consecutive rows. Nothing is
+ * gathered and pixel blocks run across rows and images: the fast path for
+ * batches of small images. */
+void sm_conv2d_run_windows(const sm_conv2d *op, const float *in, size_t n, size_t image_stride,
+                           const size_t *window, size_t count, size_t row_stride, float *out,
+                           sm_threadpool *pool);
+/* Fills window[] (when not NULL) with the origins of every output pixel of an
+ * in_h x in_w image (padding included) in raster order; returns their count,
+ * 0 if the image is smaller than the kernel. */
+size_t sm_conv2d_raster_windows(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *window);
 void sm_conv2d_free(sm_conv2d *op);
 size_t sm_conv2d_out_channels(const sm_conv2d *op);
 

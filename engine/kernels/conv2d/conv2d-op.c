@@ -6,8 +6,9 @@
  * (MR x K floats, independent of the image size) for the GEMM kernel. Both use the
  * same panels and K order, so the results are the same bits either way, and
  * prepare can allocate everything and run never does.
- * sm_conv2d_run_padded serves callers that keep their images padded already
- * (no gather at all, M blocks running across rows and images). */
+ * sm_conv2d_run_windows serves callers that keep their images padded already:
+ * no gather at all, the caller's list of window origins in any order, and pixel
+ * blocks running across rows and images. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,47 +328,55 @@ void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_
 typedef struct {
     const sm_conv2d *op;
     const float *in;
+    const size_t *window;
     float *out;
-    size_t n, in_h, in_w, image_stride, out_h, out_w, n_tasks;
-} padded_ctx;
+    size_t n, image_stride, count, row_stride, n_tasks;
+} windows_ctx;
 
-static void padded_task(void *vctx, size_t task, size_t thread)
+static void windows_task(void *vctx, size_t task, size_t thread)
 {
     (void)thread;
-    const padded_ctx *x = vctx;
+    const windows_ctx *x = vctx;
     const sm_conv2d *op = x->op;
-    const size_t ic = op->ic, per_image = x->out_h * x->out_w, total = x->n * per_image;
+    const size_t total = x->n * x->count;
     size_t b, e;
     sm_ops_range((total + op->mr - 1) / op->mr, x->n_tasks, task, &b, &e);
     if (b == e)
         return;
-    /* walk (image, oy, ox) along with the pixel index: no division per pixel */
-    size_t img = b * op->mr / per_image, oy = b * op->mr % per_image / x->out_w, ox = b * op->mr % x->out_w;
-    const float *row = x->in + img * x->image_stride + oy * op->sh * x->in_w * ic;
+    /* walk (image, pixel) along with the block: no division per pixel */
+    size_t img = b * op->mr / x->count, i = b * op->mr % x->count;
+    const float *base = x->in + img * x->image_stride;
     for (size_t blk = b; blk < e; blk++) {
         size_t m0 = blk * op->mr, mr = total - m0 < op->mr ? total - m0 : op->mr;
         const float *win[SM_OPS_MAX_MR];
         for (size_t m = 0; m < mr; m++) {
-            win[m] = row + ox * op->sw * ic;
-            if (++ox == x->out_w) {
-                ox = 0;
-                if (++oy == x->out_h) {
-                    oy = 0;
-                    img++;
-                }
-                row = x->in + img * x->image_stride + oy * op->sh * x->in_w * ic;
+            win[m] = base + x->window[i];
+            if (++i == x->count) {
+                i = 0;
+                base += x->image_stride;
             }
         }
-        run_direct(op, win, mr, x->in_w * ic, x->out + m0 * op->oc, NULL);
+        run_direct(op, win, mr, x->row_stride, x->out + m0 * op->oc, NULL);
     }
 }
 
-void sm_conv2d_run_padded(const sm_conv2d *op, const float *in, size_t n, size_t in_h, size_t in_w,
-                          size_t image_stride, float *out, sm_threadpool *pool)
+void sm_conv2d_run_windows(const sm_conv2d *op, const float *in, size_t n, size_t image_stride,
+                           const size_t *window, size_t count, size_t row_stride, float *out,
+                           sm_threadpool *pool)
 {
-    padded_ctx x = {op, in, out, n, in_h, in_w, image_stride, (in_h - op->kh) / op->sh + 1,
-                    (in_w - op->kw) / op->sw + 1, 0};
-    size_t blocks = (n * x.out_h * x.out_w + op->mr - 1) / op->mr;
-    x.n_tasks = sm_ops_tasks(blocks, pool);
-    sm_threadpool_run(pool, x.n_tasks, padded_task, &x);
+    windows_ctx x = {op, in, window, out, n, image_stride, count, row_stride, 0};
+    x.n_tasks = sm_ops_tasks((n * count + op->mr - 1) / op->mr, pool);
+    sm_threadpool_run(pool, x.n_tasks, windows_task, &x);
+}
+
+size_t sm_conv2d_raster_windows(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *window)
+{
+    if (in_h < op->kh || in_w < op->kw)
+        return 0;
+    size_t out_h = (in_h - op->kh) / op->sh + 1, out_w = (in_w - op->kw) / op->sw + 1;
+    if (window)
+        for (size_t oy = 0; oy < out_h; oy++)
+            for (size_t ox = 0; ox < out_w; ox++)
+                window[oy * out_w + ox] = (oy * op->sh * in_w + ox * op->sw) * op->ic;
+    return out_h * out_w;
 }
