@@ -23,7 +23,7 @@ static void usage(FILE *f)
             "         general.architecture in bench/bench_models.c: one warm-up run, then\n"
             "         --iters timed runs; prints their median and minimum (JSON: median_ms,\n"
             "         min_ms, runs, calls_per_run). Times are per inference: where one\n"
-            "         call is too short to time alone (the fatigue MLP, ~1 us) each timed\n"
+            "         call is too short to time alone (the fatigue MLP, < 1 us) each timed\n"
             "         run is the mean of calls_per_run back-to-back single-row calls.\n"
             "--threads N   thread-pool size (default 1)\n"
             "--json        one JSON document instead of the table\n"
