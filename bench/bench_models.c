@@ -194,6 +194,7 @@ static sm_status bench_fatigue_mlp(const sm_smw *f, const char *path, const sm_b
     }
     res->gflop = flops * 1e-9;
     enum { BATCH = 1000 };
+    res->calls_per_run = BATCH;
     sm_fatigue_mlp_predict_proba(m, x, 1, proba);
     for (size_t i = 0; i < o->iters; i++) {
         double t0 = now_ms();

@@ -17,7 +17,11 @@ typedef struct {
 
 typedef struct {
     double gflop;       /* FLOPs of one inference (multiply-add = 2), 0 if unknown */
-    double *ms;         /* iters entries, filled by the runner (caller allocates) */
+    double *ms;         /* iters entries, filled by the runner (caller allocates): the
+                         * time of one inference, in ms */
+    size_t calls_per_run; /* inferences per timed run, whose mean is ms[i] (runners whose
+                           * call is too short to time alone, e.g. the fatigue MLP);
+                           * 0 or 1: each ms[i] is one call */
     char input[64];     /* e.g. "1x300x300x3" */
 } sm_bench_model_result;
 

@@ -20,22 +20,32 @@ static void usage(FILE *f)
             "         median time, GFLOP/s (or GB/s for memory-bound ops) and %% of peak\n"
             "         (peak x threads).\n"
             "model    runs the model in FILE.smw through the runner registered for its\n"
-            "         general.architecture in bench/bench_models.c.\n"
+            "         general.architecture in bench/bench_models.c: one warm-up run, then\n"
+            "         --iters timed runs; prints their median and minimum (JSON: median_ms,\n"
+            "         min_ms, runs, calls_per_run). Times are per inference: where one\n"
+            "         call is too short to time alone (the fatigue MLP, < 1 us) each timed\n"
+            "         run is the mean of calls_per_run back-to-back single-row calls.\n"
             "--threads N   thread-pool size (default 1)\n"
             "--json        one JSON document instead of the table\n"
             "--filter WORD only cases whose model or layer name contains WORD\n"
             "--seconds S   minimum timed seconds per case and ISA (default 0.15)\n"
-            "--iters N     timed model runs (default 20)\n");
+            "--iters N     timed model runs, 1..100000 (default 20)\n");
 }
 
-static int parse_size(const char *s, size_t *out)
+static int parse_size(const char *s, size_t *out, long max)
 {
     char *end;
     long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 1024)
+    if (*s == '\0' || *end != '\0' || v < 1 || v > max)
         return -1;
     *out = (size_t)v;
     return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static int cmd_model(const char *path, size_t threads, size_t iters, bool json)
@@ -69,30 +79,29 @@ static int cmd_model(const char *path, size_t threads, size_t iters, bool json)
     }
     double *ms = calloc(iters, sizeof *ms);
     sm_bench_model_opts o = {threads, iters, pool};
-    sm_bench_model_result res = {0, ms, ""};
+    sm_bench_model_result res = {0, ms, 1, ""};
     int rc = 0;
     if (!ms || r->run(f, path, &o, &res, &err) != SM_OK) {
         fprintf(stderr, "smw-bench: %s: %s\n", path, ms ? err.msg : "out of memory");
         rc = 1;
     } else {
-        for (size_t i = 1; i < iters; i++)
-            for (size_t j = i; j > 0 && ms[j - 1] > ms[j]; j--) {
-                double t = ms[j];
-                ms[j] = ms[j - 1];
-                ms[j - 1] = t;
-            }
-        double med = ms[iters / 2];
+        qsort(ms, iters, sizeof *ms, cmp_double);
+        double med = ms[iters / 2], min = ms[0];
+        size_t calls = res.calls_per_run > 1 ? res.calls_per_run : 1;
         const char *isa = "";
         double peak = sm_bench_fma_peak(&isa) * (double)threads;
         double gfs = res.gflop > 0 ? res.gflop / (med * 1e-3) : 0;
         if (json)
             printf("{\"model\": \"%s\", \"arch\": \"%.*s\", \"input\": \"%s\", \"threads\": %zu, "
-                   "\"median_ms\": %.6g, \"gflops\": %.2f, \"pct_peak\": %.1f}\n",
-                   path, (int)arch.len, arch.ptr, res.input, threads, med, gfs,
+                   "\"median_ms\": %.6g, \"min_ms\": %.6g, \"runs\": %zu, \"calls_per_run\": %zu, "
+                   "\"gflops\": %.2f, \"pct_peak\": %.1f}\n",
+                   path, (int)arch.len, arch.ptr, res.input, threads, med, min, iters, calls, gfs,
                    peak > 0 ? 100 * gfs / peak : 0);
         else
-            printf("%s (%.*s, %s): median %.4g ms over %zu runs, %.2f GFLOP/s (%.1f%% of %.1f)\n",
-                   path, (int)arch.len, arch.ptr, res.input, med, iters, gfs,
+            printf("%s (%.*s, %s): median %.4g ms, min %.4g ms over %zu runs%s, %.2f GFLOP/s "
+                   "(%.1f%% of %.1f)\n",
+                   path, (int)arch.len, arch.ptr, res.input, med, min, iters,
+                   calls > 1 ? " (each the mean of a batch of calls)" : "", gfs,
                    peak > 0 ? 100 * gfs / peak : 0, peak);
     }
     free(ms);
@@ -128,13 +137,13 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--json")) {
             ko.json = true;
         } else if (!strcmp(a, "--threads") && i + 1 < argc) {
-            if (parse_size(argv[++i], &ko.threads)) {
+            if (parse_size(argv[++i], &ko.threads, 1024)) {
                 fprintf(stderr, "smw-bench: --threads needs 1..1024, got '%s'\n", argv[i]);
                 return 2;
             }
         } else if (!strcmp(a, "--iters") && i + 1 < argc) {
-            if (parse_size(argv[++i], &iters)) {
-                fprintf(stderr, "smw-bench: --iters needs 1..1024, got '%s'\n", argv[i]);
+            if (parse_size(argv[++i], &iters, 100000)) {
+                fprintf(stderr, "smw-bench: --iters needs 1..100000, got '%s'\n", argv[i]);
                 return 2;
             }
         } else if (!strcmp(a, "--filter") && i + 1 < argc) {

@@ -218,7 +218,8 @@ def ours_outputs(o, s, threads, outdir):
 
 
 def ours_bench(o, s, threads, iters):
-    """One `smw-bench model` call: list of per-run ms (or the median alone)."""
+    """One `smw-bench model` call: {median, min, calls} of its timed runs (per-inference
+    ms; `calls` inferences per timed run where one call is too short to time alone)."""
     r = run([os.path.join(o.build, "smw-bench"), "model", s.smw, "--threads", str(threads),
              "--iters", str(iters), "--json"], env=ours_env(threads))
     if r.returncode != 0:
@@ -230,9 +231,10 @@ def ours_bench(o, s, threads, iters):
             j = json.loads(line)
     if j is None:
         return None, 1, "no JSON from smw-bench model"
-    if isinstance(j.get("ms"), list) and j["ms"]:
-        return [float(v) for v in j["ms"]], 0, ""
-    return {"median": float(j["median_ms"]), "min": float(j.get("min_ms", j["median_ms"]))}, 0, ""
+    if "min_ms" not in j:
+        return None, 1, "smw-bench model printed no min_ms (an old build?)"
+    return {"median": float(j["median_ms"]), "min": float(j["min_ms"]),
+            "calls": int(j.get("calls_per_run", 1))}, 0, ""
 
 
 def tflite_call(o, s, threads, bench=0, outdir=None):
@@ -296,6 +298,11 @@ def diff(s, outs):
 
 # ---- one (model, threads) ----------------------------------------------------------------
 
+def sig(v, n):
+    """v to n significant digits (the MLP's times are well under a microsecond)."""
+    return float("%.*g" % (n, v))
+
+
 def split(res):
     """A timing answer: a list of per-run ms, or the {median, min} of one call."""
     if isinstance(res, dict):
@@ -304,7 +311,7 @@ def split(res):
 
 
 def measure(o, s, threads):
-    row = {"model": s.name, "threads": threads, "gflop": round(s.gflop, 6),
+    row = {"model": s.name, "threads": threads, "gflop": sig(s.gflop, 4),
            "loadavg": float(open("/proc/loadavg").read().split()[0]),
            "fma_peak_gflops_per_core": o.peak,
            "ours_ms": None, "onnxruntime_ms": None, "pytorch_ms": None, "tflite_ms": None,
@@ -401,6 +408,10 @@ def measure(o, s, threads):
                     while len(wu) < 3 or time.perf_counter() - t0 < o.warmup:
                         wu += live[rt](1)
                     est = min(wu[-2:])
+                elif rt == "ours":
+                    b = live[rt](1)
+                    est = b["median"] * b["calls"]  # one timed run = `calls` inferences
+                    row["ours_calls_per_run"] = b["calls"]
                 else:
                     est = split(live[rt](1))[0][0]
             except Exception as e:
@@ -441,13 +452,15 @@ def measure(o, s, threads):
                 notes.append("%s: timed in %d rounds only (over the %.0f s budget per runtime)"
                              % (rt, len(ms), o.budget))
             if ms:
-                row[rt + "_ms"] = round(statistics.median(ms), 4)
-                row[rt + "_min_ms"] = round(min(mins[rt] + ms), 4)
+                row[rt + "_ms"] = sig(statistics.median(ms), 5)
+                row[rt + "_min_ms"] = sig(min(mins[rt] + ms), 5)
                 row[rt + "_runs"] = len(ms) * (1 if rt not in k else k[rt])
         if samples.get("ours"):
-            row["ours_timing"] = ("one smw-bench model call per round (%d runs after its own warm-up)%s"
-                                  % (k["ours"], "" if len(samples["ours"]) > o.rounds else
-                                     ": median of the per-call medians"))
+            c = row.get("ours_calls_per_run", 1)
+            row["ours_timing"] = ("one smw-bench model call per round (%d timed runs after its own warm-up%s): "
+                                  "median of the per-call medians, min of the per-call per-run mins"
+                                  % (k["ours"], "; each run the mean of %d back-to-back single-row calls" % c
+                                     if c > 1 else ""))
         if samples.get("tflite"):
             row["tflite_timing"] = "one tflite_run.js --bench call per round: median of its medians, min of its mins"
     finally:
@@ -475,7 +488,7 @@ def fmt(v, nd=2):
     if v is None:
         return "-"
     if isinstance(v, float):
-        return ("%.*f" % (nd, v)) if v >= 0.1 else "%.4f" % v
+        return ("%.*f" % (nd, v)) if v >= 0.1 else "%.3g" % v
     return str(v)
 
 
