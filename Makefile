@@ -136,7 +136,7 @@ else
   Q := @
 endif
 
-.PHONY: all test test-build run bench bench-compare models deps deps-test deps-run clean fuzz test-arm64 help
+.PHONY: all test test-build run bench bench-compare bench-pipeline models deps deps-test deps-run clean fuzz test-arm64 help
 .DEFAULT_GOAL := all
 
 all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
@@ -231,6 +231,9 @@ bench: all
 
 bench-compare: all
 	@B=$(B) sh bench/compare.sh $(BENCH_ARGS)
+
+bench-pipeline: all
+	@B=$(B) sh bench/pipeline.sh $(BENCH_ARGS)
 
 fuzz:
 	@FUZZ_SEED=$(FUZZ_SEED) sh tests/fuzz/run.sh $(FUZZ_SECONDS)
