@@ -4,6 +4,10 @@
 #   make test            install what is missing (as root), build, run every suite
 #   make run             build, fetch/convert the face models, run the mirror
 #   make bench           kernel and model benchmarks (smw-bench)
+#   make bench-compare   our engine vs ONNX Runtime, TorchScript, TFLite (BENCH_ARGS=...)
+#   make bench-pipeline  the live pipeline, headless real time on a 640x480 clip
+#   make fuzz            every libFuzzer harness (FUZZ_SECONDS=N, FUZZ_SEED=S)
+#   make test-arm64      aarch64 cross build, suites under qemu-user
 #   make models          fetch the MediaPipe face models (npm) and convert them
 #   make deps            check/install build and test dependencies
 #   make clean
@@ -142,7 +146,7 @@ endif
 all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n '2,16p' Makefile
 
 $(B)/obj/%-avx2.o: %-avx2.c
 	@mkdir -p $(dir $@)
