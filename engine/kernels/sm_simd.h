@@ -8,7 +8,7 @@
  *                   (never touch memory past n)
  *   v_fma(a,b,c)    a*b + c (fused where the ISA has it)
  *   v_sigmoid, v_silu  relative error ~1e-6 or better (exp by range reduction and
- *                   a degree-6 polynomial, Newton-refined reciprocal; scalar uses expf)
+ *                   a degree-5 minimax polynomial, Newton-refined reciprocal; scalar uses expf)
  */
 #ifndef SM_SIMD_H
 #define SM_SIMD_H
@@ -39,7 +39,8 @@ static inline vf v_abs(vf a) { return _mm512_abs_ps(a); }
 /* x < 0 ? neg : pos */
 static inline vf v_select_neg(vf x, vf pos, vf neg) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), pos, neg); }
 static inline vf v_round(vf x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-static inline vf v_pow2i(vf n) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23)); }
+/* p * 2^n for integral n: exact for any n (underflows gracefully to 0) */
+static inline vf v_ldexp(vf p, vf n) { return _mm512_scalef_ps(p, n); }
 static inline float v_hsum(vf v) { return _mm512_reduce_add_ps(v); }
 /* 1/x: 14-bit estimate + one Newton step (~1e-8 relative) */
 static inline vf v_recip(vf x)
@@ -71,7 +72,8 @@ static inline vf v_min(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf v_abs(vf a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
 static inline vf v_select_neg(vf x, vf pos, vf neg) { return _mm256_blendv_ps(pos, neg, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ)); }
 static inline vf v_round(vf x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-static inline vf v_pow2i(vf n) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)); }
+/* p * 2^n for integral n in [-126, 127] (2^n built in the exponent bits) */
+static inline vf v_ldexp(vf p, vf n) { return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23))); }
 static inline vf v_recip(vf x)
 {
     vf r = _mm256_rcp_ps(x);
@@ -117,7 +119,8 @@ static inline vf v_min(vf a, vf b) { return vminq_f32(a, b); }
 static inline vf v_abs(vf a) { return vabsq_f32(a); }
 static inline vf v_select_neg(vf x, vf pos, vf neg) { return vbslq_f32(vcltq_f32(x, vdupq_n_f32(0.0f)), neg, pos); }
 static inline vf v_round(vf x) { return vrndnq_f32(x); }
-static inline vf v_pow2i(vf n) { return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)); }
+/* p * 2^n for integral n in [-126, 127] (2^n built in the exponent bits) */
+static inline vf v_ldexp(vf p, vf n) { return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23))); }
 static inline float v_hsum(vf v) { return vaddvq_f32(v); }
 static inline vf v_recip(vf x)
 {
@@ -155,21 +158,22 @@ static inline vf v_recip(vf x) { return v_div(v_set1(1.0f), x); }
 #endif
 
 #ifdef SM_SIMD_POLY_EXP
-/* exp(x) for x in [-87, 87] (callers clamp): x = n ln2 + r, |r| <= ln2/2,
- * degree-6 Taylor polynomial (relative error ~2e-7), 2^n through the exponent bits. */
+/* exp(x) for x in [-87, 87] (callers clamp): x = n ln2 + r, |r| <= ln2/2 (ln2 in two parts), then a degree-5
+ * polynomial fitted for minimax relative error on that interval (Lawson's
+ * algorithm, coefficients rounded to float; 1.9e-7 relative in float32 Horner,
+ * as the degree-6 Taylor polynomial it replaced, one FMA less). */
 static inline vf v_exp_clamped(vf x)
 {
     vf n = v_round(v_mul(x, v_set1(1.44269504088896341f)));
     vf r = v_fma(n, v_set1(-0.693145751953125f), x);
     r = v_fma(n, v_set1(-1.428606765330187045e-06f), r);
-    vf p = v_set1(1.0f / 720.0f);
-    p = v_fma(p, r, v_set1(1.0f / 120.0f));
-    p = v_fma(p, r, v_set1(1.0f / 24.0f));
-    p = v_fma(p, r, v_set1(1.0f / 6.0f));
-    p = v_fma(p, r, v_set1(0.5f));
-    p = v_fma(p, r, v_set1(1.0f));
-    p = v_fma(p, r, v_set1(1.0f));
-    return v_mul(p, v_pow2i(n));
+    vf p = v_set1(0x1.0fe5c6p-7f);
+    p = v_fma(p, r, v_set1(0x1.575eeep-5f));
+    p = v_fma(p, r, v_set1(0x1.555a18p-3f));
+    p = v_fma(p, r, v_set1(0x1.fffd1ap-2f));
+    p = v_fma(p, r, v_set1(0x1.fffff6p-1f));
+    p = v_fma(p, r, v_set1(0x1.000002p+0f));
+    return v_ldexp(p, n);
 }
 #else
 static inline vf v_exp_clamped(vf x) { vf r; SM_VLOOP(r.l[i_] = expf(x.l[i_])); return r; }
