@@ -10,6 +10,8 @@ command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 if [ "$what" = arm64 ]; then
     # Cross build for aarch64 and its tests under qemu-user (docs/PORTING.md).
     command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing="$missing gcc-aarch64-linux-gnu"
+    # the target's C headers: a Recommends of the cross gcc, so not there without recommends
+    [ -e /usr/aarch64-linux-gnu/include/stdint.h ] || missing="$missing libc6-dev-arm64-cross"
     command -v qemu-aarch64 >/dev/null 2>&1 || missing="$missing qemu-user"
     [ -e /usr/lib/aarch64-linux-gnu/libcheck.a ] || missing="$missing check:arm64"
     if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
