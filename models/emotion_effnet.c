@@ -50,8 +50,8 @@ struct sm_emotion {
     int n_classes;
     char labels[SM_EMOTION_MAX_CLASSES][64];
 
-    sm_conv2d *micro0, *micro2, *stem, *head; /* micro2: 1x1 16 -> 27 taps, see prep_micro2 */
-    float micro2_bias[3];
+    sm_conv3x3_pair *micro;   /* MicroExpEnhancer: conv.0 + ReLU, conv.2 x 0.2, + input */
+    sm_conv2d *stem, *head;
     em_block blocks[MAX_BLOCKS];
     size_t n_blocks;
     sm_dense *gate, *experts, *heads; /* experts: upper rows then lower rows */
@@ -362,44 +362,51 @@ static sm_status load_meta(sm_emotion *m, const sm_smw *f, sm_error *err)
     return SM_OK;
 }
 
-/* MicroExpEnhancer conv.2 (3x3, 16 -> 3) as a GEMM would fill 3 of the kernel's
- * 16-32 output lanes and im2col would copy 144 floats per pixel. Instead a 1x1
- * conv 16 -> 27 computes every (tap, channel) product at once and tap_sum()
- * adds the 9 shifted taps, the bias and the input. The 0.2 is folded in. */
-static sm_status prep_micro2(sm_emotion *m, const sm_smw *f, sm_error *err)
+/* MicroExpEnhancer: x + 0.2 * conv.2(relu(conv.0(x))), 3 -> 16 -> 3 channels, the
+ * 0.2 folded into conv.2's weights and bias; one streamed op (sm_conv3x3_pair). */
+static sm_status prep_micro(sm_emotion *m, const sm_smw *f, sm_error *err)
 {
-    const float *w, *b;
-    sm_status st = get_f32(f, "micro.conv.2.weight", 4, 3, 16, 3, 3, &w, err);
+    const float *w0, *b0, *w2, *b2;
+    sm_status st = get_f32(f, "micro.conv.0.weight", 4, 16, 3, 3, 3, &w0, err);
     if (!st)
-        st = get_f32(f, "micro.conv.2.bias", 1, 3, 0, 0, 0, &b, err);
+        st = get_f32(f, "micro.conv.0.bias", 1, 16, 0, 0, 0, &b0, err);
+    if (!st)
+        st = get_f32(f, "micro.conv.2.weight", 4, 3, 16, 3, 3, &w2, err);
+    if (!st)
+        st = get_f32(f, "micro.conv.2.bias", 1, 3, 0, 0, 0, &b2, err);
     if (st)
         return st;
-    float w27[27 * 16];
-    for (int ky = 0; ky < 3; ky++)
-        for (int kx = 0; kx < 3; kx++)
-            for (int c = 0; c < 3; c++)
-                for (int ci = 0; ci < 16; ci++)
-                    w27[((ky * 3 + kx) * 3 + c) * 16 + ci] = 0.2f * w[((c * 16 + ci) * 3 + ky) * 3 + kx];
+    float w2s[3 * 16 * 9], b2s[3];
+    for (size_t i = 0; i < 3 * 16 * 9; i++)
+        w2s[i] = 0.2f * w2[i];
     for (int c = 0; c < 3; c++)
-        m->micro2_bias[c] = 0.2f * b[c];
-    sm_conv_desc d = {0};
-    d.in_ch = 16;
-    d.out_ch = 27;
-    d.kh = d.kw = d.stride_h = d.stride_w = 1;
-    d.pad = sm_padding_valid();
-    d.layout = SM_WLAYOUT_OIHW;
-    d.weights = w27;
-    d.act = SM_ACT_NONE;
-    d.name = "micro.conv.2.weight";
-    return sm_conv2d_prepare(&d, &m->micro2, err);
+        b2s[c] = 0.2f * b2[c];
+    sm_conv_desc a = {0}, b;
+    a.in_ch = 3;
+    a.out_ch = 16;
+    a.kh = a.kw = 3;
+    a.stride_h = a.stride_w = 1;
+    a.pad = sm_padding_sym(1);
+    a.layout = SM_WLAYOUT_OIHW;
+    a.weights = w0;
+    a.bias = b0;
+    a.act = SM_ACT_RELU;
+    a.name = "micro.conv.0.weight";
+    b = a;
+    b.in_ch = 16;
+    b.out_ch = 3;
+    b.weights = w2s;
+    b.bias = b2s;
+    b.act = SM_ACT_NONE;
+    b.name = "micro.conv.2.weight";
+    return sm_conv3x3_pair_prepare(&a, &b, &m->micro, err);
 }
 
 void sm_emotion_free(sm_emotion *m)
 {
     if (!m)
         return;
-    sm_conv2d_free(m->micro0);
-    sm_conv2d_free(m->micro2);
+    sm_conv3x3_pair_free(m->micro);
     sm_conv2d_free(m->stem);
     sm_conv2d_free(m->head);
     for (size_t i = 0; i < m->n_blocks; i++) {
@@ -430,10 +437,7 @@ sm_status sm_emotion_load(const sm_smw *f, sm_threadpool *pool, sm_emotion **out
     if (!m)
         return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     m->pool = pool;
-    sm_status st = prep_conv(f, "micro.conv.0.weight", "micro.conv.0.bias", NULL, false, 3, 16, 3, 1, SM_ACT_RELU,
-                             1.0f, (void **)&m->micro0, err);
-    if (!st)
-        st = prep_micro2(m, f, err);
+    sm_status st = prep_micro(m, f, err);
     if (!st)
         st = prep_conv(f, "backbone.conv_stem.weight", NULL, "backbone.bn1", false, 3, STEM_CH, 3, 2, SM_ACT_SILU,
                        1.0f, (void **)&m->stem, err);
@@ -492,7 +496,10 @@ sm_status sm_emotion_reserve(sm_emotion *m, size_t h, size_t w, sm_error *err)
     }
     size_t io = 0, mid = 0;
     grow(&io, h, w, 3);
-    grow(&mid, h, w, 27); /* micro: conv.0 output (16) and the 27 taps of conv.2 */
+    /* micro's row rings, one set per thread */
+    size_t ring = sm_conv3x3_pair_scratch_floats(m->micro, w, sm_threadpool_size(m->pool));
+    if (ring > mid)
+        mid = ring;
     size_t ch = out_ext(h, 2), cw = out_ext(w, 2);
     grow(&io, ch, cw, STEM_CH);
     for (size_t i = 0; i < m->n_blocks; i++) {
@@ -562,52 +569,6 @@ static void hook(sm_emotion *m, const char *name, const float *x, size_t h, size
         m->hook(m->hook_ctx, name, x, h, w, c);
 }
 
-typedef struct {
-    const float *taps, *in, *bias;
-    float *out;
-    size_t h, w, n_tasks;
-} tap_ctx;
-
-/* out[y,x,c] = in[y,x,c] + bias[c] + sum over ky,kx of taps[y+ky-1, x+kx-1][(ky*3+kx)*3+c],
- * taps outside the image being zero padding. Fixed order: same bits for any split. */
-static void tap_task(void *vctx, size_t task, size_t thread)
-{
-    (void)thread;
-    const tap_ctx *x = vctx;
-    size_t y0 = x->h * task / x->n_tasks, y1 = x->h * (task + 1) / x->n_tasks, W = x->w;
-    for (size_t y = y0; y < y1; y++)
-        for (size_t xx = 0; xx < W; xx++) {
-            float acc[3] = {x->bias[0], x->bias[1], x->bias[2]};
-            for (int ky = 0; ky < 3; ky++) {
-                long iy = (long)y + ky - 1;
-                if (iy < 0 || iy >= (long)x->h)
-                    continue;
-                for (int kx = 0; kx < 3; kx++) {
-                    long ix = (long)xx + kx - 1;
-                    if (ix < 0 || ix >= (long)W)
-                        continue;
-                    const float *t = x->taps + ((size_t)iy * W + (size_t)ix) * 27 + (ky * 3 + kx) * 3;
-                    acc[0] += t[0];
-                    acc[1] += t[1];
-                    acc[2] += t[2];
-                }
-            }
-            const float *i = x->in + (y * W + xx) * 3;
-            float *o = x->out + (y * W + xx) * 3;
-            o[0] = i[0] + acc[0];
-            o[1] = i[1] + acc[1];
-            o[2] = i[2] + acc[2];
-        }
-}
-
-static void tap_sum(const sm_emotion *m, const float *taps, const float *in, size_t h, size_t w, float *out,
-                    sm_threadpool *pool)
-{
-    size_t n = sm_threadpool_size(pool) > 1 ? 16 : 1;
-    tap_ctx x = {taps, in, m->micro2_bias, out, h, w, n < h ? n : h};
-    sm_threadpool_run(pool, x.n_tasks, tap_task, &x);
-}
-
 sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_emotion_output *out,
                          sm_error *err)
 {
@@ -625,11 +586,8 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
     float *cur = m->io[0], *nxt = m->io[1], *A = m->mid[0], *B = m->mid[1];
 
     /* MicroExpEnhancer: x + 0.2 * conv(relu(conv(x))), the 0.2 folded into conv.2 */
-    sm_conv2d_run(m->micro0, in, h, w, NULL, A, pool);
-    lap(m, "micro", "conv.0+relu", conv_flops(h, w, 16, 3, 3), h, w, 16);
-    sm_conv2d_run(m->micro2, A, h, w, NULL, B, pool);
-    tap_sum(m, B, in, h, w, cur, pool);
-    lap(m, "micro", "conv.2 taps+sum+add", conv_flops(h, w, 3, 16, 3), h, w, 3);
+    sm_conv3x3_pair_run(m->micro, in, h, w, cur, A, pool);
+    lap(m, "micro", "conv.0+relu, conv.2+add", conv_flops(h, w, 16, 3, 3) + conv_flops(h, w, 3, 16, 3), h, w, 3);
 
     size_t ch = out_ext(h, 2), cw = out_ext(w, 2);
     sm_conv2d_run(m->stem, cur, h, w, NULL, nxt, pool);

@@ -143,6 +143,25 @@ size_t sm_conv2d_raster_windows(const sm_conv2d *op, size_t in_h, size_t in_w, s
 void sm_conv2d_free(sm_conv2d *op);
 size_t sm_conv2d_out_channels(const sm_conv2d *op);
 
+/* ---- two small 3x3 convolutions with a skip, streamed row by row ----------------- */
+/* out = act_b(in + conv_b(act_a(conv_a(in)))): both 3x3, stride 1, padding 1 on every
+ * side; conv_a in_ch -> mid, conv_b mid -> in_ch, each count 1..64 (e.g.
+ * NovelEmotionModel's MicroExpEnhancer 3 -> 16 -> 3; fold a scale of the branch
+ * into conv_b's weights and bias). Activations NONE, RELU, SILU or SIGMOID. Rows
+ * run planar with pixels along the vector lanes; scratch holds
+ * sm_conv3x3_pair_scratch_floats(op, w, sm_threadpool_size(pool)) floats, so run
+ * allocates nothing. */
+
+typedef struct sm_conv3x3_pair sm_conv3x3_pair;
+
+sm_status sm_conv3x3_pair_prepare(const sm_conv_desc *conv_a, const sm_conv_desc *conv_b,
+                                  sm_conv3x3_pair **op, sm_error *err);
+size_t sm_conv3x3_pair_scratch_floats(const sm_conv3x3_pair *op, size_t w, size_t n_threads);
+/* in, out: h x w x in_ch (NHWC), distinct buffers. */
+void sm_conv3x3_pair_run(const sm_conv3x3_pair *op, const float *in, size_t h, size_t w, float *out,
+                         float *scratch, sm_threadpool *pool);
+void sm_conv3x3_pair_free(sm_conv3x3_pair *op);
+
 /* ---- depthwise convolution (groups = channels, multiplier 1) ------------------- */
 
 typedef struct sm_dwconv sm_dwconv;

@@ -11,6 +11,7 @@
  *   dwconv per channel tile of T: [bias T][kh*kw taps of T] (tap = ky*kw + kx),
  *          zero-padded to T; input/output NHWC rows with pixel stride = channels.
  *   se     w1 [rd][C] and w2 [rd][Cp] (Cp = C rounded up to the tile), b2 [Cp].
+ *   pconv3x3  per group of 4 output channels: [bias 4][cin][9 taps][4], zero-padded.
  */
 #ifndef SM_UKERNELS_H
 #define SM_UKERNELS_H
@@ -60,6 +61,14 @@ typedef void (*sm_dwconv_generic_ukernel_fn)(size_t k, size_t s, size_t channels
                                              size_t in_w, size_t pad_left,
                                              const float *const *rows, const float *w,
                                              float *out, const sm_ukernel_params *p);
+/* One output row of every output channel of a 3x3 stride-1 conv on planar rows:
+ * rows[c*3 + ky] is input channel c's row (y - 1 + ky), zero at [-1] and [width]
+ * and readable from [-1] through [width + 32]; out[o] and res[o] (res may be NULL)
+ * are channel o's output and residual rows. act: NONE, RELU, SILU or SIGMOID,
+ * after the residual add. */
+typedef void (*sm_pconv3x3_ukernel_fn)(size_t cin, size_t cout, size_t width,
+                                       const float *const *rows, const float *w, sm_act act,
+                                       const float *const *res, float *const *out);
 /* One output row of a max pool; rows[0..kh) like dwconv (NULL = padding). */
 typedef void (*sm_maxpool_ukernel_fn)(size_t channels, size_t out_w, size_t in_w, size_t pad_left,
                                       size_t kw, size_t sw, const float *const *rows, size_t kh,
@@ -104,12 +113,15 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
     void SM_UK_NAME(vscale, t##c, isa)(size_t, size_t, const float *, const float *, float *);
 #define SM_SE_UKERNEL(isa_enum, isa, t) \
     void SM_UK_NAME(se, t##c, isa)(size_t, size_t, const float *, const float *, const float *, const float *, const float *, sm_act, float *, float *);
+#define SM_PCONV3X3_UKERNEL(isa_enum, isa) \
+    void SM_UK_NAME(pconv3x3, 4o, isa)(size_t, size_t, size_t, const float *const *, const float *, sm_act, const float *const *, float *const *);
 #include "gemm/gemm.inc"
 #include "dwconv/dwconv.inc"
 #include "pool/pool.inc"
 #include "act/act.inc"
 #include "eltwise/eltwise.inc"
 #include "se/se.inc"
+#include "conv2d/pconv3x3.inc"
 #undef SM_GEMM_UKERNEL
 #undef SM_GEMM_NARROW_UKERNEL
 #undef SM_DWCONV_UKERNEL
@@ -117,6 +129,7 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
 #undef SM_ACT_UKERNEL
 #undef SM_ELTWISE_UKERNEL
 #undef SM_SE_UKERNEL
+#undef SM_PCONV3X3_UKERNEL
 
 void sm_f32_dwconv_ukernel_kxk_4c__scalar(size_t k, size_t s, size_t channels, size_t out_w,
                                           size_t in_w, size_t pad_left, const float *const *rows,
@@ -146,6 +159,7 @@ typedef struct {
     sm_vadd_ukernel_fn vadd;
     sm_vscale_ukernel_fn vscale;
     sm_se_ukernel_fn se;
+    sm_pconv3x3_ukernel_fn pconv3x3; /* 4 output channels per group */
 } sm_kernel_table;
 
 /* The table for an ISA level, or NULL when it is not compiled in or the CPU

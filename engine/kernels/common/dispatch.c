@@ -42,12 +42,14 @@ static void fill_tables(void)
     g_tables[isa_enum].vadd = SM_UK_NAME(vadd, x##t, isa);                                        \
     g_tables[isa_enum].vscale = SM_UK_NAME(vscale, t##c, isa);
 #define SM_SE_UKERNEL(isa_enum, isa, t) g_tables[isa_enum].se = SM_UK_NAME(se, t##c, isa);
+#define SM_PCONV3X3_UKERNEL(isa_enum, isa) g_tables[isa_enum].pconv3x3 = SM_UK_NAME(pconv3x3, 4o, isa);
 #include "gemm/gemm.inc"
 #include "dwconv/dwconv.inc"
 #include "pool/pool.inc"
 #include "act/act.inc"
 #include "eltwise/eltwise.inc"
 #include "se/se.inc"
+#include "conv2d/pconv3x3.inc"
     for (int i = 0; i < 4; i++)
         g_tables[i].dwconv_generic = sm_f32_dwconv_ukernel_kxk_4c__scalar;
 }

@@ -1,0 +1,7 @@
+/* sm_f32_pconv3x3_ukernel_4o__neon: planar 3x3 stride-1 conv rows (pconv3x3-template.h) */
+#define SM_SIMD_NEON
+#include "sm_simd.h"
+#include "sm_ukernels.h"
+
+#define PC_FN sm_f32_pconv3x3_ukernel_4o__neon
+#include "conv2d/pconv3x3-template.h"
