@@ -352,7 +352,7 @@ def measure(o, s, threads):
             notes.append("pytorch: could not run: %s" % str(e).splitlines()[-1][:200])
         if s.tflite_model:
             if not o.tflite_js:
-                notes.append("tflite: %s not found (see its README: setup.sh); not run" % o.tflite_js_path)
+                notes.append("tflite: %s not run: %s" % (o.tflite_js_path, o.tflite_missing))
             elif threads > 1:
                 notes.append("tflite: only at 1 thread (its WASM build has no pthreads)")
             else:
@@ -589,9 +589,14 @@ def main():
     o.tflite_js_path = os.environ.get("TFLITE_RUN_JS", os.path.join(os.path.dirname(REPO), "shared", "tools",
                                                                     "tflite-ref", "tflite_run.js"))
     home = os.environ.get("TFLITE_REF_HOME", os.path.join(os.path.expanduser("~"), ".cache", "tflite-ref"))
-    o.tflite_js = o.tflite_js_path if (os.path.exists(o.tflite_js_path) and
-                                       os.path.isdir(os.path.join(home, "node_modules", "@tensorflow",
-                                                                  "tfjs-tflite"))) else None
+    o.tflite_js, o.tflite_missing = None, None
+    if not os.path.exists(o.tflite_js_path):
+        o.tflite_missing = "the script is absent (TFLITE_RUN_JS names another)"
+    elif not os.path.isdir(os.path.join(home, "node_modules", "@tensorflow", "tfjs-tflite")):
+        o.tflite_missing = ("its runtime is not installed in %s (run bash %s once)"
+                            % (home, os.path.join(os.path.dirname(o.tflite_js_path), "setup.sh")))
+    else:
+        o.tflite_js = o.tflite_js_path
     o.rounds = o.rounds or (3 if o.quick else 7)
     o.round_s = o.round_seconds or (0.1 if o.quick else 0.3)
     o.warmup = 0.2 if o.quick else 0.5
