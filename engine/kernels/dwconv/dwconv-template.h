@@ -73,9 +73,15 @@ DW_DEFINE_BLOCK(dw_block_b, DW_BLOCK / 2)
             xb = x1 - B;                                                                         \
         vf o[B];                                                                                 \
         FN(rows, wt, c, channels, n, FULL, xb, pad_left, bias, o);                               \
-        for (size_t i = 0; i < B; i++)                                                           \
-            sm_epi_store(out + (xb + i) * channels + c, o[i], n, res ? res + (xb + i) * rs : NULL, \
-                         p->act, alpha);                                                         \
+        if (silu_only) {                                                                         \
+            v_silu_n(o, B);                                                                      \
+            for (size_t i = 0; i < B; i++)                                                       \
+                sm_epi_store(out + (xb + i) * channels + c, o[i], n, NULL, SM_ACT_NONE, NULL);   \
+        } else {                                                                                 \
+            for (size_t i = 0; i < B; i++)                                                       \
+                sm_epi_store(out + (xb + i) * channels + c, o[i], n, res ? res + (xb + i) * rs : NULL, \
+                             p->act, alpha);                                                     \
+        }                                                                                        \
         if (xb + B >= x1)                                                                        \
             break;                                                                               \
     }
@@ -91,6 +97,7 @@ void DW_FN(size_t channels, size_t out_w, size_t in_w, size_t pad_left, const fl
     if (x_lo > x_hi)
         x_lo = x_hi = out_w < x_lo ? out_w : x_lo;
     const size_t rs = p->residual_stride;
+    const bool silu_only = p->act == SM_ACT_SILU && !p->residual;
     for (size_t c = 0; c < channels; c += VN) {
         const size_t n = channels - c < VN ? channels - c : VN;
         const float *wt = w + (c / VN) * (VN * (1 + DW_K * DW_K));

@@ -57,6 +57,22 @@ void GEMM_FN(size_t mr, size_t nc, size_t kc, const float *a, size_t lda, const 
         }
     }
     const sm_act act = p->act;
+    if (act == SM_ACT_SILU && !p->residual && mr == GEMM_MR && nc == GEMM_NR) {
+        /* a full tile: the SiLUs of all its vectors side by side (v_silu_n) */
+        vf t[GEMM_MR * GEMM_NRV];
+#pragma GCC unroll 16
+        for (size_t m = 0; m < GEMM_MR; m++)
+#pragma GCC unroll 16
+            for (size_t j = 0; j < GEMM_NRV; j++)
+                t[m * GEMM_NRV + j] = acc[m][j];
+        v_silu_n(t, GEMM_MR * GEMM_NRV);
+#pragma GCC unroll 16
+        for (size_t m = 0; m < GEMM_MR; m++)
+#pragma GCC unroll 16
+            for (size_t j = 0; j < GEMM_NRV; j++)
+                v_store(c + m * ldc + j * VN, t[m * GEMM_NRV + j]);
+        return;
+    }
 #pragma GCC unroll 16
     for (size_t m = 0; m < GEMM_MR; m++) {
         if (m < mr) {
