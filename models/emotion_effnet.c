@@ -60,6 +60,10 @@ struct sm_emotion {
     sm_arena arena;
     size_t res_h, res_w;
     float *io[2], *mid[2], *pre; /* pre: input.size^2 * 3 for run_rgb8 */
+    /* SE without passes of its own: channel means from the dwconv's rows, the gate
+     * folded into conv_pwl's weights where pixels outnumber its output channels */
+    float *se_mean, *se_rows, *pwl_w;
+    size_t pwl_w_floats;
     float vec[2 * ROUTE_CH + ROUTE_CH + SM_EMOTION_MAX_CLASSES + 4];
 
     sm_emotion_stage_fn hook;
@@ -511,8 +515,20 @@ sm_status sm_emotion_reserve(sm_emotion *m, size_t h, size_t w, sm_error *err)
         grow(&io, ch, cw, k->cout);
     }
     grow(&mid, ch, cw, HEAD_CH);
+    size_t se_mean = 0, se_rows = 0, pwl_w = 0;
+    ch = out_ext(h, 2);
+    cw = out_ext(w, 2);
+    for (size_t i = 0; i < m->n_blocks; i++) {
+        const em_block *k = &m->blocks[i];
+        ch = out_ext(ch, k->stride);
+        cw = out_ext(cw, k->stride);
+        grow(&se_mean, 1, 1, k->mid);
+        grow(&se_rows, 1, 1, sm_dwconv_mean_scratch_floats(k->dw, ch));
+        if (ch * cw > k->cout)
+            grow(&pwl_w, 1, 1, sm_conv2d_scaled_scratch_floats(k->pwl));
+    }
     size_t pre = (size_t)m->input_size * m->input_size * 3;
-    size_t bytes = (2 * io + 2 * mid + pre) * sizeof(float) + 6 * 64;
+    size_t bytes = (2 * io + 2 * mid + pre + se_mean + se_rows + pwl_w) * sizeof(float) + 9 * 64;
     sm_arena a;
     sm_status st = sm_arena_init(&a, bytes, err);
     if (st)
@@ -524,6 +540,10 @@ sm_status sm_emotion_reserve(sm_emotion *m, size_t h, size_t w, sm_error *err)
     m->mid[0] = sm_arena_alloc(&m->arena, mid * sizeof(float), 64);
     m->mid[1] = sm_arena_alloc(&m->arena, mid * sizeof(float), 64);
     m->pre = sm_arena_alloc(&m->arena, pre * sizeof(float), 64);
+    m->se_mean = sm_arena_alloc(&m->arena, se_mean * sizeof(float), 64);
+    m->se_rows = sm_arena_alloc(&m->arena, se_rows * sizeof(float), 64);
+    m->pwl_w = sm_arena_alloc(&m->arena, pwl_w * sizeof(float), 64);
+    m->pwl_w_floats = pwl_w;
     m->res_h = h;
     m->res_w = w;
     return SM_OK;
@@ -607,14 +627,23 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
             dwin = A;
             dwout = B;
         }
-        sm_dwconv_run(k->dw, dwin, ch, cw, NULL, dwout, pool);
-        lap(m, k->name, k->ir ? "conv_dw+bn2+silu" : "conv_dw+bn1+silu", conv_flops(oh, ow, k->mid, 1, k->k), oh,
-            ow, k->mid);
-        sm_se_run(k->se, dwout, oh, ow, dwout, pool);
-        lap(m, k->name, "se", 2.0 * (double)oh * ow * k->mid + 4.0 * k->mid * k->rd, oh, ow, k->mid);
-        sm_conv2d_run(k->pwl, dwout, oh, ow, k->skip ? cur : NULL, nxt, pool);
-        lap(m, k->name, k->ir ? (k->skip ? "conv_pwl+bn3+add" : "conv_pwl+bn3") : (k->skip ? "conv_pw+bn2+add" : "conv_pw+bn2"),
-            conv_flops(oh, ow, k->cout, k->mid, 1), oh, ow, k->cout);
+        sm_dwconv_run_mean(k->dw, dwin, ch, cw, NULL, dwout, m->se_mean, m->se_rows, pool);
+        lap(m, k->name, k->ir ? "conv_dw+bn2+silu+mean" : "conv_dw+bn1+silu+mean",
+            conv_flops(oh, ow, k->mid, 1, k->k), oh, ow, k->mid);
+        const char *pwl_name = k->ir ? (k->skip ? "conv_pwl+bn3+add" : "conv_pwl+bn3")
+                                     : (k->skip ? "conv_pw+bn2+add" : "conv_pw+bn2");
+        if (oh * ow > k->cout && sm_conv2d_scaled_scratch_floats(k->pwl) <= m->pwl_w_floats) {
+            const float *gate = sm_se_gate(k->se, m->se_mean);
+            lap(m, k->name, "se gate", 4.0 * k->mid * k->rd, 1, 1, k->mid);
+            sm_conv2d_run_scaled(k->pwl, dwout, oh, ow, gate, k->skip ? cur : NULL, nxt, m->pwl_w, pool);
+            lap(m, k->name, k->ir ? "conv_pwl(x se)+bn3" : "conv_pw(x se)+bn2", conv_flops(oh, ow, k->cout, k->mid, 1),
+                oh, ow, k->cout);
+        } else {
+            sm_se_run_with_mean(k->se, m->se_mean, dwout, oh, ow, dwout, pool);
+            lap(m, k->name, "se gate+scale", 1.0 * oh * ow * k->mid + 4.0 * k->mid * k->rd, oh, ow, k->mid);
+            sm_conv2d_run(k->pwl, dwout, oh, ow, k->skip ? cur : NULL, nxt, pool);
+            lap(m, k->name, pwl_name, conv_flops(oh, ow, k->cout, k->mid, 1), oh, ow, k->cout);
+        }
         t = cur;
         cur = nxt;
         nxt = t;

@@ -212,6 +212,82 @@ START_TEST(conv3x3_pair_rejects)
 }
 END_TEST
 
+/* The SE pieces an EfficientNet block runs without passes of their own:
+ * dwconv with channel means on the way (same output bits as without, means of
+ * that output), the gate alone, and a pointwise conv with the gate folded into
+ * its weights (equal to scaling the input first), for every ISA and with threads. */
+START_TEST(se_without_extra_passes)
+{
+    if (!use_isa(k_levels[_i]))
+        return;
+    static const struct { size_t h, w, c, oc, k, s; } cases[] = {
+        {9, 13, 40, 24, 3, 1}, {10, 7, 21, 5, 5, 2}, {1, 1, 16, 16, 3, 1},
+    };
+    sm_error err;
+    sm_threadpool *pool = NULL;
+    ck_assert_msg(sm_threadpool_init(&pool, 2, &err) == SM_OK, "%s", err.msg);
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        size_t H = cases[t].h, W = cases[t].w, C = cases[t].c, OC = cases[t].oc, K = cases[t].k;
+        float *wd = rnd(C * K * K, -0.5f, 0.5f), *bd = rnd(C, -0.2f, 0.2f), *in = rnd(H * W * C, -1, 1);
+        sm_conv_desc d = {0};
+        d.in_ch = d.out_ch = (uint32_t)C; d.kh = d.kw = (uint32_t)K; d.stride_h = d.stride_w = (uint32_t)cases[t].s;
+        d.pad = sm_padding_sym((uint32_t)K / 2); d.layout = SM_WLAYOUT_OIHW; d.weights = wd; d.bias = bd;
+        d.act = SM_ACT_SILU;
+        sm_dwconv *dw;
+        ck_assert_msg(sm_dwconv_prepare(&d, &dw, &err) == SM_OK, "%s", err.msg);
+        size_t oh, ow;
+        ck_assert_int_eq(sm_dwconv_out_shape(dw, H, W, &oh, &ow, &err), SM_OK);
+        size_t n = oh * ow * C;
+        float *plain = zeros(n), *withm = zeros(n), *mean = zeros(C), *ref_mean = zeros(C);
+        float *rows = rnd(sm_dwconv_mean_scratch_floats(dw, oh), -5, 5);
+        sm_dwconv_run(dw, in, H, W, NULL, plain, NULL);
+        sm_dwconv_run_mean(dw, in, H, W, NULL, withm, mean, rows, pool);
+        ck_assert_msg(memcmp(plain, withm, n * sizeof(float)) == 0, "case %zu: dwconv output changed", t);
+        sm_ref_global_avgpool(plain, oh * ow, C, ref_mean);
+        expect_close(mean, ref_mean, C, "dwconv channel means");
+
+        size_t rd = C / 4 ? C / 4 : 1;
+        float *w1 = rnd(rd * C, -0.5f, 0.5f), *b1 = rnd(rd, -0.1f, 0.1f), *w2 = rnd(C * rd, -0.5f, 0.5f),
+              *b2 = rnd(C, -0.1f, 0.1f);
+        sm_se_desc sd = {(uint32_t)C, (uint32_t)rd, SM_DENSE_OI, w1, b1, w2, b2, SM_ACT_SILU, "se"};
+        sm_se *se;
+        ck_assert_msg(sm_se_prepare(&sd, &se, &err) == SM_OK, "%s", err.msg);
+        float *se_plain = zeros(n), *se_mean = zeros(n), *gate = zeros(C);
+        sm_se_run(se, plain, oh, ow, se_plain, pool);
+        sm_se_run_with_mean(se, mean, plain, oh, ow, se_mean, pool);
+        expect_close(se_mean, se_plain, n, "SE with the dwconv's means");
+        memcpy(gate, sm_se_gate(se, mean), C * sizeof(float));
+        for (size_t c = 0; c < C; c++)
+            ck_assert(gate[c] > 0.0f && gate[c] < 1.0f);
+
+        float *wp = rnd(OC * C, -0.5f, 0.5f), *bp = rnd(OC, -0.2f, 0.2f), *res = rnd(oh * ow * OC, -1, 1);
+        sm_conv_desc pd = {0};
+        pd.in_ch = (uint32_t)C; pd.out_ch = (uint32_t)OC; pd.kh = pd.kw = pd.stride_h = pd.stride_w = 1;
+        pd.pad = sm_padding_valid(); pd.layout = SM_WLAYOUT_OIHW; pd.weights = wp; pd.bias = bp;
+        sm_conv2d *pw;
+        ck_assert_msg(sm_conv2d_prepare(&pd, &pw, &err) == SM_OK, "%s", err.msg);
+        size_t ns = sm_conv2d_scaled_scratch_floats(pw);
+        ck_assert_uint_gt(ns, 0);
+        float *scratch = zeros(ns), *scaled_in = zeros(n), *got = zeros(oh * ow * OC), *ref = zeros(oh * ow * OC);
+        for (size_t p = 0; p < oh * ow; p++)
+            for (size_t c = 0; c < C; c++)
+                scaled_in[p * C + c] = plain[p * C + c] * gate[c];
+        sm_conv2d_run_scaled(pw, plain, oh, ow, gate, res, got, scratch, pool);
+        sm_ref_conv2d(scaled_in, oh, ow, C, wp, bp, OC, 1, 1, 1, 1, 1, 0, 0, oh, ow, res, SM_ACT_NONE, NULL, ref);
+        expect_close(got, ref, oh * ow * OC, "pointwise conv with the gate folded into its weights");
+        sm_conv2d_run(pw, scaled_in, oh, ow, res, got, NULL); /* the op's own weights are untouched */
+        expect_close(got, ref, oh * ow * OC, "pointwise conv after a scaled run");
+        sm_conv2d_free(pw);
+        sm_se_free(se);
+        sm_dwconv_free(dw);
+        free(wd); free(bd); free(in); free(plain); free(withm); free(mean); free(ref_mean); free(rows);
+        free(w1); free(b1); free(w2); free(b2); free(se_plain); free(se_mean); free(gate);
+        free(wp); free(bp); free(res); free(scratch); free(scaled_in); free(got); free(ref);
+    }
+    sm_threadpool_free(pool);
+}
+END_TEST
+
 START_TEST(weight_layouts_agree)
 {
     if (!use_isa(k_levels[_i]))
@@ -420,6 +496,7 @@ int main(void)
     tcase_add_loop_test(tc, padded_batch_matches_per_image, 0, 4);
     tcase_add_loop_test(tc, conv3x3_pair_matches_reference, 0, 4);
     tcase_add_test(tc, conv3x3_pair_rejects);
+    tcase_add_loop_test(tc, se_without_extra_passes, 0, 4);
     tcase_add_test(tc, same_padding_extents);
     tcase_add_loop_test(tc, dense_layouts_and_residual, 0, 4);
     tcase_add_test(tc, mlp_f64_and_f32);

@@ -142,6 +142,14 @@ void sm_conv2d_run_windows(const sm_conv2d *op, const float *in, size_t n, size_
 size_t sm_conv2d_raster_windows(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *window);
 void sm_conv2d_free(sm_conv2d *op);
 size_t sm_conv2d_out_channels(const sm_conv2d *op);
+/* Pointwise convs only: out = conv(x) with x[p, k] = in[p, k] * in_scale[k] (an SE
+ * gate applied on the way in), by scaling a copy of the weights in scratch
+ * (sm_conv2d_scaled_scratch_floats(op) floats, 0 for other convs) instead of a
+ * pass over the input: cheaper wherever pixels outnumber output channels. */
+size_t sm_conv2d_scaled_scratch_floats(const sm_conv2d *op);
+void sm_conv2d_run_scaled(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
+                          const float *in_scale, const float *residual, float *out, float *scratch,
+                          sm_threadpool *pool);
 
 /* ---- two small 3x3 convolutions with a skip, streamed row by row ----------------- */
 /* out = act_b(in + conv_b(act_a(conv_a(in)))): both 3x3, stride 1, padding 1 on every
@@ -174,6 +182,14 @@ sm_status sm_dwconv_out_shape(const sm_dwconv *op, size_t in_h, size_t in_w, siz
                               size_t *out_w, sm_error *err);
 void sm_dwconv_run(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
                    const float *residual, float *out, sm_threadpool *pool);
+/* sm_dwconv_run that also leaves the per-channel mean of its output in mean
+ * (channels floats), computed row by row while each row is still in cache (an SE
+ * block's pooling without its own pass); scratch holds
+ * sm_dwconv_mean_scratch_floats(op, out_h) floats. */
+size_t sm_dwconv_mean_scratch_floats(const sm_dwconv *op, size_t out_h);
+void sm_dwconv_run_mean(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
+                        const float *residual, float *out, float *mean, float *scratch,
+                        sm_threadpool *pool);
 void sm_dwconv_free(sm_dwconv *op);
 
 /* ---- dense / fully connected (float32) ------------------------------------------ */
@@ -215,6 +231,12 @@ sm_status sm_se_prepare(const sm_se_desc *desc, sm_se **op, sm_error *err);
 /* in, out: h x w x channels; out may equal in (in-place scaling). */
 void sm_se_run(const sm_se *op, const float *in, size_t h, size_t w, float *out,
                sm_threadpool *pool);
+/* sm_se_run with the channel means already known (sm_dwconv_run_mean). */
+void sm_se_run_with_mean(const sm_se *op, const float *mean, const float *in, size_t h, size_t w,
+                         float *out, sm_threadpool *pool);
+/* The gate alone, sigmoid(W2 act(W1 mean + b1) + b2): channels floats owned by the
+ * op, valid until its next call (for sm_conv2d_run_scaled). */
+const float *sm_se_gate(const sm_se *op, const float *mean);
 void sm_se_free(sm_se *op);
 
 /* ---- pooling --------------------------------------------------------------------- */

@@ -380,3 +380,40 @@ size_t sm_conv2d_raster_windows(const sm_conv2d *op, size_t in_h, size_t in_w, s
                 window[oy * out_w + ox] = (oy * op->sh * in_w + ox * op->sw) * op->ic;
     return out_h * out_w;
 }
+
+size_t sm_conv2d_scaled_scratch_floats(const sm_conv2d *op)
+{
+    if (!op->pointwise)
+        return 0;
+    size_t packed = op->panels * (op->k + 1) * op->nr, kn = op->blas ? op->k * op->oc : 0;
+    return packed > kn ? packed : kn;
+}
+
+/* conv(in * scale) = conv with weight row k times scale[k]: the scale is folded
+ * into a copy of the packed weights (K x N multiplies) instead of a pass over the
+ * M x K input, which wins wherever the image has more pixels than the layer has
+ * output channels. */
+void sm_conv2d_run_scaled(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
+                          const float *in_scale, const float *residual, float *out, float *scratch,
+                          sm_threadpool *pool)
+{
+    sm_conv2d scaled = *op;
+    if (op->blas) {
+        for (size_t k = 0; k < op->k; k++)
+            for (size_t n = 0; n < op->oc; n++)
+                scratch[k * op->oc + n] = op->w_kn[k * op->oc + n] * in_scale[k];
+        scaled.w_kn = scratch;
+    } else {
+        const size_t nr = op->nr;
+        for (size_t pi = 0; pi < op->panels; pi++) {
+            const float *src = op->packed + pi * (op->k + 1) * nr;
+            float *dst = scratch + pi * (op->k + 1) * nr;
+            memcpy(dst, src, nr * sizeof *dst); /* bias row */
+            for (size_t k = 0; k < op->k; k++)
+                for (size_t j = 0; j < nr; j++)
+                    dst[(k + 1) * nr + j] = src[(k + 1) * nr + j] * in_scale[k];
+        }
+        scaled.packed = scratch;
+    }
+    sm_conv2d_run(&scaled, in, in_h, in_w, residual, out, pool);
+}

@@ -13,6 +13,7 @@ struct sm_dwconv {
     size_t tile;
     sm_dwconv_ukernel_fn fn;              /* NULL => generic */
     sm_dwconv_generic_ukernel_fn generic;
+    sm_gavgpool_ukernel_fn gavgpool;      /* row means for sm_dwconv_run_mean */
     float *packed, *alpha;
 };
 
@@ -47,6 +48,7 @@ sm_status sm_dwconv_prepare(const sm_conv_desc *d, sm_dwconv **out, sm_error *er
     op->s = d->stride_h;
     op->pad = d->pad;
     op->act = d->act;
+    op->gavgpool = kt->gavgpool;
     if ((op->k == 3 || op->k == 5) && (op->s == 1 || op->s == 2) && kt->dwconv[op->k == 5][op->s == 2].fn) {
         op->fn = kt->dwconv[op->k == 5][op->s == 2].fn;
         op->tile = kt->dwconv[op->k == 5][op->s == 2].tile;
@@ -96,6 +98,7 @@ typedef struct {
     const float *in, *residual;
     float *out;
     size_t in_h, in_w, out_h, out_w, pad_top, pad_left, n_tasks;
+    float *row_means; /* NULL or out_h x C: each output row's channel means */
 } dw_ctx;
 
 static void dw_task(void *vctx, size_t task, size_t thread)
@@ -117,15 +120,37 @@ static void dw_task(void *vctx, size_t task, size_t thread)
         else
             op->generic(op->k, op->s, C, ow, x->in_w, x->pad_left, rows, op->packed,
                         x->out + oy * ow * C, &p);
+        /* the row was just written: still in L1, unlike the whole map for a later pass */
+        if (x->row_means)
+            op->gavgpool(ow, C, x->out + oy * ow * C, x->row_means + oy * C);
     }
 }
 
 void sm_dwconv_run(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
                    const float *residual, float *out, sm_threadpool *pool)
 {
-    dw_ctx x = {op, in, residual, out, in_h, in_w, 0, 0, 0, 0, 0};
+    sm_dwconv_run_mean(op, in, in_h, in_w, residual, out, NULL, NULL, pool);
+}
+
+size_t sm_dwconv_mean_scratch_floats(const sm_dwconv *op, size_t out_h) { return out_h * op->c; }
+
+void sm_dwconv_run_mean(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
+                        const float *residual, float *out, float *mean, float *scratch,
+                        sm_threadpool *pool)
+{
+    dw_ctx x = {op, in, residual, out, in_h, in_w, 0, 0, 0, 0, 0, mean ? scratch : NULL};
     sm_ops_axis(in_h, op->k, op->s, op->pad, true, &x.out_h, &x.pad_top);
     sm_ops_axis(in_w, op->k, op->s, op->pad, false, &x.out_w, &x.pad_left);
     x.n_tasks = sm_ops_tasks(x.out_h, pool);
     sm_threadpool_run(pool, x.n_tasks, dw_task, &x);
+    if (!mean)
+        return;
+    /* every row has out_w pixels: the mean of the row means, rows in order */
+    for (size_t c = 0; c < op->c; c++)
+        mean[c] = 0.0f;
+    for (size_t oy = 0; oy < x.out_h; oy++)
+        for (size_t c = 0; c < op->c; c++)
+            mean[c] += scratch[oy * op->c + c];
+    for (size_t c = 0; c < op->c; c++)
+        mean[c] /= (float)x.out_h;
 }

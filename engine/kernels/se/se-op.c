@@ -94,7 +94,19 @@ void sm_se_run(const sm_se *op, const float *in, size_t h, size_t w, float *out,
                sm_threadpool *pool)
 {
     op->kt->gavgpool(h * w, op->c, in, op->mean);
-    op->kt->se(op->c, op->rd, op->mean, op->w1, op->b1, op->w2, op->b2, op->act, op->h, op->gate);
+    sm_se_run_with_mean(op, op->mean, in, h, w, out, pool);
+}
+
+const float *sm_se_gate(const sm_se *op, const float *mean)
+{
+    op->kt->se(op->c, op->rd, mean, op->w1, op->b1, op->w2, op->b2, op->act, op->h, op->gate);
+    return op->gate;
+}
+
+void sm_se_run_with_mean(const sm_se *op, const float *mean, const float *in, size_t h, size_t w,
+                         float *out, sm_threadpool *pool)
+{
+    sm_se_gate(op, mean);
     se_ctx x = {op, in, out, h * w, 0};
     x.n_tasks = sm_ops_tasks(h * w / 64 + 1, pool);
     sm_threadpool_run(pool, x.n_tasks, scale_task, &x);
