@@ -62,8 +62,8 @@ struct sm_emotion {
     float *io[2], *mid[2], *pre; /* pre: input.size^2 * 3 for run_rgb8 */
     /* SE without passes of its own: channel means from the dwconv's rows, the gate
      * folded into conv_pwl's weights where pixels outnumber its output channels */
-    float *se_mean, *se_rows, *pwl_w;
-    size_t pwl_w_floats;
+    float *se_mean, *se_rows, *pwl_w, *pw_dw;
+    size_t pwl_w_floats, pw_dw_floats;
     float vec[2 * ROUTE_CH + ROUTE_CH + SM_EMOTION_MAX_CLASSES + 4];
 
     sm_emotion_stage_fn hook;
@@ -481,6 +481,13 @@ sm_status sm_emotion_load_file(const char *path, sm_threadpool *pool, sm_emotion
 /* Symmetric padding (k-1)/2, odd k: out = (in - 1) / s + 1. */
 static size_t out_ext(size_t in, uint32_t s) { return (in - 1) / s + 1; }
 
+/* conv_pw streamed into conv_dw (sm_pw_dw_run) on rows wide enough that one row
+ * fills the GEMM's pixel tiles (narrower maps are small enough to stay in cache). */
+static bool fuse_pw_dw(const em_block *k, size_t in_w)
+{
+    return k->ir && in_w >= 32 && sm_pw_dw_fusable(k->pw, k->dw);
+}
+
 static void grow(size_t *v, size_t h, size_t w, size_t c)
 {
     if (h * w * c > *v)
@@ -515,11 +522,13 @@ sm_status sm_emotion_reserve(sm_emotion *m, size_t h, size_t w, sm_error *err)
         grow(&io, ch, cw, k->cout);
     }
     grow(&mid, ch, cw, HEAD_CH);
-    size_t se_mean = 0, se_rows = 0, pwl_w = 0;
+    size_t se_mean = 0, se_rows = 0, pwl_w = 0, pw_dw = 0;
     ch = out_ext(h, 2);
     cw = out_ext(w, 2);
     for (size_t i = 0; i < m->n_blocks; i++) {
         const em_block *k = &m->blocks[i];
+        if (fuse_pw_dw(k, cw))
+            grow(&pw_dw, 1, 1, sm_pw_dw_scratch_floats(k->dw, cw, sm_threadpool_size(m->pool)));
         ch = out_ext(ch, k->stride);
         cw = out_ext(cw, k->stride);
         grow(&se_mean, 1, 1, k->mid);
@@ -528,7 +537,7 @@ sm_status sm_emotion_reserve(sm_emotion *m, size_t h, size_t w, sm_error *err)
             grow(&pwl_w, 1, 1, sm_conv2d_scaled_scratch_floats(k->pwl));
     }
     size_t pre = (size_t)m->input_size * m->input_size * 3;
-    size_t bytes = (2 * io + 2 * mid + pre + se_mean + se_rows + pwl_w) * sizeof(float) + 9 * 64;
+    size_t bytes = (2 * io + 2 * mid + pre + se_mean + se_rows + pwl_w + pw_dw) * sizeof(float) + 10 * 64;
     sm_arena a;
     sm_status st = sm_arena_init(&a, bytes, err);
     if (st)
@@ -544,6 +553,8 @@ sm_status sm_emotion_reserve(sm_emotion *m, size_t h, size_t w, sm_error *err)
     m->se_rows = sm_arena_alloc(&m->arena, se_rows * sizeof(float), 64);
     m->pwl_w = sm_arena_alloc(&m->arena, pwl_w * sizeof(float), 64);
     m->pwl_w_floats = pwl_w;
+    m->pw_dw = sm_arena_alloc(&m->arena, pw_dw * sizeof(float), 64);
+    m->pw_dw_floats = pw_dw;
     m->res_h = h;
     m->res_w = w;
     return SM_OK;
@@ -621,15 +632,22 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
         const em_block *k = &m->blocks[i];
         size_t oh = out_ext(ch, k->stride), ow = out_ext(cw, k->stride);
         float *dwin = cur, *dwout = A;
-        if (k->ir) {
-            sm_conv2d_run(k->pw, cur, ch, cw, NULL, A, pool);
-            lap(m, k->name, "conv_pw+bn1+silu", conv_flops(ch, cw, k->mid, k->cin, 1), ch, cw, k->mid);
-            dwin = A;
-            dwout = B;
+        if (fuse_pw_dw(k, cw) && sm_pw_dw_scratch_floats(k->dw, cw, sm_threadpool_size(pool)) <= m->pw_dw_floats) {
+            sm_pw_dw_run(k->pw, k->dw, cur, ch, cw, A, m->se_mean, m->se_rows, m->pw_dw, pool);
+            dwout = A;
+            lap(m, k->name, "conv_pw+bn1+silu -> conv_dw+bn2+silu+mean",
+                conv_flops(ch, cw, k->mid, k->cin, 1) + conv_flops(oh, ow, k->mid, 1, k->k), oh, ow, k->mid);
+        } else {
+            if (k->ir) {
+                sm_conv2d_run(k->pw, cur, ch, cw, NULL, A, pool);
+                lap(m, k->name, "conv_pw+bn1+silu", conv_flops(ch, cw, k->mid, k->cin, 1), ch, cw, k->mid);
+                dwin = A;
+                dwout = B;
+            }
+            sm_dwconv_run_mean(k->dw, dwin, ch, cw, NULL, dwout, m->se_mean, m->se_rows, pool);
+            lap(m, k->name, k->ir ? "conv_dw+bn2+silu+mean" : "conv_dw+bn1+silu+mean",
+                conv_flops(oh, ow, k->mid, 1, k->k), oh, ow, k->mid);
         }
-        sm_dwconv_run_mean(k->dw, dwin, ch, cw, NULL, dwout, m->se_mean, m->se_rows, pool);
-        lap(m, k->name, k->ir ? "conv_dw+bn2+silu+mean" : "conv_dw+bn1+silu+mean",
-            conv_flops(oh, ow, k->mid, 1, k->k), oh, ow, k->mid);
         const char *pwl_name = k->ir ? (k->skip ? "conv_pwl+bn3+add" : "conv_pwl+bn3")
                                      : (k->skip ? "conv_pw+bn2+add" : "conv_pw+bn2");
         if (oh * ow > k->cout && sm_conv2d_scaled_scratch_floats(k->pwl) <= m->pwl_w_floats) {

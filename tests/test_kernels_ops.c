@@ -288,6 +288,59 @@ START_TEST(se_without_extra_passes)
 }
 END_TEST
 
+/* conv_pw streamed into conv_dw gives the bits of the two ops run one after the
+ * other (and the same channel means), for every ISA and with 1 or 3 threads. */
+START_TEST(pw_dw_fused_equals_unfused)
+{
+    if (!use_isa(k_levels[_i]))
+        return;
+    static const struct { size_t h, w, cin, mid, k, s; } cases[] = {
+        {11, 37, 8, 40, 3, 2}, {9, 33, 5, 72, 5, 1}, {4, 3, 3, 16, 3, 1}, {7, 20, 24, 144, 5, 2},
+    };
+    sm_error err;
+    sm_threadpool *pool = NULL;
+    ck_assert_msg(sm_threadpool_init(&pool, 3, &err) == SM_OK, "%s", err.msg);
+    setenv("SM_GEMM", "own", 1); /* the scalar level would take OpenBLAS, which is not fusable */
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        size_t H = cases[t].h, W = cases[t].w, CI = cases[t].cin, C = cases[t].mid, K = cases[t].k;
+        float *wp = rnd(C * CI, -0.5f, 0.5f), *bp = rnd(C, -0.2f, 0.2f), *wd = rnd(C * K * K, -0.5f, 0.5f);
+        float *bd = rnd(C, -0.2f, 0.2f), *in = rnd(H * W * CI, -1, 1);
+        sm_conv_desc pd = {0}, dd = {0};
+        pd.in_ch = (uint32_t)CI; pd.out_ch = (uint32_t)C; pd.kh = pd.kw = pd.stride_h = pd.stride_w = 1;
+        pd.pad = sm_padding_valid(); pd.layout = SM_WLAYOUT_OIHW; pd.weights = wp; pd.bias = bp; pd.act = SM_ACT_SILU;
+        dd.in_ch = dd.out_ch = (uint32_t)C; dd.kh = dd.kw = (uint32_t)K; dd.stride_h = dd.stride_w = (uint32_t)cases[t].s;
+        dd.pad = sm_padding_sym((uint32_t)K / 2); dd.layout = SM_WLAYOUT_OIHW; dd.weights = wd; dd.bias = bd;
+        dd.act = SM_ACT_SILU;
+        sm_conv2d *pw;
+        sm_dwconv *dw;
+        ck_assert_msg(sm_conv2d_prepare(&pd, &pw, &err) == SM_OK, "%s", err.msg);
+        ck_assert_msg(sm_dwconv_prepare(&dd, &dw, &err) == SM_OK, "%s", err.msg);
+        ck_assert(sm_pw_dw_fusable(pw, dw));
+        size_t oh, ow;
+        ck_assert_int_eq(sm_dwconv_out_shape(dw, H, W, &oh, &ow, &err), SM_OK);
+        float *mid = zeros(H * W * C), *ref = zeros(oh * ow * C), *ref_mean = zeros(C);
+        float *rows = zeros(sm_dwconv_mean_scratch_floats(dw, oh));
+        sm_conv2d_run(pw, in, H, W, NULL, mid, NULL);
+        sm_dwconv_run_mean(dw, mid, H, W, NULL, ref, ref_mean, rows, NULL);
+        for (int threads = 1; threads <= 3; threads += 2) {
+            sm_threadpool *p = threads == 1 ? NULL : pool;
+            float *got = rnd(oh * ow * C, -9, 9), *mean = zeros(C);
+            float *scratch = rnd(sm_pw_dw_scratch_floats(dw, W, sm_threadpool_size(p)), -9, 9);
+            sm_pw_dw_run(pw, dw, in, H, W, got, mean, rows, scratch, p);
+            ck_assert_msg(memcmp(got, ref, oh * ow * C * sizeof(float)) == 0,
+                          "case %zu, %d thread(s): fused output differs from conv_pw then conv_dw", t, threads);
+            ck_assert_msg(memcmp(mean, ref_mean, C * sizeof(float)) == 0, "case %zu: channel means differ", t);
+            free(got); free(mean); free(scratch);
+        }
+        sm_conv2d_free(pw);
+        sm_dwconv_free(dw);
+        free(wp); free(bp); free(wd); free(bd); free(in); free(mid); free(ref); free(ref_mean); free(rows);
+    }
+    unsetenv("SM_GEMM");
+    sm_threadpool_free(pool);
+}
+END_TEST
+
 START_TEST(weight_layouts_agree)
 {
     if (!use_isa(k_levels[_i]))
@@ -497,6 +550,7 @@ int main(void)
     tcase_add_loop_test(tc, conv3x3_pair_matches_reference, 0, 4);
     tcase_add_test(tc, conv3x3_pair_rejects);
     tcase_add_loop_test(tc, se_without_extra_passes, 0, 4);
+    tcase_add_loop_test(tc, pw_dw_fused_equals_unfused, 0, 4);
     tcase_add_test(tc, same_padding_extents);
     tcase_add_loop_test(tc, dense_layouts_and_residual, 0, 4);
     tcase_add_test(tc, mlp_f64_and_f32);

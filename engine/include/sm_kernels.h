@@ -142,6 +142,7 @@ void sm_conv2d_run_windows(const sm_conv2d *op, const float *in, size_t n, size_
 size_t sm_conv2d_raster_windows(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *window);
 void sm_conv2d_free(sm_conv2d *op);
 size_t sm_conv2d_out_channels(const sm_conv2d *op);
+size_t sm_conv2d_in_channels(const sm_conv2d *op);
 /* Pointwise convs only: out = conv(x) with x[p, k] = in[p, k] * in_scale[k] (an SE
  * gate applied on the way in), by scaling a copy of the weights in scratch
  * (sm_conv2d_scaled_scratch_floats(op) floats, 0 for other convs) instead of a
@@ -190,6 +191,19 @@ size_t sm_dwconv_mean_scratch_floats(const sm_dwconv *op, size_t out_h);
 void sm_dwconv_run_mean(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
                         const float *residual, float *out, float *mean, float *scratch,
                         sm_threadpool *pool);
+/* A pointwise conv fused in front of a depthwise one, out = dw(pw(in)) (an inverted
+ * residual block's conv_pw -> conv_dw), when sm_pw_dw_fusable: streamed by rows,
+ * each thread computing a slice of the expanded channels into a ring of k rows,
+ * so the expanded map is never stored. mean/mean_scratch as in
+ * sm_dwconv_run_mean (mean may be NULL); scratch holds
+ * sm_pw_dw_scratch_floats(dw, in_w, sm_threadpool_size(pool)) floats.
+ * in: in_h x in_w x pw's in_ch; out: the dwconv's output. Same bits as the two
+ * ops run one after the other (both split work so that each element's arithmetic
+ * is fixed). */
+bool sm_pw_dw_fusable(const sm_conv2d *pw, const sm_dwconv *dw);
+size_t sm_pw_dw_scratch_floats(const sm_dwconv *dw, size_t in_w, size_t n_threads);
+void sm_pw_dw_run(const sm_conv2d *pw, const sm_dwconv *dw, const float *in, size_t in_h, size_t in_w,
+                  float *out, float *mean, float *mean_scratch, float *scratch, sm_threadpool *pool);
 void sm_dwconv_free(sm_dwconv *op);
 
 /* ---- dense / fully connected (float32) ------------------------------------------ */

@@ -41,6 +41,14 @@ static inline size_t sm_ops_tasks(size_t items, const sm_threadpool *pool)
     size_t n = sm_threadpool_size(pool) > 1 ? SM_OPS_SLOTS : 1;
     return items < n ? (items ? items : 1) : n;
 }
+/* For fusing a pointwise conv into what consumes its output: the channel
+ * granularity of slices (the panel width; 0 when the op is not pointwise or runs
+ * through BLAS), and output channels [n0, n1) (n0 a multiple of the unit) of
+ * `pixels` input pixels into out (pixel stride ldo, out[0] = channel n0), on the
+ * calling thread. Each element's arithmetic is the one sm_conv2d_run does. */
+size_t sm_conv2d_slice_unit(const sm_conv2d *op);
+void sm_conv2d_pointwise_slice(const sm_conv2d *op, const float *in, size_t pixels, size_t n0, size_t n1,
+                               float *out, size_t ldo);
 /* OpenBLAS to one thread (we thread over tiles ourselves); once per process. */
 void sm_ops_blas_single_thread(void);
 bool sm_ops_blas_available(void);

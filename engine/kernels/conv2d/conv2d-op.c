@@ -163,6 +163,7 @@ void sm_conv2d_free(sm_conv2d *op)
 }
 
 size_t sm_conv2d_out_channels(const sm_conv2d *op) { return op ? op->oc : 0; }
+size_t sm_conv2d_in_channels(const sm_conv2d *op) { return op ? op->ic : 0; }
 
 const char *sm_conv2d_kernel_name(const sm_conv2d *op)
 {
@@ -416,4 +417,23 @@ void sm_conv2d_run_scaled(const sm_conv2d *op, const float *in, size_t in_h, siz
         scaled.packed = scratch;
     }
     sm_conv2d_run(&scaled, in, in_h, in_w, residual, out, pool);
+}
+
+size_t sm_conv2d_slice_unit(const sm_conv2d *op)
+{
+    return op->pointwise && !op->blas ? op->nr : 0;
+}
+
+void sm_conv2d_pointwise_slice(const sm_conv2d *op, const float *in, size_t pixels, size_t n0, size_t n1,
+                               float *out, size_t ldo)
+{
+    for (size_t pi = n0 / op->nr; pi * op->nr < n1; pi++) {
+        size_t c = pi * op->nr, nc = n1 - c < op->nr ? n1 - c : op->nr;
+        const float *panel = op->packed + pi * (op->k + 1) * op->nr;
+        for (size_t m = 0; m < pixels; m += op->mr) {
+            size_t mr = pixels - m < op->mr ? pixels - m : op->mr;
+            sm_ukernel_params p = {op->act, op->alpha + c, NULL, 0};
+            op->gemm(mr, nc, op->k, in + m * op->ic, op->ic, panel, out + m * ldo + (c - n0), ldo, &p);
+        }
+    }
 }

@@ -132,6 +132,18 @@ void sm_dwconv_run(const sm_dwconv *op, const float *in, size_t in_h, size_t in_
     sm_dwconv_run_mean(op, in, in_h, in_w, residual, out, NULL, NULL, pool);
 }
 
+/* every row has out_w pixels: the mean of the row means, rows in order */
+static void mean_of_rows(const sm_dwconv *op, size_t out_h, const float *row_means, float *mean)
+{
+    for (size_t c = 0; c < op->c; c++)
+        mean[c] = 0.0f;
+    for (size_t oy = 0; oy < out_h; oy++)
+        for (size_t c = 0; c < op->c; c++)
+            mean[c] += row_means[oy * op->c + c];
+    for (size_t c = 0; c < op->c; c++)
+        mean[c] /= (float)out_h;
+}
+
 size_t sm_dwconv_mean_scratch_floats(const sm_dwconv *op, size_t out_h) { return out_h * op->c; }
 
 void sm_dwconv_run_mean(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
@@ -143,14 +155,87 @@ void sm_dwconv_run_mean(const sm_dwconv *op, const float *in, size_t in_h, size_
     sm_ops_axis(in_w, op->k, op->s, op->pad, false, &x.out_w, &x.pad_left);
     x.n_tasks = sm_ops_tasks(x.out_h, pool);
     sm_threadpool_run(pool, x.n_tasks, dw_task, &x);
-    if (!mean)
+    if (mean)
+        mean_of_rows(op, x.out_h, scratch, mean);
+}
+
+/* ---- pointwise expansion fused in front (EfficientNet's conv_pw -> conv_dw) ---- */
+
+/* Each task owns a slice of the expanded channels (whole GEMM panels) and walks
+ * every row: the expansion rows its depthwise rows need go into a ring of k rows,
+ * so the expanded map (13 MB in EfficientNet-B3's blocks.1.0) is never written
+ * out and read back. Splitting channels instead of rows recomputes nothing. */
+bool sm_pw_dw_fusable(const sm_conv2d *pw, const sm_dwconv *dw)
+{
+    size_t unit = sm_conv2d_slice_unit(pw);
+    return unit && unit % dw->tile == 0 && sm_conv2d_out_channels(pw) == dw->c;
+}
+
+static size_t pw_dw_thread_floats(const sm_dwconv *dw, size_t in_w)
+{
+    return ((size_t)dw->k + 1) * in_w * dw->c; /* k ring rows + one output row */
+}
+
+size_t sm_pw_dw_scratch_floats(const sm_dwconv *dw, size_t in_w, size_t n_threads)
+{
+    return (n_threads ? n_threads : 1) * pw_dw_thread_floats(dw, in_w);
+}
+
+typedef struct {
+    const sm_conv2d *pw;
+    const sm_dwconv *dw;
+    const float *in;
+    float *out, *row_means, *scratch;
+    size_t in_h, in_w, in_ch, out_h, out_w, pad_top, pad_left, n_tasks, unit;
+} pw_dw_ctx;
+
+static void pw_dw_task(void *vctx, size_t task, size_t thread)
+{
+    const pw_dw_ctx *x = vctx;
+    const sm_dwconv *dw = x->dw;
+    const size_t C = dw->c, K = dw->k, W = x->in_w, OW = x->out_w;
+    size_t units = (C + x->unit - 1) / x->unit, u0, u1;
+    sm_ops_range(units, x->n_tasks, task, &u0, &u1);
+    size_t c0 = u0 * x->unit, c1 = u1 * x->unit < C ? u1 * x->unit : C, cs = c1 - c0;
+    if (cs == 0)
         return;
-    /* every row has out_w pixels: the mean of the row means, rows in order */
-    for (size_t c = 0; c < op->c; c++)
-        mean[c] = 0.0f;
-    for (size_t oy = 0; oy < x.out_h; oy++)
-        for (size_t c = 0; c < op->c; c++)
-            mean[c] += scratch[oy * op->c + c];
-    for (size_t c = 0; c < op->c; c++)
-        mean[c] /= (float)x.out_h;
+    float *ring = x->scratch + thread * pw_dw_thread_floats(dw, W), *obuf = ring + K * W * cs;
+    const float *wdw = dw->packed + (c0 / dw->tile) * dw->tile * (1 + K * K);
+    const float *rows[DW_MAX_K];
+    sm_ukernel_params p = {dw->act, dw->alpha + c0, NULL, cs};
+    size_t next = 0; /* next expansion row to compute */
+    for (size_t oy = 0; oy < x->out_h; oy++) {
+        long iy0 = (long)(oy * dw->s) - (long)x->pad_top;
+        long last = iy0 + (long)K - 1 < (long)x->in_h ? iy0 + (long)K - 1 : (long)x->in_h - 1;
+        for (; (long)next <= last; next++)
+            sm_conv2d_pointwise_slice(x->pw, x->in + next * W * x->in_ch, W, c0, c1, ring + (next % K) * W * cs, cs);
+        for (size_t ky = 0; ky < K; ky++) {
+            long iy = iy0 + (long)ky;
+            rows[ky] = iy < 0 || iy >= (long)x->in_h ? NULL : ring + ((size_t)iy % K) * W * cs;
+        }
+        if (dw->fn)
+            dw->fn(cs, OW, W, x->pad_left, rows, wdw, obuf, &p);
+        else
+            dw->generic(K, dw->s, cs, OW, W, x->pad_left, rows, wdw, obuf, &p);
+        float *dst = x->out + oy * OW * C + c0;
+        for (size_t i = 0; i < OW; i++)
+            memcpy(dst + i * C, obuf + i * cs, cs * sizeof(float));
+        if (x->row_means)
+            dw->gavgpool(OW, cs, obuf, x->row_means + oy * C + c0);
+    }
+}
+
+void sm_pw_dw_run(const sm_conv2d *pw, const sm_dwconv *dw, const float *in, size_t in_h, size_t in_w,
+                  float *out, float *mean, float *mean_scratch, float *scratch, sm_threadpool *pool)
+{
+    pw_dw_ctx x = {pw, dw, in, out, mean ? mean_scratch : NULL, scratch, in_h, in_w, 0, 0, 0, 0, 0, 0, 0};
+    sm_ops_axis(in_h, dw->k, dw->s, dw->pad, true, &x.out_h, &x.pad_top);
+    sm_ops_axis(in_w, dw->k, dw->s, dw->pad, false, &x.out_w, &x.pad_left);
+    x.unit = sm_conv2d_slice_unit(pw);
+    x.in_ch = sm_conv2d_in_channels(pw);
+    size_t units = (dw->c + x.unit - 1) / x.unit, t = sm_threadpool_size(pool);
+    x.n_tasks = units < t ? units : t;
+    sm_threadpool_run(pool, x.n_tasks, pw_dw_task, &x);
+    if (mean)
+        mean_of_rows(dw, x.out_h, mean_scratch, mean);
 }
