@@ -654,8 +654,9 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
             const float *gate = sm_se_gate(k->se, m->se_mean);
             lap(m, k->name, "se gate", 4.0 * k->mid * k->rd, 1, 1, k->mid);
             sm_conv2d_run_scaled(k->pwl, dwout, oh, ow, gate, k->skip ? cur : NULL, nxt, m->pwl_w, pool);
-            lap(m, k->name, k->ir ? "conv_pwl(x se)+bn3" : "conv_pw(x se)+bn2", conv_flops(oh, ow, k->cout, k->mid, 1),
-                oh, ow, k->cout);
+            lap(m, k->name, k->ir ? (k->skip ? "conv_pwl*se+bn3+add" : "conv_pwl*se+bn3")
+                                  : (k->skip ? "conv_pw*se+bn2+add" : "conv_pw*se+bn2"),
+                conv_flops(oh, ow, k->cout, k->mid, 1), oh, ow, k->cout);
         } else {
             sm_se_run_with_mean(k->se, m->se_mean, dwout, oh, ow, dwout, pool);
             lap(m, k->name, "se gate+scale", 1.0 * oh * ow * k->mid + 4.0 * k->mid * k->rd, oh, ow, k->mid);

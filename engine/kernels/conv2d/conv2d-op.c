@@ -182,14 +182,15 @@ typedef struct {
     float *out;
     size_t in_h, in_w, out_h, out_w, pad_top, pad_left;
     size_t n_tasks, m;
+    size_t panel_groups; /* pointwise: work unit = (row block, group of panels) */
 } conv_ctx;
 
-/* out rows [m0, m1) x all columns from A rows at a (row stride lda). */
-static void gemm_rows(const sm_conv2d *op, const float *a, size_t lda, size_t rows, float *c,
-                      const float *res)
+/* `rows` output rows x panels [p0, p1) from A rows at a (row stride lda). */
+static void gemm_rows_panels(const sm_conv2d *op, const float *a, size_t lda, size_t rows, size_t p0,
+                             size_t p1, float *c, const float *res)
 {
     const sm_gemm_ukernel_fn fn = op->gemm;
-    for (size_t pi = 0; pi < op->panels; pi++) {
+    for (size_t pi = p0; pi < p1; pi++) {
         size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
         const float *panel = op->packed + pi * (op->k + 1) * op->nr;
         for (size_t m = 0; m < rows; m += op->mr) {
@@ -221,9 +222,11 @@ static void pointwise_task(void *vctx, size_t task, size_t thread)
 {
     const conv_ctx *x = vctx;
     const sm_conv2d *op = x->op;
+    const size_t G = x->panel_groups;
     size_t b, e;
-    sm_ops_range((x->m + PW_BLOCK - 1) / PW_BLOCK, x->n_tasks, task, &b, &e);
-    for (size_t blk = b; blk < e; blk++) {
+    sm_ops_range((x->m + PW_BLOCK - 1) / PW_BLOCK * G, x->n_tasks, task, &b, &e);
+    for (size_t u = b; u < e; u++) {
+        size_t blk = u / G, g = u % G;
         size_t m = blk * PW_BLOCK, rows = x->m - m < PW_BLOCK ? x->m - m : PW_BLOCK;
         const float *res = x->residual ? x->residual + m * op->oc : NULL;
 #ifdef SM_HAVE_BLAS
@@ -235,7 +238,8 @@ static void pointwise_task(void *vctx, size_t task, size_t thread)
             continue;
         }
 #endif
-        gemm_rows(op, x->in + m * op->ic, op->ic, rows, x->out + m * op->oc, res);
+        gemm_rows_panels(op, x->in + m * op->ic, op->ic, rows, op->panels * g / G, op->panels * (g + 1) / G,
+                         x->out + m * op->oc, res);
     }
 }
 
@@ -313,12 +317,21 @@ static void im2col_task(void *vctx, size_t task, size_t thread)
 void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
                    const float *residual, float *out, sm_threadpool *pool)
 {
-    conv_ctx x = {op, in, residual, out, in_h, in_w, 0, 0, 0, 0, 0, 0};
+    conv_ctx x = {op, in, residual, out, in_h, in_w, 0, 0, 0, 0, 0, 0, 1};
     sm_ops_axis(in_h, op->kh, op->sh, op->pad, true, &x.out_h, &x.pad_top);
     sm_ops_axis(in_w, op->kw, op->sw, op->pad, false, &x.out_w, &x.pad_left);
     if (op->pointwise) {
         x.m = in_h * in_w;
-        x.n_tasks = sm_ops_tasks((x.m + PW_BLOCK - 1) / PW_BLOCK, pool);
+        size_t blocks = (x.m + PW_BLOCK - 1) / PW_BLOCK;
+        /* few row blocks (a 10x10 map has 2) would leave threads idle or unequal:
+         * split the output channels too, panel groups per block (each element's
+         * arithmetic is the same either way) */
+        if (sm_threadpool_size(pool) > 1 && !op->blas && blocks < SM_OPS_SLOTS) {
+            x.panel_groups = (SM_OPS_SLOTS + blocks - 1) / blocks;
+            if (x.panel_groups > op->panels)
+                x.panel_groups = op->panels;
+        }
+        x.n_tasks = sm_ops_tasks(blocks * x.panel_groups, pool);
         sm_threadpool_run(pool, x.n_tasks, pointwise_task, &x);
     } else {
         x.n_tasks = sm_ops_tasks(x.out_h, pool);
