@@ -233,8 +233,10 @@ void sm_pw_dw_run(const sm_conv2d *pw, const sm_dwconv *dw, const float *in, siz
     sm_ops_axis(in_w, dw->k, dw->s, dw->pad, false, &x.out_w, &x.pad_left);
     x.unit = sm_conv2d_slice_unit(pw);
     x.in_ch = sm_conv2d_in_channels(pw);
-    size_t units = (dw->c + x.unit - 1) / x.unit, t = sm_threadpool_size(pool);
-    x.n_tasks = units < t ? units : t;
+    /* one slice per panel when threaded: many small tasks so a thread that is late
+     * or descheduled holds up one panel, not half of the channels */
+    size_t units = (dw->c + x.unit - 1) / x.unit;
+    x.n_tasks = sm_threadpool_size(pool) > 1 ? (units < SM_OPS_SLOTS ? units : SM_OPS_SLOTS) : 1;
     sm_threadpool_run(pool, x.n_tasks, pw_dw_task, &x);
     if (mean)
         mean_of_rows(dw, x.out_h, mean_scratch, mean);
