@@ -407,6 +407,31 @@ size_t sm_conv2d_scaled_scratch_floats(const sm_conv2d *op)
  * into a copy of the packed weights (K x N multiplies) instead of a pass over the
  * M x K input, which wins wherever the image has more pixels than the layer has
  * output channels. */
+typedef struct {
+    const sm_conv2d *op;
+    const float *scale;
+    float *dst;
+    size_t n_tasks;
+} fold_ctx;
+
+static void fold_task(void *vctx, size_t task, size_t thread)
+{
+    (void)thread;
+    const fold_ctx *x = vctx;
+    const sm_conv2d *op = x->op;
+    const size_t nr = op->nr;
+    size_t b, e;
+    sm_ops_range(op->panels, x->n_tasks, task, &b, &e);
+    for (size_t pi = b; pi < e; pi++) {
+        const float *src = op->packed + pi * (op->k + 1) * nr;
+        float *dst = x->dst + pi * (op->k + 1) * nr;
+        memcpy(dst, src, nr * sizeof *dst); /* bias row */
+        for (size_t k = 0; k < op->k; k++)
+            for (size_t j = 0; j < nr; j++)
+                dst[(k + 1) * nr + j] = src[(k + 1) * nr + j] * x->scale[k];
+    }
+}
+
 void sm_conv2d_run_scaled(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
                           const float *in_scale, const float *residual, float *out, float *scratch,
                           sm_threadpool *pool)
@@ -418,15 +443,9 @@ void sm_conv2d_run_scaled(const sm_conv2d *op, const float *in, size_t in_h, siz
                 scratch[k * op->oc + n] = op->w_kn[k * op->oc + n] * in_scale[k];
         scaled.w_kn = scratch;
     } else {
-        const size_t nr = op->nr;
-        for (size_t pi = 0; pi < op->panels; pi++) {
-            const float *src = op->packed + pi * (op->k + 1) * nr;
-            float *dst = scratch + pi * (op->k + 1) * nr;
-            memcpy(dst, src, nr * sizeof *dst); /* bias row */
-            for (size_t k = 0; k < op->k; k++)
-                for (size_t j = 0; j < nr; j++)
-                    dst[(k + 1) * nr + j] = src[(k + 1) * nr + j] * in_scale[k];
-        }
+        /* threaded too: K x N is a few hundred thousand multiplies in late layers */
+        fold_ctx f = {op, in_scale, scratch, sm_ops_tasks(op->panels, pool)};
+        sm_threadpool_run(pool, f.n_tasks, fold_task, &f);
         scaled.packed = scratch;
     }
     sm_conv2d_run(&scaled, in, in_h, in_w, residual, out, pool);
