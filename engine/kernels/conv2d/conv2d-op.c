@@ -331,7 +331,10 @@ void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_
             if (x.panel_groups > op->panels)
                 x.panel_groups = op->panels;
         }
-        x.n_tasks = sm_ops_tasks(blocks * x.panel_groups, pool);
+        /* no per-task scratch here, so finer tasks than SM_OPS_SLOTS: the last
+         * one leaves a thread idle for less */
+        size_t units = blocks * x.panel_groups;
+        x.n_tasks = sm_threadpool_size(pool) > 1 ? (units < 4 * SM_OPS_SLOTS ? units : 4 * SM_OPS_SLOTS) : 1;
         sm_threadpool_run(pool, x.n_tasks, pointwise_task, &x);
     } else {
         x.n_tasks = sm_ops_tasks(x.out_h, pool);
