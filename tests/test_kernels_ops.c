@@ -296,6 +296,7 @@ START_TEST(pw_dw_fused_equals_unfused)
         return;
     static const struct { size_t h, w, cin, mid, k, s; } cases[] = {
         {11, 37, 8, 40, 3, 2}, {9, 33, 5, 72, 5, 1}, {4, 3, 3, 16, 3, 1}, {7, 20, 24, 144, 5, 2},
+        {33, 20, 6, 40, 3, 2}, {20, 36, 4, 48, 5, 1}, /* 17 and 20 output rows: two bands when threaded */
     };
     sm_error err;
     sm_threadpool *pool = NULL;

@@ -187,6 +187,7 @@ typedef struct {
     const float *in;
     float *out, *row_means, *scratch;
     size_t in_h, in_w, in_ch, out_h, out_w, pad_top, pad_left, n_tasks, unit;
+    size_t bands; /* task = (band of output rows, range of channel units) */
 } pw_dw_ctx;
 
 static void pw_dw_task(void *vctx, size_t task, size_t thread)
@@ -194,17 +195,21 @@ static void pw_dw_task(void *vctx, size_t task, size_t thread)
     const pw_dw_ctx *x = vctx;
     const sm_dwconv *dw = x->dw;
     const size_t C = dw->c, K = dw->k, W = x->in_w, OW = x->out_w;
-    size_t units = (C + x->unit - 1) / x->unit, u0, u1;
-    sm_ops_range(units, x->n_tasks, task, &u0, &u1);
+    size_t units = (C + x->unit - 1) / x->unit, u0, u1, y0, y1;
+    sm_ops_range(units, x->n_tasks / x->bands, task / x->bands, &u0, &u1);
+    sm_ops_range(x->out_h, x->bands, task % x->bands, &y0, &y1);
     size_t c0 = u0 * x->unit, c1 = u1 * x->unit < C ? u1 * x->unit : C, cs = c1 - c0;
-    if (cs == 0)
+    if (cs == 0 || y0 == y1)
         return;
     float *ring = x->scratch + thread * pw_dw_thread_floats(dw, W), *obuf = ring + K * W * cs;
     const float *wdw = dw->packed + (c0 / dw->tile) * dw->tile * (1 + K * K);
     const float *rows[DW_MAX_K];
     sm_ukernel_params p = {dw->act, dw->alpha + c0, NULL, cs};
-    size_t next = 0; /* next expansion row to compute */
-    for (size_t oy = 0; oy < x->out_h; oy++) {
+    /* next expansion row to compute: a band after the first recomputes the k - s
+     * rows it shares with the band before (same arithmetic, same bits) */
+    long first = (long)(y0 * dw->s) - (long)x->pad_top;
+    size_t next = first > 0 ? (size_t)first : 0;
+    for (size_t oy = y0; oy < y1; oy++) {
         long iy0 = (long)(oy * dw->s) - (long)x->pad_top;
         long last = iy0 + (long)K - 1 < (long)x->in_h ? iy0 + (long)K - 1 : (long)x->in_h - 1;
         for (; (long)next <= last; next++)
@@ -228,7 +233,7 @@ static void pw_dw_task(void *vctx, size_t task, size_t thread)
 void sm_pw_dw_run(const sm_conv2d *pw, const sm_dwconv *dw, const float *in, size_t in_h, size_t in_w,
                   float *out, float *mean, float *mean_scratch, float *scratch, sm_threadpool *pool)
 {
-    pw_dw_ctx x = {pw, dw, in, out, mean ? mean_scratch : NULL, scratch, in_h, in_w, 0, 0, 0, 0, 0, 0, 0};
+    pw_dw_ctx x = {pw, dw, in, out, mean ? mean_scratch : NULL, scratch, in_h, in_w, 0, 0, 0, 0, 0, 0, 0, 1};
     sm_ops_axis(in_h, dw->k, dw->s, dw->pad, true, &x.out_h, &x.pad_top);
     sm_ops_axis(in_w, dw->k, dw->s, dw->pad, false, &x.out_w, &x.pad_left);
     x.unit = sm_conv2d_slice_unit(pw);
@@ -236,7 +241,9 @@ void sm_pw_dw_run(const sm_conv2d *pw, const sm_dwconv *dw, const float *in, siz
     /* one slice per panel when threaded: many small tasks so a thread that is late
      * or descheduled holds up one panel, not half of the channels */
     size_t units = (dw->c + x.unit - 1) / x.unit;
-    x.n_tasks = sm_threadpool_size(pool) > 1 ? (units < SM_OPS_SLOTS ? units : SM_OPS_SLOTS) : 1;
+    bool threaded = sm_threadpool_size(pool) > 1;
+    x.bands = threaded && x.out_h >= 16 ? 2 : 1; /* two bands even out an odd panel count */
+    x.n_tasks = threaded ? (units < SM_OPS_SLOTS ? units : SM_OPS_SLOTS) * x.bands : 1;
     sm_threadpool_run(pool, x.n_tasks, pw_dw_task, &x);
     if (mean)
         mean_of_rows(dw, x.out_h, mean_scratch, mean);
