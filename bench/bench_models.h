@@ -11,7 +11,8 @@
 
 typedef struct {
     size_t threads;     /* threads to use (pool of this size) */
-    size_t iters;       /* timed runs after one warm-up */
+    size_t iters;       /* timed runs after the warm-up */
+    double warmup_ms;   /* warm-up: at least 2 runs and this long (0: just the 2 runs) */
     sm_threadpool *pool;
 } sm_bench_model_opts;
 

@@ -11,7 +11,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: smw-bench kernels [--threads N] [--json] [--filter WORD] [--seconds S]\n"
-            "       smw-bench model FILE.smw [--threads N] [--iters N] [--json]\n"
+            "       smw-bench model FILE.smw [--threads N] [--iters N] [--warmup-ms MS] [--json]\n"
             "       smw-bench --help\n"
             "\n"
             "kernels  measures this machine's FP32 FMA peak with its own probe, then every\n"
@@ -20,8 +20,8 @@ static void usage(FILE *f)
             "         median time, GFLOP/s (or GB/s for memory-bound ops) and %% of peak\n"
             "         (peak x threads).\n"
             "model    runs the model in FILE.smw through the runner registered for its\n"
-            "         general.architecture in bench/bench_models.c: one warm-up run, then\n"
-            "         --iters timed runs; prints their median and minimum (JSON: median_ms,\n"
+            "         general.architecture in bench/bench_models.c: a warm-up (at least 2\n"
+            "         runs and --warmup-ms), then --iters timed runs; prints their median and minimum (JSON: median_ms,\n"
             "         min_ms, runs, calls_per_run). Times are per inference: where one\n"
             "         call is too short to time alone (the fatigue MLP, < 1 us) each timed\n"
             "         run is the mean of calls_per_run back-to-back single-row calls.\n"
@@ -29,7 +29,8 @@ static void usage(FILE *f)
             "--json        one JSON document instead of the table\n"
             "--filter WORD only cases whose model or layer name contains WORD\n"
             "--seconds S   minimum timed seconds per case and ISA (default 0.15)\n"
-            "--iters N     timed model runs, 1..100000 (default 20)\n");
+            "--iters N     timed model runs, 1..100000 (default 20)\n"
+            "--warmup-ms MS  model: warm up for at least MS ms, 0..60000 (default 0: 2 runs)\n");
 }
 
 static int parse_size(const char *s, size_t *out, long max)
@@ -48,7 +49,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmd_model(const char *path, size_t threads, size_t iters, bool json)
+static int cmd_model(const char *path, size_t threads, size_t iters, double warmup_ms, bool json)
 {
     sm_error err;
     sm_smw *f = NULL;
@@ -78,7 +79,7 @@ static int cmd_model(const char *path, size_t threads, size_t iters, bool json)
         return 1;
     }
     double *ms = calloc(iters, sizeof *ms);
-    sm_bench_model_opts o = {threads, iters, pool};
+    sm_bench_model_opts o = {threads, iters, warmup_ms, pool};
     sm_bench_model_result res = {0, ms, 1, ""};
     int rc = 0;
     if (!ms || r->run(f, path, &o, &res, &err) != SM_OK) {
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
     }
     sm_bench_kernel_opts ko = {1, false, NULL, 0.15};
     size_t iters = 20;
+    double warmup_ms = 0;
     const char *file = NULL;
     bool is_model = !strcmp(argv[1], "model");
     if (!is_model && strcmp(argv[1], "kernels")) {
@@ -146,6 +148,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "smw-bench: --iters needs 1..100000, got '%s'\n", argv[i]);
                 return 2;
             }
+        } else if (!strcmp(a, "--warmup-ms") && i + 1 < argc) {
+            char *end;
+            warmup_ms = strtod(argv[++i], &end);
+            if (*end || !(warmup_ms >= 0 && warmup_ms <= 60000)) {
+                fprintf(stderr, "smw-bench: --warmup-ms needs 0..60000, got '%s'\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(a, "--filter") && i + 1 < argc) {
             ko.filter = argv[++i];
         } else if (!strcmp(a, "--seconds") && i + 1 < argc) {
@@ -168,7 +177,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "smw-bench: model needs a FILE.smw\n");
             return 2;
         }
-        return cmd_model(file, ko.threads, iters, ko.json);
+        return cmd_model(file, ko.threads, iters, warmup_ms, ko.json);
     }
     return sm_bench_kernels(&ko);
 }

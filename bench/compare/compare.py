@@ -220,8 +220,9 @@ def ours_outputs(o, s, threads, outdir):
 def ours_bench(o, s, threads, iters):
     """One `smw-bench model` call: {median, min, calls} of its timed runs (per-inference
     ms; `calls` inferences per timed run where one call is too short to time alone)."""
+    # each call is a fresh process: warm it up as the peers' persistent workers are warm
     r = run([os.path.join(o.build, "smw-bench"), "model", s.smw, "--threads", str(threads),
-             "--iters", str(iters), "--json"], env=ours_env(threads))
+             "--iters", str(iters), "--warmup-ms", str(int(o.warmup * 400)), "--json"], env=ours_env(threads))
     if r.returncode != 0:
         return None, r.returncode, (r.stderr or r.stdout).strip()
     j = None
@@ -457,10 +458,11 @@ def measure(o, s, threads):
                 row[rt + "_runs"] = len(ms) * (1 if rt not in k else k[rt])
         if samples.get("ours"):
             c = row.get("ours_calls_per_run", 1)
-            row["ours_timing"] = ("one smw-bench model call per round (%d timed runs after its own warm-up%s): "
+            row["ours_timing"] = ("one smw-bench model call per round (%d timed runs after its own warm-up of "
+                                  "at least 2 runs and %d ms%s): "
                                   "median of the per-call medians, min of the per-call per-run mins"
-                                  % (k["ours"], "; each run the mean of %d back-to-back single-row calls" % c
-                                     if c > 1 else ""))
+                                  % (k["ours"], int(o.warmup * 400),
+                                     "; each run the mean of %d back-to-back single-row calls" % c if c > 1 else ""))
         if samples.get("tflite"):
             row["tflite_timing"] = "one tflite_run.js --bench call per round: median of its medians, min of its mins"
     finally:
