@@ -104,57 +104,77 @@ static sm_status get_bn(const sm_smw *f, const char *prefix, uint32_t c, sm_batc
     return SM_OK;
 }
 
-/* A PyTorch conv: weight [cout, cin/groups, k, k] at wname, optional bias or BN
- * (prefix bn_prefix), symmetric padding (k-1)/2. */
-static sm_status prep_conv(const sm_smw *f, const char *wname, const char *bias_name,
-                           const char *bn_prefix, bool depthwise, uint32_t cin, uint32_t cout,
-                           uint32_t k, uint32_t stride, sm_act act, float scale, void **op,
-                           sm_error *err)
-{
-    const float *w, *b = NULL;
+/* A PyTorch conv's description: weight [cout, cin/groups, k, k] at wname, optional
+ * bias or BN (prefix bn_prefix), symmetric padding (k-1)/2. scale != 1 multiplies
+ * weights and bias into copies (the MicroExpEnhancer's 0.2 * conv(.)), which
+ * conv_desc_free releases; c->d.bn points into c, so c stays where it is. */
+typedef struct {
+    sm_conv_desc d;
     sm_batchnorm bn;
+    float *ws, *bs;
+} conv_desc;
+
+static void conv_desc_free(conv_desc *c)
+{
+    free(c->ws);
+    free(c->bs);
+}
+
+static sm_status load_conv(const sm_smw *f, const char *wname, const char *bias_name, const char *bn_prefix,
+                           bool depthwise, uint32_t cin, uint32_t cout, uint32_t k, uint32_t stride, sm_act act,
+                           float scale, conv_desc *c, sm_error *err)
+{
+    memset(c, 0, sizeof *c);
+    const float *w, *b = NULL;
     sm_status st = get_f32(f, wname, 4, cout, depthwise ? 1 : cin, k, k, &w, err);
     if (!st && bias_name)
         st = get_f32(f, bias_name, 1, cout, 0, 0, 0, &b, err);
     if (!st && bn_prefix)
-        st = get_bn(f, bn_prefix, cout, &bn, err);
+        st = get_bn(f, bn_prefix, cout, &c->bn, err);
     if (st)
         return st;
-    float *ws = NULL, *bs = NULL;
-    if (scale != 1.0f) { /* MicroExpEnhancer: 0.2 * conv(.) folded into the weights */
+    if (scale != 1.0f) {
         size_t nw = (size_t)cout * (depthwise ? 1 : cin) * k * k;
-        ws = malloc(nw * sizeof(float));
-        bs = malloc(cout * sizeof(float));
-        if (!ws || !bs) {
-            free(ws);
-            free(bs);
+        c->ws = malloc(nw * sizeof(float));
+        c->bs = malloc(cout * sizeof(float));
+        if (!c->ws || !c->bs) {
+            conv_desc_free(c);
             return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", wname);
         }
         for (size_t i = 0; i < nw; i++)
-            ws[i] = w[i] * scale;
+            c->ws[i] = w[i] * scale;
         for (uint32_t i = 0; i < cout; i++)
-            bs[i] = b ? b[i] * scale : 0.0f;
-        w = ws;
-        b = bs;
+            c->bs[i] = b ? b[i] * scale : 0.0f;
+        w = c->ws;
+        b = c->bs;
     }
-    sm_conv_desc d = {0};
-    d.in_ch = cin;
-    d.out_ch = cout;
-    d.kh = d.kw = k;
-    d.stride_h = d.stride_w = stride;
-    d.pad = sm_padding_sym((k - 1) / 2);
-    d.layout = SM_WLAYOUT_OIHW;
-    d.weights = w;
-    d.bias = b;
-    d.bn = bn_prefix ? &bn : NULL;
-    d.act = act;
-    d.name = wname;
+    c->d.in_ch = cin;
+    c->d.out_ch = cout;
+    c->d.kh = c->d.kw = k;
+    c->d.stride_h = c->d.stride_w = stride;
+    c->d.pad = sm_padding_sym((k - 1) / 2);
+    c->d.layout = SM_WLAYOUT_OIHW;
+    c->d.weights = w;
+    c->d.bias = b;
+    c->d.bn = bn_prefix ? &c->bn : NULL;
+    c->d.act = act;
+    c->d.name = wname;
+    return SM_OK;
+}
+
+static sm_status prep_conv(const sm_smw *f, const char *wname, const char *bias_name,
+                           const char *bn_prefix, bool depthwise, uint32_t cin, uint32_t cout,
+                           uint32_t k, uint32_t stride, sm_act act, void **op, sm_error *err)
+{
+    conv_desc c;
+    sm_status st = load_conv(f, wname, bias_name, bn_prefix, depthwise, cin, cout, k, stride, act, 1.0f, &c, err);
+    if (st)
+        return st;
     if (depthwise)
-        st = sm_dwconv_prepare(&d, (sm_dwconv **)op, err);
+        st = sm_dwconv_prepare(&c.d, (sm_dwconv **)op, err);
     else
-        st = sm_conv2d_prepare(&d, (sm_conv2d **)op, err);
-    free(ws);
-    free(bs);
+        st = sm_conv2d_prepare(&c.d, (sm_conv2d **)op, err);
+    conv_desc_free(&c);
     return st;
 }
 
@@ -219,14 +239,14 @@ static sm_status load_blocks(sm_emotion *m, const sm_smw *f, sm_error *err)
             if (k->ir) {
                 snprintf(a, sizeof a, "%s.conv_pw.weight", pre);
                 snprintf(b, sizeof b, "%s.bn1", pre);
-                st = prep_conv(f, a, NULL, b, false, cin, k->mid, 1, 1, SM_ACT_SILU, 1.0f,
+                st = prep_conv(f, a, NULL, b, false, cin, k->mid, 1, 1, SM_ACT_SILU,
                                (void **)&k->pw, err);
                 if (st)
                     return st;
                 snprintf(a, sizeof a, "%s.conv_dw.weight", pre);
                 snprintf(b, sizeof b, "%s.bn2", pre);
                 st = prep_conv(f, a, NULL, b, true, k->mid, k->mid, k->k, k->stride, SM_ACT_SILU,
-                               1.0f, (void **)&k->dw, err);
+                               (void **)&k->dw, err);
                 if (st)
                     return st;
                 st = prep_se(f, pre, k->mid, k->rd, &k->se, err);
@@ -234,13 +254,13 @@ static sm_status load_blocks(sm_emotion *m, const sm_smw *f, sm_error *err)
                     return st;
                 snprintf(a, sizeof a, "%s.conv_pwl.weight", pre);
                 snprintf(b, sizeof b, "%s.bn3", pre);
-                st = prep_conv(f, a, NULL, b, false, k->mid, k->cout, 1, 1, SM_ACT_NONE, 1.0f,
+                st = prep_conv(f, a, NULL, b, false, k->mid, k->cout, 1, 1, SM_ACT_NONE,
                                (void **)&k->pwl, err);
             } else {
                 k->mid = cin;
                 snprintf(a, sizeof a, "%s.conv_dw.weight", pre);
                 snprintf(b, sizeof b, "%s.bn1", pre);
-                st = prep_conv(f, a, NULL, b, true, cin, cin, k->k, k->stride, SM_ACT_SILU, 1.0f,
+                st = prep_conv(f, a, NULL, b, true, cin, cin, k->k, k->stride, SM_ACT_SILU,
                                (void **)&k->dw, err);
                 if (st)
                     return st;
@@ -249,7 +269,7 @@ static sm_status load_blocks(sm_emotion *m, const sm_smw *f, sm_error *err)
                     return st;
                 snprintf(a, sizeof a, "%s.conv_pw.weight", pre);
                 snprintf(b, sizeof b, "%s.bn2", pre);
-                st = prep_conv(f, a, NULL, b, false, cin, k->cout, 1, 1, SM_ACT_NONE, 1.0f,
+                st = prep_conv(f, a, NULL, b, false, cin, k->cout, 1, 1, SM_ACT_NONE,
                                (void **)&k->pwl, err);
             }
             if (st)
@@ -370,40 +390,18 @@ static sm_status load_meta(sm_emotion *m, const sm_smw *f, sm_error *err)
  * 0.2 folded into conv.2's weights and bias; one streamed op (sm_conv3x3_pair). */
 static sm_status prep_micro(sm_emotion *m, const sm_smw *f, sm_error *err)
 {
-    const float *w0, *b0, *w2, *b2;
-    sm_status st = get_f32(f, "micro.conv.0.weight", 4, 16, 3, 3, 3, &w0, err);
-    if (!st)
-        st = get_f32(f, "micro.conv.0.bias", 1, 16, 0, 0, 0, &b0, err);
-    if (!st)
-        st = get_f32(f, "micro.conv.2.weight", 4, 3, 16, 3, 3, &w2, err);
-    if (!st)
-        st = get_f32(f, "micro.conv.2.bias", 1, 3, 0, 0, 0, &b2, err);
+    conv_desc c0, c2;
+    sm_status st = load_conv(f, "micro.conv.0.weight", "micro.conv.0.bias", NULL, false, 3, 16, 3, 1, SM_ACT_RELU,
+                             1.0f, &c0, err);
     if (st)
         return st;
-    float w2s[3 * 16 * 9], b2s[3];
-    for (size_t i = 0; i < 3 * 16 * 9; i++)
-        w2s[i] = 0.2f * w2[i];
-    for (int c = 0; c < 3; c++)
-        b2s[c] = 0.2f * b2[c];
-    sm_conv_desc a = {0}, b;
-    a.in_ch = 3;
-    a.out_ch = 16;
-    a.kh = a.kw = 3;
-    a.stride_h = a.stride_w = 1;
-    a.pad = sm_padding_sym(1);
-    a.layout = SM_WLAYOUT_OIHW;
-    a.weights = w0;
-    a.bias = b0;
-    a.act = SM_ACT_RELU;
-    a.name = "micro.conv.0.weight";
-    b = a;
-    b.in_ch = 16;
-    b.out_ch = 3;
-    b.weights = w2s;
-    b.bias = b2s;
-    b.act = SM_ACT_NONE;
-    b.name = "micro.conv.2.weight";
-    return sm_conv3x3_pair_prepare(&a, &b, &m->micro, err);
+    st = load_conv(f, "micro.conv.2.weight", "micro.conv.2.bias", NULL, false, 16, 3, 3, 1, SM_ACT_NONE, 0.2f, &c2,
+                   err);
+    if (!st)
+        st = sm_conv3x3_pair_prepare(&c0.d, &c2.d, &m->micro, err);
+    conv_desc_free(&c0);
+    conv_desc_free(&c2);
+    return st;
 }
 
 void sm_emotion_free(sm_emotion *m)
@@ -444,12 +442,12 @@ sm_status sm_emotion_load(const sm_smw *f, sm_threadpool *pool, sm_emotion **out
     sm_status st = prep_micro(m, f, err);
     if (!st)
         st = prep_conv(f, "backbone.conv_stem.weight", NULL, "backbone.bn1", false, 3, STEM_CH, 3, 2, SM_ACT_SILU,
-                       1.0f, (void **)&m->stem, err);
+                       (void **)&m->stem, err);
     if (!st)
         st = load_blocks(m, f, err);
     if (!st)
         st = prep_conv(f, "backbone.conv_head.weight", NULL, "backbone.bn2", false,
-                       b3_stages[N_STAGES - 1].out, HEAD_CH, 1, 1, SM_ACT_SILU, 1.0f, (void **)&m->head, err);
+                       b3_stages[N_STAGES - 1].out, HEAD_CH, 1, 1, SM_ACT_SILU, (void **)&m->head, err);
     if (!st)
         st = load_routing(m, f, err);
     if (!st)
@@ -488,6 +486,11 @@ static bool fuse_pw_dw(const em_block *k, size_t in_w)
     return k->ir && in_w >= 32 && sm_pw_dw_fusable(k->pw, k->dw);
 }
 
+/* The SE gate folded into conv_pwl's weights (sm_conv2d_run_scaled) where the map
+ * has more pixels than conv_pwl has output channels: K x N multiplies then cost
+ * less than scaling the M x K map. */
+static bool fold_se_gate(const em_block *k, size_t oh, size_t ow) { return oh * ow > k->cout; }
+
 static void grow(size_t *v, size_t h, size_t w, size_t c)
 {
     if (h * w * c > *v)
@@ -511,31 +514,24 @@ sm_status sm_emotion_reserve(sm_emotion *m, size_t h, size_t w, sm_error *err)
     size_t ring = sm_conv3x3_pair_scratch_floats(m->micro, w, sm_threadpool_size(m->pool));
     if (ring > mid)
         mid = ring;
+    size_t se_mean = 0, se_rows = 0, pwl_w = 0, pw_dw = 0;
     size_t ch = out_ext(h, 2), cw = out_ext(w, 2);
     grow(&io, ch, cw, STEM_CH);
     for (size_t i = 0; i < m->n_blocks; i++) {
         const em_block *k = &m->blocks[i];
         grow(&mid, ch, cw, k->mid);
-        ch = out_ext(ch, k->stride);
-        cw = out_ext(cw, k->stride);
-        grow(&mid, ch, cw, k->mid);
-        grow(&io, ch, cw, k->cout);
-    }
-    grow(&mid, ch, cw, HEAD_CH);
-    size_t se_mean = 0, se_rows = 0, pwl_w = 0, pw_dw = 0;
-    ch = out_ext(h, 2);
-    cw = out_ext(w, 2);
-    for (size_t i = 0; i < m->n_blocks; i++) {
-        const em_block *k = &m->blocks[i];
         if (fuse_pw_dw(k, cw))
             grow(&pw_dw, 1, 1, sm_pw_dw_scratch_floats(k->dw, cw, sm_threadpool_size(m->pool)));
         ch = out_ext(ch, k->stride);
         cw = out_ext(cw, k->stride);
+        grow(&mid, ch, cw, k->mid);
+        grow(&io, ch, cw, k->cout);
         grow(&se_mean, 1, 1, k->mid);
         grow(&se_rows, 1, 1, sm_dwconv_mean_scratch_floats(k->dw, ch));
-        if (ch * cw > k->cout)
+        if (fold_se_gate(k, ch, cw))
             grow(&pwl_w, 1, 1, sm_conv2d_scaled_scratch_floats(k->pwl));
     }
+    grow(&mid, ch, cw, HEAD_CH);
     size_t pre = (size_t)m->input_size * m->input_size * 3;
     size_t bytes = (2 * io + 2 * mid + pre + se_mean + se_rows + pwl_w + pw_dw) * sizeof(float) + 10 * 64;
     sm_arena a;
@@ -650,7 +646,7 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
         }
         const char *pwl_name = k->ir ? (k->skip ? "conv_pwl+bn3+add" : "conv_pwl+bn3")
                                      : (k->skip ? "conv_pw+bn2+add" : "conv_pw+bn2");
-        if (oh * ow > k->cout && sm_conv2d_scaled_scratch_floats(k->pwl) <= m->pwl_w_floats) {
+        if (fold_se_gate(k, oh, ow) && sm_conv2d_scaled_scratch_floats(k->pwl) <= m->pwl_w_floats) {
             const float *gate = sm_se_gate(k->se, m->se_mean);
             lap(m, k->name, "se gate", 4.0 * k->mid * k->rd, 1, 1, k->mid);
             sm_conv2d_run_scaled(k->pwl, dwout, oh, ow, gate, k->skip ? cur : NULL, nxt, m->pwl_w, pool);

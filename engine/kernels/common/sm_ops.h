@@ -43,7 +43,8 @@ static inline size_t sm_ops_tasks(size_t items, const sm_threadpool *pool)
 }
 /* For fusing a pointwise conv into what consumes its output: the channel
  * granularity of slices (the panel width; 0 when the op is not pointwise or runs
- * through BLAS), and output channels [n0, n1) (n0 a multiple of the unit) of
+ * through BLAS), and output channels [n0, n1) (n0 a multiple of the unit, n1 one
+ * too or out_ch) of
  * `pixels` input pixels into out (pixel stride ldo, out[0] = channel n0), on the
  * calling thread. Each element's arithmetic is the one sm_conv2d_run does. */
 size_t sm_conv2d_slice_unit(const sm_conv2d *op);

@@ -185,9 +185,11 @@ typedef struct {
     size_t panel_groups; /* pointwise: work unit = (row block, group of panels) */
 } conv_ctx;
 
-/* `rows` output rows x panels [p0, p1) from A rows at a (row stride lda). */
+/* `rows` output rows x panels [p0, p1) from A rows at a (row stride lda) into c, whose
+ * element [m][j] is output column col0 + j of row m (row stride ldc); res NULL or
+ * rows x oc from column 0. */
 static void gemm_rows_panels(const sm_conv2d *op, const float *a, size_t lda, size_t rows, size_t p0,
-                             size_t p1, float *c, const float *res)
+                             size_t p1, float *c, size_t ldc, size_t col0, const float *res)
 {
     const sm_gemm_ukernel_fn fn = op->gemm;
     for (size_t pi = p0; pi < p1; pi++) {
@@ -196,7 +198,7 @@ static void gemm_rows_panels(const sm_conv2d *op, const float *a, size_t lda, si
         for (size_t m = 0; m < rows; m += op->mr) {
             size_t mr = rows - m < op->mr ? rows - m : op->mr;
             sm_ukernel_params p = {op->act, op->alpha + n0, res ? res + m * op->oc + n0 : NULL, op->oc};
-            fn(mr, nc, op->k, a + m * lda, lda, panel, c + m * op->oc + n0, op->oc, &p);
+            fn(mr, nc, op->k, a + m * lda, lda, panel, c + m * ldc + (n0 - col0), ldc, &p);
         }
     }
 }
@@ -239,7 +241,7 @@ static void pointwise_task(void *vctx, size_t task, size_t thread)
         }
 #endif
         gemm_rows_panels(op, x->in + m * op->ic, op->ic, rows, op->panels * g / G, op->panels * (g + 1) / G,
-                         x->out + m * op->oc, res);
+                         x->out + m * op->oc, op->oc, 0, res);
     }
 }
 
@@ -462,13 +464,6 @@ size_t sm_conv2d_slice_unit(const sm_conv2d *op)
 void sm_conv2d_pointwise_slice(const sm_conv2d *op, const float *in, size_t pixels, size_t n0, size_t n1,
                                float *out, size_t ldo)
 {
-    for (size_t pi = n0 / op->nr; pi * op->nr < n1; pi++) {
-        size_t c = pi * op->nr, nc = n1 - c < op->nr ? n1 - c : op->nr;
-        const float *panel = op->packed + pi * (op->k + 1) * op->nr;
-        for (size_t m = 0; m < pixels; m += op->mr) {
-            size_t mr = pixels - m < op->mr ? pixels - m : op->mr;
-            sm_ukernel_params p = {op->act, op->alpha + c, NULL, 0};
-            op->gemm(mr, nc, op->k, in + m * op->ic, op->ic, panel, out + m * ldo + (c - n0), ldo, &p);
-        }
-    }
+    /* n1 is a panel boundary or oc, so the panels' own widths end the slice */
+    gemm_rows_panels(op, in, op->ic, pixels, n0 / op->nr, (n1 + op->nr - 1) / op->nr, out, ldo, n0, NULL);
 }
