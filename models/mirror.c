@@ -43,6 +43,7 @@ struct sm_mirror {
     double bpm_net;
     const char *stress_source;
     bool net_failed_logged;
+    int n_actions, n_rewards;
 };
 
 double sm_stress_score(double bpm, double prediction_error)
@@ -341,6 +342,10 @@ sm_status sm_mirror_step(sm_mirror *m, const sm_mirror_input *in, sm_mirror_resu
         out->advisor.action_text = ev.has_action ? sm_advisor_action_text(ev.last_action) : NULL;
         out->advisor.has_reward = ev.has_reward;
         out->advisor.reward = (float)ev.last_reward;
+        m->n_actions += ev.acted;
+        m->n_rewards += ev.rewarded;
+        out->advisor.n_actions = m->n_actions;
+        out->advisor.n_rewards = m->n_rewards;
     }
     return SM_OK;
 }

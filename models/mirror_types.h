@@ -70,6 +70,7 @@ typedef struct {
     const char *action_text;
     bool has_reward;
     float reward;
+    int n_actions, n_rewards;      /* decisions and rewards learnt since start (session counts) */
 } sm_advisor_result;
 
 typedef struct {
@@ -79,6 +80,7 @@ typedef struct {
 typedef struct {
     int64_t frame;                 /* source frame index, 0-based */
     double t;                      /* source timestamp, seconds */
+    double wall;                   /* wall clock when analysed, Unix seconds UTC (0 = not set) */
     int width, height;
     sm_face_result face;
     sm_fatigue_result fatigue;

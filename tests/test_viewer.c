@@ -28,8 +28,9 @@ static const char checker_py[] =
     "prev = -1\n"
     "for i, line in enumerate(lines):\n"
     "    o = json.loads(line)\n"
-    "    assert list(o) == ['frame','t','face','fatigue','emotion','heart','advisor','ms'], list(o)\n"
+    "    assert list(o) == ['frame','t','wall','face','fatigue','emotion','heart','advisor','ms'], list(o)\n"
     "    assert isinstance(o['frame'], int) and num(o['t'])\n"
+    "    assert o['wall'] is None or (num(o['wall']) and o['wall'] > 1.6e9), o['wall']\n"
     "    if mode in ('realtime', 'full'):\n"
     "        assert o['frame'] > prev, (o['frame'], prev)\n"
     "    else:\n"
@@ -247,7 +248,8 @@ static void fill_result(sm_mirror_result *r)
                                  .available_net = true, .valid_net = false, .bpm_net = 0,
                                  .valid_stress = true, .stress = 41.0f, .stress_level = "Moderate",
                                  .stress_source = "pos"};
-    r->advisor = (sm_advisor_result){true, 1, "1 = Take a short break suggestion", true, -0.25f};
+    r->advisor = (sm_advisor_result){.valid = true, .action = 1, .action_text = "1 = Take a short break suggestion",
+                                     .has_reward = true, .reward = -0.25f};
     r->ms = (sm_stage_ms){3.1, 0.2, 8.4, 1.1, 0.01, 12.9};
 }
 
@@ -282,7 +284,7 @@ START_TEST(json_schema_full_and_empty)
     fr.t = 0.3;
     sm_mirror_result_reset(r, &fr);
     line = sm_result_to_json(r, true);
-    ck_assert_str_eq(line, "{\"frame\":3,\"t\":0.3,\"face\":null,\"fatigue\":null,\"emotion\":null,\"heart\":null,"
+    ck_assert_str_eq(line, "{\"frame\":3,\"t\":0.3,\"wall\":null,\"face\":null,\"fatigue\":null,\"emotion\":null,\"heart\":null,"
                            "\"advisor\":null,\"ms\":{\"face\":0,\"fatigue\":0,\"emotion\":0,\"heart\":0,"
                            "\"advisor\":0,\"total\":0}}");
     free(line);

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "json.h"
 #include "overlay.h"
+#include "session.h"
 #include "source.h"
 
 #include <SDL.h>
@@ -44,6 +45,13 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -151,6 +159,8 @@ typedef struct {
     bool have_result;
     unsigned long long result_seq;
     sm_viewer_analyzer an;
+    sm_session *session;  /* history, summary, --record (guarded by mu) */
+    bool record_failed;
 } pipeline;
 
 static void set_status(pipeline *p, const char *s)
@@ -226,7 +236,51 @@ static sm_status analyse(pipeline *p, const sm_frame *f, sm_mirror_result *r, sm
     sm_status st = p->an.process(&p->an, f, r, err);
     if (st == SM_OK && r->ms.total <= 0)
         r->ms.total = (now_s() - t) * 1e3;
+    if (st == SM_OK)
+        r->wall = wall_now();
     return st;
+}
+
+/* Feeds the session; a failing --record is reported once and stops (the mirror goes on). */
+static void session_push(pipeline *p, const sm_mirror_result *r)
+{
+    sm_error err = {0};
+    pthread_mutex_lock(&p->mu);
+    if (sm_session_push(p->session, r, r->wall, &err) != SM_OK && !p->record_failed) {
+        p->record_failed = true;
+        fprintf(stderr, "smartmirror: recording stopped: %s\n", err.msg);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Ends the session: closes the CSV, writes --summary, prints the summary
+ * (to `to`, NULL = not printed). Returns false when a file could not be written. */
+static bool session_end(pipeline *p, FILE *to)
+{
+    sm_error err = {0};
+    bool ok = true;
+    pthread_mutex_lock(&p->mu);
+    if (sm_session_finish(p->session, &err) != SM_OK && !p->record_failed) {
+        fprintf(stderr, "smartmirror: recording: %s\n", err.msg);
+        ok = false;
+    }
+    sm_session_summary sum;
+    sm_session_summarize(p->session, &sum);
+    pthread_mutex_unlock(&p->mu);
+    if (p->o->summary) {
+        if (sm_session_summary_write(&sum, p->o->summary, &err) != SM_OK) {
+            fprintf(stderr, "smartmirror: --summary: %s\n", err.msg);
+            ok = false;
+        }
+    }
+    if (to) {
+        char *j = sm_session_summary_json(&sum);
+        if (j)
+            fprintf(to, "%s\n", j);
+        free(j);
+        fflush(to);
+    }
+    return ok;
 }
 
 static void *analysis_main(void *arg)
@@ -245,6 +299,7 @@ static void *analysis_main(void *arg)
             fprintf(stderr, "smartmirror: analysis of frame %lld failed: %s\n", (long long)f.index, err.msg);
             continue;
         }
+        session_push(p, r);
         pthread_mutex_lock(&p->mu);
         p->result = *r;
         p->have_result = true;
@@ -280,6 +335,7 @@ static int run_headless(pipeline *p)
             fprintf(stderr, "smartmirror: analysis of frame %lld failed: %s\n", (long long)f.index, err.msg);
             continue;
         }
+        session_push(p, r);
         char *line = sm_result_to_json(r, p->o->landmarks);
         if (!line || fprintf(out, "%s\n", line) < 0 || fflush(out) != 0) {
             fprintf(stderr, "smartmirror: cannot write the JSON output: %s\n", line ? strerror(errno) : "out of memory");
@@ -298,6 +354,9 @@ static int run_headless(pipeline *p)
         fprintf(stderr, "smartmirror: writing %s failed: %s\n", p->o->out, strerror(errno));
         rc = 1;
     }
+    /* the summary: on stdout when the JSON lines went to a file, else on stderr */
+    if (!session_end(p, p->o->out ? stdout : stderr))
+        rc = 1;
     return rc;
 }
 
@@ -472,6 +531,8 @@ static int run_window(pipeline *p, window *w)
     }
     g_stop = 1;
     pthread_join(an, NULL);
+    if (!session_end(p, stdout) && rc == 0)
+        rc = 1;
     free(res);
     sm_frame_free(&shown);
     sm_frame_free(&incoming);
@@ -583,7 +644,11 @@ int sm_viewer_main(int argc, char **argv)
     o.models.live = p->live; /* models that lag behind run on their own threads */
     sm_viewer_analyzer_select(&p->an);
     int rc = 0;
-    if (p->an.init(&p->an, &o.models, &err) != SM_OK) {
+    if (sm_session_init(&p->session, &err) != SM_OK ||
+        (o.record && sm_session_record(p->session, o.record, &err) != SM_OK)) {
+        fprintf(stderr, "smartmirror: --record: %s\n", err.msg);
+        rc = 1;
+    } else if (p->an.init(&p->an, &o.models, &err) != SM_OK) {
         fprintf(stderr, "smartmirror: analysis cannot start: %s\n", err.msg);
         rc = 1;
     } else if (p->an.notes[0]) {
@@ -626,6 +691,7 @@ int sm_viewer_main(int argc, char **argv)
         }
     }
     p->an.free(&p->an);
+    sm_session_free(p->session);
     window_free(&w);
     if (!o.headless && SDL_WasInit(SDL_INIT_VIDEO))
         SDL_Quit();

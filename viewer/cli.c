@@ -29,6 +29,11 @@ const char sm_viewer_usage[] =
     "  --no-landmarks      leave the 478 landmarks out of the JSON\n"
     "  --frames N          stop after N frames (window: rendered frames)\n"
     "  --screenshot FILE   with --frames: save the window as FILE (.bmp or .png) and exit\n"
+    "  --record FILE.csv   append one row per second (time, face, EAR, MAR, drowsiness,\n"
+    "                      alert, BPM, quality, stress, emotion, advisor; units in the header)\n"
+    "  --summary FILE.json write the session summary there at exit (headless also prints it:\n"
+    "                      on stdout with --out, else on stderr)\n"
+    "  --history 60s|5m|30m  time span of the window's history plots (default 5m)\n"
     "Capture and playback:\n"
     "  --width W --height H --fps F   camera request (fps also times --images)\n"
     "  --no-mirror         show the picture unmirrored\n"
@@ -65,6 +70,18 @@ static sm_status parse_double(const char *opt, const char *s, double lo, double 
     return SM_OK;
 }
 
+sm_status sm_viewer_parse_duration(const char *opt, const char *s, int *seconds, sm_error *err)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    long mul = !strcmp(end, "m") || !strcmp(end, "min") ? 60 : !strcmp(end, "s") || !*end ? 1 : 0;
+    if (errno || end == s || !mul || v <= 0 || v > 30 * 60 || v * mul < 10 || v * mul > 30 * 60)
+        return sm_error_set(err, SM_ERR_ARG, "%s: '%s' is not a time span from 10s to 30m (e.g. 60s, 5m, 30m)", opt, s);
+    *seconds = (int)(v * mul);
+    return SM_OK;
+}
+
 sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -74,6 +91,7 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
     o->models.refine = true;
     o->mirror = true;
     o->landmarks = true;
+    o->history_s = 300;
     bool have_source = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -101,6 +119,8 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
         else if (!strcmp(a, "--out")) path_slot = &o->out;
         else if (!strcmp(a, "--qtable")) path_slot = &o->models.qtable;
         else if (!strcmp(a, "--screenshot")) path_slot = &o->screenshot;
+        else if (!strcmp(a, "--record")) path_slot = &o->record;
+        else if (!strcmp(a, "--summary")) path_slot = &o->summary;
         if (path_slot) {
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
                 return st;
@@ -135,6 +155,11 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
                 return st;
             if ((st = parse_double(a, argv[++i], 0.01, 1000.0, &o->models.emotion_hz, err)) != SM_OK)
+                return st;
+        } else if (!strcmp(a, "--history")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            if ((st = sm_viewer_parse_duration(a, argv[++i], &o->history_s, err)) != SM_OK)
                 return st;
         } else if (a[0] == '-') {
             return sm_error_set(err, SM_ERR_ARG, "unknown option '%s' (see --help)", a);

@@ -18,7 +18,13 @@ typedef struct {
     double fps;                  /* capture rate / timestamps for images (0 = default) */
     bool mirror, landmarks, realtime;
     const char *screenshot;      /* --screenshot FILE.{bmp,png} */
+    const char *record;          /* --record FILE.csv: one row per second (models/session.h) */
+    const char *summary;         /* --summary FILE.json: the session summary at exit */
+    int history_s;               /* --history 60s|5m|30m: seconds the window plots (default 300) */
 } sm_viewer_opts;
+
+/* "60s", "5m", "30m", "90" (seconds): 10 s .. 30 min. */
+sm_status sm_viewer_parse_duration(const char *opt, const char *s, int *seconds, sm_error *err);
 
 /* Parses argv into *o (defaults first). SM_ERR_ARG with a message on error. */
 sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_error *err);

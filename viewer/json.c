@@ -82,6 +82,11 @@ char *sm_result_to_json(const sm_mirror_result *r, bool landmarks)
     b.s[0] = '\0';
     sb_add(&b, "{\"frame\":%lld,\"t\":", (long long)r->frame);
     num(&b, r->t);
+    /* Unix seconds need more digits than %.6g gives: milliseconds */
+    if (r->wall > 0 && isfinite(r->wall))
+        sb_add(&b, ",\"wall\":%.3f", r->wall);
+    else
+        sb_add(&b, ",\"wall\":null");
 
     const sm_face_result *f = &r->face;
     key(&b, "face", false);

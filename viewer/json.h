@@ -1,6 +1,6 @@
 /* json.h: one analysed frame as one JSON object (the --headless output).
  *
- * {"frame":int, "t":seconds,
+ * {"frame":int, "t":seconds, "wall":Unix seconds|null,
  *  "face": null | {"score":f, "box":[x,y,w,h], "landmarks":[[x,y,z],...]},
  *  "fatigue": null | {"ear","mar":f, "yawn":bool, "tilt_deg","pitch_ratio","p_drowsy":f,
  *              "estimator":str, "perclos","blinks_per_min":f, "yawns":int, "alert":bool},
@@ -11,7 +11,7 @@
  *  "advisor": null | {"action":int, "action_text":str, "reward":f|null},
  *  "ms": {"face","fatigue","emotion","heart","advisor","total":f}}
  * A section is null when its model is missing or it has no data for this frame;
- * non-finite numbers are written as null. */
+ * non-finite numbers are written as null. Every field, unit and null case: docs/JSON.md. */
 #ifndef SM_VIEWER_JSON_H
 #define SM_VIEWER_JSON_H
 

@@ -84,7 +84,7 @@ num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
 numn = lambda v: v is None or num(v)
 objs = [json.loads(l) for l in lines]
 for i, o in enumerate(objs):
-    assert list(o) == ['frame', 't', 'face', 'fatigue', 'emotion', 'heart', 'advisor', 'ms'], list(o)
+    assert list(o) == ['frame', 't', 'wall', 'face', 'fatigue', 'emotion', 'heart', 'advisor', 'ms'], list(o)
     assert o['frame'] == i and num(o['t'])
     assert all(num(v) for v in o['ms'].values()) and o['ms']['total'] >= 0
     if mode == 'noface':
