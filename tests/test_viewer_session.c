@@ -251,6 +251,24 @@ START_TEST(history_option)
 }
 END_TEST
 
+/* A file ffmpeg cannot read is not an "empty file" (issue 16, found as a new user). */
+START_TEST(ffmpeg_failure_message)
+{
+    if (system("command -v ffmpeg >/dev/null 2>&1") != 0) {
+        sm_test_skip("ffmpeg_failure_message", "ffmpeg not installed");
+        return;
+    }
+    char path[4200], args[8600], out[8192];
+    snprintf(path, sizeof path, "%s/notavideo.mp4", sm_test_tmpdir());
+    FILE *f = fopen(path, "w");
+    fputs("this is text, not a video\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "--headless --video '%s' --models /nonexistent", path);
+    ck_assert_int_eq(sm_test_run("smartmirror", args, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "no video stream came out") && !strstr(out, "empty file") && strstr(out, path), "%s", out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("viewer_session");
@@ -258,6 +276,7 @@ int main(void)
     tcase_add_test(tc, history_option);
     tcase_add_test(tc, record_survives_kill_9);
     tcase_add_test(tc, summary_matches_json_lines);
+    tcase_add_test(tc, ffmpeg_failure_message);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return sm_test_main(s);

@@ -19,7 +19,7 @@ typedef struct {
     uint8_t *rgb;  /* malloc'd */
 } sm_rgb_image;
 
-/* Decodes by content (PNG signature or "P6"); messages name the file. */
+/* Decodes by content (PNG or JPEG signature, or "P6"); messages name the file. */
 sm_status sm_rgb_image_load(const char *path, sm_rgb_image *img, sm_error *err);
 sm_status sm_rgb_image_decode(const uint8_t *buf, size_t len, const char *name, sm_rgb_image *img, sm_error *err);
 void sm_rgb_image_free(sm_rgb_image *img);

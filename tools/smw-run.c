@@ -368,11 +368,11 @@ static void put_json_str(const char *s)
 static void face_usage(FILE *out)
 {
     fprintf(out,
-            "usage: smw-run --face --image PHOTO.(png|ppm) [--models DIR] [--no-refine] [--json]\n"
+            "usage: smw-run --face --image PHOTO.(png|jpg|ppm) [--models DIR] [--no-refine] [--json]\n"
             "Runs the face pipeline (detector, ROI, landmarks; FACE_MODELS.md) once on an image and\n"
             "prints the best detection and the landmarks in image pixels.\n"
-            "  --image FILE   8-bit PNG (grey/RGB, alpha dropped) or binary PPM (P6); JPEG is not read\n"
-            "                 here (tools do not link libjpeg): convert it first\n"
+            "  --image FILE   8-bit PNG (grey/RGB, alpha dropped), JPEG (libjpeg-turbo builds, the\n"
+            "                 default) or binary PPM (P6); recognised by content, not by name\n"
             "  --models DIR   folder with face_detection_short_range.smw and face_landmark*.smw\n"
             "                 (default: models, filled by make models)\n"
             "  --no-refine    468 points with face_landmark.smw instead of 478 with the attention model\n"
@@ -488,7 +488,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: smw-run MODEL.smw --input X.npy [--out-dir DIR] [--json]\n"
-            "       smw-run --face --image PHOTO.png [--models DIR] [--no-refine] [--json]\n"
+            "       smw-run --face --image PHOTO.(png|jpg|ppm) [--models DIR] [--no-refine] [--json]\n"
             "Runs the model named by MODEL.smw's general.architecture on X.npy (laid out as\n"
             "in the original framework), writes DIR/<output>.npy for every named output\n"
             "(DIR defaults to the current directory) and prints the outputs.\n"

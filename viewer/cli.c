@@ -39,7 +39,9 @@ const char sm_viewer_usage[] =
     "  --no-mirror         show the picture unmirrored\n"
     "  --realtime          play files like a camera (drop frames to stay live)\n"
     "  --help\n"
-    "Keys: q/Esc quit, m mesh, p pause, s screenshot, f fullscreen, h help\n";
+    "Keys: q/Esc quit, m mesh, p pause, s screenshot, f fullscreen, h help\n"
+    "Privacy: nothing leaves this machine; nothing is stored unless --record, --summary,\n"
+    "--out or a screenshot asks (and the advisor's Q-table, --qtable). Outputs: docs/JSON.md\n";
 
 static sm_status want_value(int argc, char **argv, int i, sm_error *err)
 {

@@ -234,7 +234,8 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
         bar(&p, "P(drowsy)", 10, clamp01(fa->p_drowsy), fa->p_drowsy > 0.8f ? RED : fa->p_drowsy > 0.5f ? YELLOW : GREEN,
             buf);
         say(&p, TEXT, "EAR: %.3f  MAR: %.3f  Tilt: %.1f deg", fa->ear, fa->mar, fa->tilt_deg);
-        say(&p, TEXT, "PERCLOS %.0f%%  blinks %.1f/min  yawns %d", fa->perclos * 100.0f, fa->blinks_per_min,
+        /* PERCLOS as the fraction 0..1, the unit of the JSON (docs/JSON.md) */
+        say(&p, TEXT, "PERCLOS %.2f  blinks %.1f/min  yawns %d", fa->perclos, fa->blinks_per_min,
             fa->yawns);
         say(&p, DIM, "pitch %.2f  estimator: %s%s", fa->pitch_ratio, fa->estimator ? fa->estimator : "?",
             fa->yawn ? "  YAWN" : "");

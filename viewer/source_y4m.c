@@ -225,7 +225,10 @@ sm_status sm_source_open_y4m_stream(FILE *fp, bool is_pipe, const char *name, do
     size_t len;
     int r = read_line(fp, line, sizeof line, &len);
     sm_status st;
-    if (r == 0)
+    if (r == 0 && is_pipe) /* the file itself is not empty: the decoder gave nothing */
+        st = sm_error_set(err, SM_ERR_FORMAT, "%s: no video stream came out (not a video ffmpeg can read; "
+                          "its own message, if any, is above)", name);
+    else if (r == 0)
         st = sm_error_set(err, SM_ERR_FORMAT, "%s: empty file", name);
     else if (r < 0)
         st = sm_error_set(err, SM_ERR_FORMAT, "%s: bad Y4M header (unterminated or longer than %d bytes)", name,
