@@ -3,10 +3,15 @@
  * summary agree with a per-second recomputation from the JSON lines done by
  * Python (an independent implementation of the binning in models/session.c);
  * --history parsing. */
+#include "canvas.h"
 #include "cli.h"
+#include "overlay.h"
+#include "plots.h"
 #include "session.h"
+#include "sm_image.h"
 #include "sm_test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +274,193 @@ START_TEST(ffmpeg_failure_message)
 }
 END_TEST
 
+
+/* ---- window layout: plots, panels and summary at 1280x800 and 800x480 ------------ */
+
+static const char *const labels8[8] = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "tired"};
+
+/* Ten minutes of varied data at 2 frames/s: every plot has lines, gaps and marks. */
+static sm_session *busy_session(void)
+{
+    sm_session *s;
+    sm_error err = {0};
+    ck_assert_int_eq(sm_session_init(&s, &err), SM_OK);
+    sm_mirror_result *r = calloc(1, sizeof *r);
+    for (int i = 0; i < 1200; i++) {
+        memset(r, 0, sizeof *r);
+        r->t = i * 0.5;
+        int sec = i / 2;
+        r->face.valid = sec % 97 > 5;
+        r->fatigue.available = true;
+        r->fatigue.valid = r->face.valid;
+        r->fatigue.p_drowsy = (float)(0.5 + 0.45 * sin(sec / 40.0));
+        r->fatigue.alert = r->fatigue.p_drowsy > 0.9f;
+        r->fatigue.eyes_closed = sec % 150 < 2;
+        r->heart.valid_pos = sec % 60 > 12;
+        r->heart.bpm_pos = (float)(72 + 9 * sin(sec / 25.0));
+        r->heart.valid_stress = r->heart.valid_pos;
+        r->heart.stress = (float)(50 + 45 * sin(sec / 33.0));
+        r->emotion.available = r->emotion.valid = r->face.valid;
+        r->emotion.n_labels = 8;
+        for (int k = 0; k < 8; k++)
+            r->emotion.labels[k] = labels8[k];
+        r->emotion.label_argmax = r->face.valid ? (sec / 45) % 8 : -1;
+        ck_assert_int_eq(sm_session_push(s, r, 1.8e9 + r->t, &err), SM_OK);
+    }
+    free(r);
+    return s;
+}
+
+static void full_result(sm_mirror_result *r, bool face)
+{
+    memset(r, 0, sizeof *r);
+    r->frame = 1234;
+    r->t = 599.5;
+    r->width = 640;
+    r->height = 480;
+    r->face.valid = face;
+    r->face.score = 0.97f;
+    r->face.box[0] = 220;
+    r->face.box[1] = 120;
+    r->face.box[2] = 200;
+    r->face.box[3] = 240;
+    r->fatigue = (sm_fatigue_result){.available = true, .valid = true, .ear = 0.287f, .mar = 0.412f, .tilt_deg = -12.5f,
+                                     .pitch_ratio = 1.02f, .p_drowsy = 0.86f, .estimator = "mlp", .perclos = 0.123f,
+                                     .blinks_per_min = 14.5f, .yawns = 12, .alert = true};
+    sm_emotion_result *e = &r->emotion;
+    e->available = e->valid = true;
+    e->n_labels = 8;
+    for (int i = 0; i < 8; i++) {
+        e->labels[i] = labels8[i];
+        e->probs[i] = i == 5 ? 0.65f : 0.05f;
+    }
+    e->label = e->label_argmax = 5;
+    e->conf = 0.65f;
+    e->valence = -0.44f;
+    e->arousal = 0.73f;
+    r->heart = (sm_heart_result){.valid_pos = true, .bpm_pos = 112.5f, .quality_db = 14.2f, .available_net = true,
+                                 .valid_net = true, .bpm_net = 101.5f, .valid_stress = true, .stress = 88.0f,
+                                 .stress_level = "HIGH (Stressed)", .stress_source = "net"};
+    r->advisor = (sm_advisor_result){.valid = true, .action = 2, .action_text = "2 = Power nap suggestion",
+                                     .has_reward = true, .reward = -0.25f};
+    r->ms = (sm_stage_ms){13.1, 0.2, 78.4, 1.1, 0.01, 92.9};
+}
+
+static bool boxes_meet(const sm_text_box *a, const sm_text_box *b)
+{
+    return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
+}
+
+START_TEST(layout_no_text_overlaps)
+{
+    static const int sizes[2][2] = {{1280, 800}, {800, 480}};
+    sm_session *s = busy_session();
+    sm_mirror_result *r = malloc(sizeof *r);
+    sm_frame f = {0};
+    sm_error err = {0};
+    ck_assert_int_eq(sm_frame_reserve(&f, 640, 480, &err), SM_OK);
+    for (int y = 0; y < 480; y++)
+        for (int x = 0; x < 640; x++) {
+            uint8_t *p = f.rgb + ((size_t)y * 640 + x) * 3;
+            p[0] = (uint8_t)(x / 3);
+            p[1] = (uint8_t)(y / 2);
+            p[2] = 90;
+        }
+    f.index = 1234;
+    f.t = 599.5;
+    static sm_text_box boxes[1024];
+    for (int k = 0; k < 2; k++)
+        for (int mode = 0; mode < 4; mode++) {
+            int W = sizes[k][0], H = sizes[k][1];
+            uint8_t *px = calloc((size_t)W * H, 3);
+            sm_canvas c = {px, W, H, (size_t)W * 3};
+            full_result(r, mode != 1);
+            sm_overlay_state st = {.mirror = true, .mesh = false, .fps = 29.7, .source = "/dev/video0",
+                                   .session = s, .history_s = mode == 2 ? 60 : mode == 3 ? 1800 : 300,
+                                   .summary = mode == 1, .quitting = mode == 1, .paused = mode == 0};
+            int n = 0;
+            sm_canvas_text_log(boxes, 1024, &n);
+            sm_overlay_render(&c, &f, r, &st);
+            sm_canvas_text_log(NULL, 0, NULL);
+            ck_assert_int_lt(n, 1024);
+            ck_assert_int_gt(n, 30);
+            for (int i = 0; i < n; i++) {
+                const sm_text_box *a = &boxes[i];
+                ck_assert_msg(a->x >= 0 && a->y >= 0 && a->x + a->w <= W && a->y + a->h <= H,
+                              "%dx%d mode %d: '%s' at %d,%d %dx%d leaves the window", W, H, mode, a->text, a->x, a->y,
+                              a->w, a->h);
+                for (int j = 0; j < i; j++)
+                    ck_assert_msg(!boxes_meet(a, &boxes[j]), "%dx%d mode %d: '%s' (%d,%d %dx%d) overlaps '%s' (%d,%d %dx%d)",
+                                  W, H, mode, a->text, a->x, a->y, a->w, a->h, boxes[j].text, boxes[j].x, boxes[j].y,
+                                  boxes[j].w, boxes[j].h);
+            }
+            /* the band: every plot named, the time axis labelled, the drowsiness line drawn */
+            const char *want[] = {"Drowsiness", "Heart rate", "Stress", "Emotion", "now", mode == 2 ? "-30s" : "-5m"};
+            for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
+                bool found = false;
+                for (int i = 0; i < n && !found; i++)
+                    found = !strcmp(boxes[i].text, want[w]);
+                ck_assert_msg(found, "%dx%d mode %d: no '%s'", W, H, mode, want[w]);
+            }
+            int vx, vy, vw, vh;
+            sm_overlay_video_rect(W, H, 0, &vx, &vy, &vw, &vh);
+            ck_assert_int_gt(H - vh, 80);
+            long green = 0, red = 0;
+            for (int y = vh; y < H; y++)
+                for (int x = vx; x < vx + vw; x++) {
+                    const uint8_t *p = px + ((size_t)y * W + x) * 3;
+                    green += p[0] == 80 && p[1] == 220 && p[2] == 120;
+                    red += p[0] == 235 && p[1] == 60 && p[2] == 55;
+                }
+            ck_assert_msg(green > 50 && red > 20, "%dx%d mode %d: plot colours green %ld red %ld", W, H, mode, green, red);
+            if (k == 1 && mode == 0) {
+                char path[4200];
+                snprintf(path, sizeof path, "%s/layout-%dx%d.png", sm_test_tmpdir(), W, H);
+                ck_assert_int_eq(sm_image_save(path, px, W, H, (size_t)W * 3, &err), SM_OK);
+                printf("layout: %d text boxes at %dx%d, none overlapping (picture: %s)\n", n, W, H, path);
+            }
+            free(px);
+        }
+    sm_frame_free(&f);
+    free(r);
+    sm_session_free(s);
+}
+END_TEST
+
+/* The real window under Xvfb at both sizes: it opens at --size, shows the band. */
+START_TEST(window_sizes_under_xvfb)
+{
+    if (system("command -v xvfb-run >/dev/null 2>&1") != 0) {
+        sm_test_skip("window_sizes_under_xvfb", "xvfb-run is not installed (apt-get install -y xvfb)");
+        return;
+    }
+    const char *clip = sm_test_fixture("viewer/e2e.y4m");
+    ck_assert_msg(clip != NULL, "fixture viewer/e2e.y4m missing");
+    static const int sizes[2][2] = {{1280, 800}, {800, 480}};
+    int k = _i;
+    char shot[4200], cmd[16384];
+    snprintf(shot, sizeof shot, "%s/shot.bmp", sm_test_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
+             "xvfb-run -a -s '-screen 0 %dx%dx24' '%s/smartmirror' --video '%s' --size %dx%d --frames 24 "
+             "--models /nonexistent --screenshot '%s' >/dev/null 2>&1",
+             sizes[k][0], sizes[k][1], bin(), clip, sizes[k][0], sizes[k][1], shot);
+    ck_assert_int_eq(system(cmd), 0);
+    uint8_t *px = NULL;
+    int W = 0, H = 0;
+    FILE *f = fopen(shot, "rb");
+    ck_assert(f != NULL);
+    uint8_t hdr[54];
+    ck_assert_int_eq(fread(hdr, 1, 54, f), 54);
+    W = hdr[18] | hdr[19] << 8 | hdr[20] << 16;
+    H = hdr[22] | hdr[23] << 8 | hdr[24] << 16;
+    fclose(f);
+    (void)px;
+    ck_assert_int_eq(W, sizes[k][0]);
+    ck_assert_int_eq(H, sizes[k][1]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("viewer_session");
@@ -277,6 +469,8 @@ int main(void)
     tcase_add_test(tc, record_survives_kill_9);
     tcase_add_test(tc, summary_matches_json_lines);
     tcase_add_test(tc, ffmpeg_failure_message);
+    tcase_add_test(tc, layout_no_text_overlaps);
+    tcase_add_loop_test(tc, window_sizes_under_xvfb, 0, 2);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return sm_test_main(s);

@@ -431,6 +431,8 @@ static int run_window(pipeline *p, window *w)
     ov.mesh = o->landmarks;
     ov.source = p->src->name;
     ov.notes = p->an.notes;
+    ov.session = p->session;
+    ov.history_s = o->history_s;
     double fps_t = now_s(), fps = 0;
     int fps_n = 0;
     long long rendered = 0;
@@ -447,8 +449,23 @@ static int run_window(pipeline *p, window *w)
             if (ev.type == SDL_QUIT)
                 g_stop = 1;
             else if (ev.type == SDL_KEYDOWN) {
-                switch (ev.key.keysym.sym) {
-                case SDLK_q: case SDLK_ESCAPE: g_stop = 1; break;
+                SDL_Keycode key = ev.key.keysym.sym;
+                if (ov.quitting && key != SDLK_q && key != SDLK_ESCAPE) {
+                    ov.quitting = ov.summary = false; /* stay */
+                    continue;
+                }
+                switch (key) {
+                case SDLK_q: case SDLK_ESCAPE:
+                    /* the first q shows the session summary; the second quits */
+                    pthread_mutex_lock(&p->mu);
+                    bool has_session = sm_session_seconds(p->session) > 0;
+                    pthread_mutex_unlock(&p->mu);
+                    if (ov.quitting || !has_session)
+                        g_stop = 1;
+                    else
+                        ov.quitting = ov.summary = true;
+                    break;
+                case SDLK_t: ov.summary = !ov.summary; ov.quitting = false; break;
                 case SDLK_m: ov.mesh = !ov.mesh; break;
                 case SDLK_p: ov.paused = !ov.paused; break;
                 case SDLK_h: ov.help = !ov.help; break;
@@ -505,7 +522,9 @@ static int run_window(pipeline *p, window *w)
             rc = 1;
             break;
         }
+        pthread_mutex_lock(&p->mu); /* the history plots read the session */
         sm_overlay_render(&w->c, have_frame ? &shown : NULL, have_res ? res : NULL, &ov);
+        pthread_mutex_unlock(&p->mu);
         SDL_UpdateTexture(w->tex, NULL, w->c.px, (int)w->c.stride);
         SDL_RenderClear(w->ren);
         SDL_RenderCopy(w->ren, w->tex, NULL, NULL);
@@ -656,7 +675,7 @@ int sm_viewer_main(int argc, char **argv)
     }
 
     if (rc == 0 && !headless) {
-        w.win = SDL_CreateWindow("smartmirror", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 1280, 760,
+        w.win = SDL_CreateWindow("smartmirror", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, o.win_w, o.win_h,
                                  SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
         if (w.win) {
             w.ren = SDL_CreateRenderer(w.win, -1, SDL_RENDERER_ACCELERATED);

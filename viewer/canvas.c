@@ -1,6 +1,18 @@
 /* Clipped rectangle, dot and text drawing on an RGB canvas. */
 #include "canvas.h"
 
+#include <stdio.h>
+
+static _Thread_local sm_text_box *log_boxes;
+static _Thread_local int log_cap, *log_n;
+
+void sm_canvas_text_log(sm_text_box *boxes, int cap, int *n)
+{
+    log_boxes = boxes;
+    log_cap = cap;
+    log_n = n;
+}
+
 static int clip(const sm_canvas *c, int *x, int *y, int *w, int *h)
 {
     int x0 = *x < 0 ? 0 : *x, y0 = *y < 0 ? 0 : *y;
@@ -70,6 +82,11 @@ int sm_font_text_width(const char *s, int scale)
 int sm_canvas_text(sm_canvas *c, int x, int y, int scale, sm_rgb col, const char *s)
 {
     int x0 = x;
+    if (log_boxes && log_n && *log_n < log_cap && *s) {
+        sm_text_box *b = &log_boxes[(*log_n)++];
+        *b = (sm_text_box){x, y, sm_font_text_width(s, scale), SM_FONT_CELL_H * scale, ""};
+        snprintf(b->text, sizeof b->text, "%s", s);
+    }
     for (; *s; s++, x += SM_FONT_CELL_W * scale) {
         const uint8_t *g = sm_font_glyph((unsigned char)*s);
         for (int r = 0; r < SM_FONT_GLYPH_H; r++)

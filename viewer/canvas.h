@@ -35,6 +35,14 @@ void sm_canvas_dot(sm_canvas *c, int x, int y, int radius, sm_rgb col);
 /* Draws s (non-printable bytes as '?') with its top-left at (x, y); returns the width drawn. */
 int sm_canvas_text(sm_canvas *c, int x, int y, int scale, sm_rgb col, const char *s);
 int sm_font_text_width(const char *s, int scale);
+/* Text-box log, for layout tests: while set (on this thread), every
+ * sm_canvas_text call appends the box it covers (x, y, w, h = its cells, the
+ * canvas clipping ignored) to boxes[*n] while *n < cap. NULL stops it. */
+typedef struct {
+    int x, y, w, h;
+    char text[48];
+} sm_text_box;
+void sm_canvas_text_log(sm_text_box *boxes, int cap, int *n);
 /* The 5x8 bitmap of a printable character: bit 4 of row[r] is the leftmost pixel. */
 const uint8_t *sm_font_glyph(int ch);
 

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,14 @@ const char sm_viewer_usage[] =
     "  --summary FILE.json write the session summary there at exit (headless also prints it:\n"
     "                      on stdout with --out, else on stderr)\n"
     "  --history 60s|5m|30m  time span of the window's history plots (default 5m)\n"
+    "  --size WxH          window size (default 1280x760; e.g. 800x480 for a small display)\n"
     "Capture and playback:\n"
     "  --width W --height H --fps F   camera request (fps also times --images)\n"
     "  --no-mirror         show the picture unmirrored\n"
     "  --realtime          play files like a camera (drop frames to stay live)\n"
     "  --help\n"
-    "Keys: q/Esc quit, m mesh, p pause, s screenshot, f fullscreen, h help\n"
+    "Keys: q/Esc quit (the first shows the session summary), m mesh, p pause, s screenshot,\n"
+    "      f fullscreen, t session summary, h help\n"
     "Privacy: nothing leaves this machine; nothing is stored unless --record, --summary,\n"
     "--out or a screenshot asks (and the advisor's Q-table, --qtable). Outputs: docs/JSON.md\n";
 
@@ -94,6 +97,8 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
     o->mirror = true;
     o->landmarks = true;
     o->history_s = 300;
+    o->win_w = 1280;
+    o->win_h = 760;
     bool have_source = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -158,6 +163,15 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
                 return st;
             if ((st = parse_double(a, argv[++i], 0.01, 1000.0, &o->models.emotion_hz, err)) != SM_OK)
                 return st;
+        } else if (!strcmp(a, "--size")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            const char *v = argv[++i];
+            int w = 0, h = 0, used = 0;
+            if (sscanf(v, "%5dx%5d%n", &w, &h, &used) != 2 || v[used] || w < 320 || h < 240 || w > 16384 || h > 16384)
+                return sm_error_set(err, SM_ERR_ARG, "--size: '%s' is not WxH from 320x240 to 16384x16384", v);
+            o->win_w = w;
+            o->win_h = h;
         } else if (!strcmp(a, "--history")) {
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
                 return st;

@@ -21,6 +21,7 @@ typedef struct {
     const char *record;          /* --record FILE.csv: one row per second (models/session.h) */
     const char *summary;         /* --summary FILE.json: the session summary at exit */
     int history_s;               /* --history 60s|5m|30m: seconds the window plots (default 300) */
+    int win_w, win_h;            /* --size WxH: the window (default 1280x760) */
 } sm_viewer_opts;
 
 /* "60s", "5m", "30m", "90" (seconds): 10 s .. 30 min. */

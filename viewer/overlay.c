@@ -1,6 +1,7 @@
 /* The window's picture: video on the left (letterboxed, mirrored), a column
  * of panels on the right with the wording of the seed's app.py. */
 #include "overlay.h"
+#include "plots.h"
 #include "sm_image.h"
 
 #include <ctype.h>
@@ -38,7 +39,7 @@ void sm_overlay_video_rect(int cw, int ch, int ui, int *x, int *y, int *w, int *
     *x = 0;
     *y = 0;
     *w = cw - panel_width(cw, ui);
-    *h = ch;
+    *h = ch - sm_plots_height(ch, ui); /* the history band below */
 }
 
 typedef struct {
@@ -301,6 +302,13 @@ void sm_overlay_render(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
     int ui = st.ui;
     int vx, vy, vw, vh;
     sm_overlay_video_rect(c->w, c->h, ui, &vx, &vy, &vw, &vh);
+    /* the history band takes the bottom of the video column */
+    int plot_h = c->h - vh;
+    if (plot_h > 0) {
+        sm_canvas_fill(c, vx, vy + vh, vw, plot_h, BG);
+        if (st.session)
+            sm_plots_draw(c, vx, vy + vh, vw, plot_h, ui, st.session, st.history_s > 0 ? st.history_s : 300);
+    }
     draw_video(c, f, r, &st, vx, vy, vw, vh);
     draw_panels(c, f, r, &st, vx + vw, c->w - vw);
 
@@ -317,23 +325,28 @@ void sm_overlay_render(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
         sm_canvas_text(c, vx + (vw - sm_font_text_width(m, ui)) / 2, vh / 2, ui, DIM, m);
     }
     int ly = vy + vh - lh - 2 * ui;
-    if (st.paused) {
+    if (st.paused && !st.summary) {
         sm_canvas_blend(c, vx + 4 * ui, ly - ui, sm_font_text_width("PAUSED (p)", ui) + 4 * ui, lh, BG, 180);
         sm_canvas_text(c, vx + 6 * ui, ly, ui, YELLOW, "PAUSED (p)");
         ly -= lh;
     }
-    if (st.ended) {
+    if (st.ended && !st.summary) {
         sm_canvas_blend(c, vx + 4 * ui, ly - ui, sm_font_text_width("end of source (q quits)", ui) + 4 * ui, lh, BG, 180);
         sm_canvas_text(c, vx + 6 * ui, ly, ui, DIM, "end of source (q quits)");
         ly -= lh;
     }
-    if (!st.help) {
+    if (st.summary && st.session) {
+        sm_session_summary sum;
+        sm_session_summarize(st.session, &sum);
+        sm_plots_summary_box(c, vx, vy, vw, vh, ui, &sum, st.quitting);
+    } else if (!st.help) {
         const char *hint = "h: help";
         sm_canvas_text(c, vx + vw - sm_font_text_width(hint, ui) - 6 * ui, vy + vh - lh - 2 * ui, ui, DIM, hint);
     } else {
         static const char *const lines[] = {
             "KEYS",        "q / Esc   quit",       "m         landmarks on/off", "p         pause",
-            "s         screenshot (.bmp, current dir)", "f         fullscreen", "h         this help", "",
+            "s         screenshot (.bmp, current dir)", "f         fullscreen", "t         session summary",
+            "h         this help", "",
         };
         int n = (int)(sizeof lines / sizeof *lines);
         int bw = 44 * SM_FONT_CELL_W * ui, bh = (n + 1) * lh + 8 * ui;

@@ -6,6 +6,7 @@
 
 #include "canvas.h"
 #include "mirror_types.h"
+#include "session.h"
 #include "source.h"
 
 typedef struct {
@@ -17,9 +18,14 @@ typedef struct {
     const char *status;   /* e.g. "camera /dev/video0 lost: retrying every second" (NULL = none) */
     const char *source;   /* name shown in the header */
     const char *notes;    /* analyzer notes (model files missing...) */
+    const sm_session *session; /* history plots under the video (NULL = none) */
+    int history_s;        /* their time span, s (0 = 300) */
+    bool summary;         /* the session summary box (key t) */
+    bool quitting;        /* ... shown because q was pressed: "q again quits" */
 } sm_overlay_state;
 
-/* Video area of a canvas (where the frame is letterboxed), for tests. */
+/* Video area of a canvas (where the frame is letterboxed; the history band,
+ * plots.h, takes the rest of the column below it). */
 void sm_overlay_video_rect(int cw, int ch, int ui, int *x, int *y, int *w, int *h);
 /* frame and r may be NULL (nothing yet). */
 void sm_overlay_render(sm_canvas *c, const sm_frame *frame, const sm_mirror_result *r, const sm_overlay_state *st);
