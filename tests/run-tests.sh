@@ -25,6 +25,9 @@ else
     echo "note: ../shared is absent: tests on the user's real checkpoints will print 'skipped'"
 fi
 mkdir -p "$SM_FIXTURES"
+# the user's own smartmirror settings never change what the suites see
+export XDG_CONFIG_HOME="$root/$B/test-config"
+mkdir -p "$XDG_CONFIG_HOME"
 
 gen_fail=0
 for g in tests/gen/gen_*.py tests/gen/gen_*.sh; do

@@ -5,6 +5,7 @@
  * --history parsing. */
 #include "canvas.h"
 #include "cli.h"
+#include "config.h"
 #include "overlay.h"
 #include "plots.h"
 #include "session.h"
@@ -461,6 +462,112 @@ START_TEST(window_sizes_under_xvfb)
 }
 END_TEST
 
+/* ---- settings that stick ---------------------------------------------------------- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(config_file_precedence_and_errors)
+{
+    const char *dir = sm_test_tmpdir();
+    char cfgdir[4200], path[4300], warnpath[4300], out[8192], args[9000];
+    snprintf(cfgdir, sizeof cfgdir, "%s/smartmirror", dir);
+    ck_assert_int_eq(mkdir(cfgdir, 0755), 0);
+    snprintf(path, sizeof path, "%s/config", cfgdir);
+    write_text(path, "# my mirror\n"
+                     "camera = /dev/video7\n"
+                     "\n"
+                     "  size =  800x480  \n"
+                     "history = 30m\n"
+                     "colour = blue\n"
+                     "sound = yes\n"
+                     "sound-every = 120\n"
+                     "history = 60s\n"
+                     "mirror = no\n");
+    setenv("XDG_CONFIG_HOME", dir, 1);
+    /* in-process: the merged options; the later history line wins; the unknown key warns */
+    snprintf(warnpath, sizeof warnpath, "%s/warn.txt", dir);
+    FILE *warn = fopen(warnpath, "w");
+    sm_viewer_config cfg;
+    sm_viewer_opts o;
+    sm_error err = {0};
+    char *argv1[] = {"smartmirror", "--history", "5m", NULL};
+    ck_assert_int_eq(sm_viewer_config_load(3, argv1, &cfg, warn, &err), SM_OK);
+    fclose(warn);
+    ck_assert_int_eq(sm_viewer_parse_args(cfg.argc, cfg.argv, &o, &err), SM_OK);
+    ck_assert_str_eq(o.source, "/dev/video7");
+    ck_assert_int_eq(o.win_w, 800);
+    ck_assert_int_eq(o.win_h, 480);
+    ck_assert_int_eq(o.history_s, 300); /* the flag wins over both config lines */
+    ck_assert(o.sound);
+    ck_assert_int_eq(o.sound_every, 120);
+    ck_assert(!o.mirror);
+    sm_viewer_config_free(&cfg);
+    FILE *w = fopen(warnpath, "r");
+    size_t k = fread(out, 1, sizeof out - 1, w);
+    out[k] = '\0';
+    fclose(w);
+    ck_assert_msg(strstr(out, "config:6: unknown key 'colour'") && strstr(out, "warning"), "%s", out);
+    /* without the flag the later config line wins; a source flag replaces the config's camera */
+    char *argv2[] = {"smartmirror", "--video", "clip.y4m", "--no-sound", NULL};
+    ck_assert_int_eq(sm_viewer_config_load(4, argv2, &cfg, NULL, &err), SM_OK);
+    ck_assert_int_eq(sm_viewer_parse_args(cfg.argc, cfg.argv, &o, &err), SM_OK);
+    ck_assert_int_eq(o.kind, SM_SRC_VIDEO);
+    ck_assert_str_eq(o.source, "clip.y4m");
+    ck_assert_int_eq(o.history_s, 60);
+    ck_assert(!o.sound);
+    sm_viewer_config_free(&cfg);
+    /* --no-config reads nothing */
+    char *argv3[] = {"smartmirror", "--no-config", NULL};
+    ck_assert_int_eq(sm_viewer_config_load(2, argv3, &cfg, NULL, &err), SM_OK);
+    ck_assert_int_eq(sm_viewer_parse_args(cfg.argc, cfg.argv, &o, &err), SM_OK);
+    ck_assert_str_eq(o.source, "/dev/video0");
+    ck_assert_int_eq(cfg.n_keys, 0);
+    sm_viewer_config_free(&cfg);
+
+    /* the program: --print-config names each value's origin */
+    snprintf(args, sizeof args, "--print-config --history 5m");
+    ck_assert_int_eq(sm_test_run("smartmirror", args, out, sizeof out), 0);
+    char line[5000];
+    snprintf(line, sizeof line, "/dev/video7");
+    ck_assert_msg(strstr(out, line), "%s", out);
+    snprintf(line, sizeof line, "%s:2", path);
+    ck_assert_msg(strstr(out, line), "camera's origin: %s", out);
+    snprintf(line, sizeof line, "%s:4", path);
+    ck_assert_msg(strstr(out, line), "size's origin: %s", out);
+    ck_assert_msg(strstr(out, "# command line") && strstr(out, "unknown key 'colour'"), "%s", out);
+    const char *h = strstr(out, "history ");
+    ck_assert_msg(h && strstr(h, "5m") && strstr(h, "# command line") < strstr(h, "\nsound"), "%s", out);
+
+    /* bad lines: an error naming FILE:LINE, exit 2 */
+    const char *bad[][2] = {
+        {"camera = /dev/video1\nsize 800x480\n", ":2: expected 'key = value'"},
+        {"size = 80x48\n", ":1: --size: '80x48'"},
+        {"sound = maybe\n", ":1: sound: 'maybe' is not yes or no"},
+        {"\n\nhistory = 2h\n", ":3: --history: '2h'"},
+        {" = 5\n", ":1: a value without a key"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_text(path, bad[i][0]);
+        ck_assert_int_eq(sm_test_run("smartmirror", "--print-config", out, sizeof out), 2);
+        snprintf(line, sizeof line, "%s%s", path, bad[i][1]);
+        ck_assert_msg(strstr(out, line), "want '%s' in: %s", line, out);
+    }
+    /* --config FILE that does not exist is an error; the default one missing is not */
+    ck_assert_int_eq(sm_test_run("smartmirror", "--config /nonexistent/cfg --print-config", out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "/nonexistent/cfg"), "%s", out);
+    unlink(path);
+    ck_assert_int_eq(sm_test_run("smartmirror", "--print-config", out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "(none read)"), "%s", out);
+    unsetenv("XDG_CONFIG_HOME");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("viewer_session");
@@ -470,6 +577,7 @@ int main(void)
     tcase_add_test(tc, summary_matches_json_lines);
     tcase_add_test(tc, ffmpeg_failure_message);
     tcase_add_test(tc, layout_no_text_overlaps);
+    tcase_add_test(tc, config_file_precedence_and_errors);
     tcase_add_loop_test(tc, window_sizes_under_xvfb, 0, 2);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);

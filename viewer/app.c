@@ -14,10 +14,12 @@
  */
 #include "app.h"
 
+#include "advisor.h"
 #include "analyzer.h"
 #include "canvas.h"
 #include "capture.h"
 #include "cli.h"
+#include "config.h"
 #include "json.h"
 #include "overlay.h"
 #include "session.h"
@@ -582,18 +584,71 @@ static bool display_available(const char **why)
     return true;
 }
 
+/* Where the user's checkpoints were looked for (make run converts them into
+ * the models folder; the program itself reads only .smw files). */
+static void checkpoint_notes(const sm_viewer_opts *o)
+{
+    static const char *const names[][2] = {
+        {"emotion_model_novel_finetuned.pth", SM_MODEL_EMOTION},
+        {"fatigue_mlp.joblib", SM_MODEL_FATIGUE},
+        {"best_model.pth", SM_MODEL_RPPG},
+    };
+    const char *dir = o->checkpoints ? o->checkpoints : getenv("SM_CHECKPOINTS");
+    if (!dir || !*dir)
+        dir = "../shared/seed/checkpoints";
+    const char *mdir = o->models.models_dir ? o->models.models_dir : "models";
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char ck[2048], smw[2048];
+        snprintf(smw, sizeof smw, "%s/%s", mdir, names[i][1]);
+        if (access(smw, R_OK) == 0)
+            continue;
+        snprintf(ck, sizeof ck, "%s/%s", dir, names[i][0]);
+        if (access(ck, R_OK) == 0)
+            fprintf(stderr, "smartmirror: note: your checkpoint %s is there but not converted: "
+                            "build/smw-convert '%s' -o '%s' (or make run)\n", ck, ck, smw);
+        else
+            fprintf(stderr, "smartmirror: note: looked for your checkpoint %s in %s (--checkpoints DIR): not there\n",
+                    names[i][0], dir);
+    }
+}
+
 int sm_viewer_main(int argc, char **argv)
 {
     sm_viewer_opts o;
     sm_error err = {0};
-    if (sm_viewer_parse_args(argc, argv, &o, &err) != SM_OK) {
+    sm_viewer_config cfg;
+    if (sm_viewer_config_load(argc, argv, &cfg, stderr, &err) != SM_OK) {
         fprintf(stderr, "smartmirror: %s\n", err.msg);
+        return 2;
+    }
+    int rc_parse = sm_viewer_parse_args(cfg.argc, cfg.argv, &o, &err) != SM_OK;
+    /* o keeps pointers to the strings (argv's and cfg.keys' values), not to cfg.argv */
+    sm_viewer_config_free(&cfg);
+    if (rc_parse) {
+        fprintf(stderr, "smartmirror: %s%s\n", err.msg, cfg.n_keys ? " (command line or config file)" : "");
         fprintf(stderr, "Try 'smartmirror --help'.\n");
         return 2;
     }
-    if (o.help) {
-        fputs(sm_viewer_usage, stdout);
+    if (o.help || o.print_config) {
+        if (o.help)
+            fputs(sm_viewer_usage, stdout);
+        else
+            sm_viewer_config_print(&cfg, argc, argv, stdout);
         return 0;
+    }
+    if (o.reset_qtable) {
+        char path[4096];
+        const char *q = o.models.qtable;
+        if (!q && sm_advisor_default_path(path, sizeof path, NULL) == SM_OK)
+            q = path;
+        if (q && *q) {
+            if (unlink(q) == 0)
+                fprintf(stderr, "smartmirror: the advisor starts afresh: removed %s\n", q);
+            else if (errno == ENOENT)
+                fprintf(stderr, "smartmirror: the advisor starts afresh (%s did not exist)\n", q);
+            else
+                fprintf(stderr, "smartmirror: --reset-qtable: cannot remove %s: %s\n", q, strerror(errno));
+        }
     }
     if (o.list_cameras) {
         int n = sm_v4l2_list_cameras(stdout, NULL);
@@ -672,6 +727,7 @@ int sm_viewer_main(int argc, char **argv)
         rc = 1;
     } else if (p->an.notes[0]) {
         fprintf(stderr, "smartmirror: analysis %s:\n%s", p->an.name, p->an.notes);
+        checkpoint_notes(&o);
     }
 
     if (rc == 0 && !headless) {

@@ -24,6 +24,10 @@ const char sm_viewer_usage[] =
     "  --threads N         threads for the models (default: all cores)\n"
     "  --emotion-hz HZ     emotion runs per second of video time (default 10)\n"
     "  --qtable FILE       the advisor's Q-table (default $XDG_STATE_HOME/smartmirror/qtable.txt)\n"
+    "  --no-qtable         the advisor learns in memory only (nothing saved)\n"
+    "  --reset-qtable      forget what the advisor learnt: remove the Q-table file first\n"
+    "  --checkpoints DIR   where your .pth/.joblib checkpoints are (make run converts them; the\n"
+    "                      startup notes say what was looked for; default ../shared/seed/checkpoints)\n"
     "Output:\n"
     "  --headless          no window: one JSON line per analysed frame\n"
     "  --out FILE.jsonl    write the JSON lines there instead of stdout\n"
@@ -36,6 +40,14 @@ const char sm_viewer_usage[] =
     "                      on stdout with --out, else on stderr)\n"
     "  --history 60s|5m|30m  time span of the window's history plots (default 5m)\n"
     "  --size WxH          window size (default 1280x760; e.g. 800x480 for a small display)\n"
+    "  --sound             a gentle chime when the drowsiness alert starts (the window flashes\n"
+    "                      either way); --no-sound turns a config's sound off\n"
+    "  --sound-every N     at most one chime every N seconds (default 60)\n"
+    "Settings:\n"
+    "  --config FILE       read settings from FILE (default $XDG_CONFIG_HOME/smartmirror/config,\n"
+    "                      lines 'key = value', keys = these options without '--'; options win)\n"
+    "  --no-config         read no config file\n"
+    "  --print-config      show every setting, its value and where it came from, then exit\n"
     "Capture and playback:\n"
     "  --width W --height H --fps F   camera request (fps also times --images)\n"
     "  --no-mirror         show the picture unmirrored\n"
@@ -99,6 +111,7 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
     o->history_s = 300;
     o->win_w = 1280;
     o->win_h = 760;
+    o->sound_every = 60;
     bool have_source = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -128,6 +141,7 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
         else if (!strcmp(a, "--screenshot")) path_slot = &o->screenshot;
         else if (!strcmp(a, "--record")) path_slot = &o->record;
         else if (!strcmp(a, "--summary")) path_slot = &o->summary;
+        else if (!strcmp(a, "--checkpoints")) path_slot = &o->checkpoints;
         if (path_slot) {
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
                 return st;
@@ -137,6 +151,11 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
             continue;
         }
         if (!strcmp(a, "--no-refine")) o->models.refine = false;
+        else if (!strcmp(a, "--sound")) o->sound = true;
+        else if (!strcmp(a, "--no-sound")) o->sound = false;
+        else if (!strcmp(a, "--no-qtable")) o->models.qtable = "";
+        else if (!strcmp(a, "--reset-qtable")) o->reset_qtable = true;
+        else if (!strcmp(a, "--print-config")) o->print_config = true;
         else if (!strcmp(a, "--headless")) o->headless = true;
         else if (!strcmp(a, "--no-mirror")) o->mirror = false;
         else if (!strcmp(a, "--no-landmarks")) o->landmarks = false;
@@ -172,6 +191,12 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
                 return sm_error_set(err, SM_ERR_ARG, "--size: '%s' is not WxH from 320x240 to 16384x16384", v);
             o->win_w = w;
             o->win_h = h;
+        } else if (!strcmp(a, "--sound-every")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            if ((st = parse_ll(a, argv[++i], 1, 24 * 3600, &ll, err)) != SM_OK)
+                return st;
+            o->sound_every = (int)ll;
         } else if (!strcmp(a, "--history")) {
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
                 return st;

@@ -22,6 +22,11 @@ typedef struct {
     const char *summary;         /* --summary FILE.json: the session summary at exit */
     int history_s;               /* --history 60s|5m|30m: seconds the window plots (default 300) */
     int win_w, win_h;            /* --size WxH: the window (default 1280x760) */
+    bool sound;                  /* --sound: chime when the drowsiness alert starts */
+    int sound_every;             /* --sound-every N: at most one chime per N s (default 60) */
+    const char *checkpoints;     /* --checkpoints DIR: where the startup notes look for your checkpoints */
+    bool reset_qtable;           /* --reset-qtable: forget what the advisor learnt (the file is removed) */
+    bool print_config;           /* --print-config: the merged settings and their origin, then exit */
 } sm_viewer_opts;
 
 /* "60s", "5m", "30m", "90" (seconds): 10 s .. 30 min. */
