@@ -4,6 +4,7 @@
  * Python (an independent implementation of the binning in models/session.c);
  * --history parsing. */
 #include "canvas.h"
+#include "chime.h"
 #include "cli.h"
 #include "config.h"
 #include "overlay.h"
@@ -376,7 +377,7 @@ START_TEST(layout_no_text_overlaps)
             uint8_t *px = calloc((size_t)W * H, 3);
             sm_canvas c = {px, W, H, (size_t)W * 3};
             full_result(r, mode != 1);
-            sm_overlay_state st = {.mirror = true, .mesh = false, .fps = 29.7, .source = "/dev/video0",
+            sm_overlay_state st = {.advice_age_s = 12, .mirror = true, .mesh = false, .fps = 29.7, .source = "/dev/video0",
                                    .session = s, .history_s = mode == 2 ? 60 : mode == 3 ? 1800 : 300,
                                    .summary = mode == 1, .quitting = mode == 1, .paused = mode == 0};
             int n = 0;
@@ -396,13 +397,16 @@ START_TEST(layout_no_text_overlaps)
                                   boxes[j].w, boxes[j].h);
             }
             /* the band: every plot named, the time axis labelled, the drowsiness line drawn */
-            const char *want[] = {"Drowsiness", "Heart rate", "Stress", "Emotion", "now", mode == 2 ? "-30s" : "-5m"};
+            const char *want[] = {"Drowsiness", "Heart rate", "Stress", "Emotion", "now", mode == 2 ? "-30s" : "-5m",
+                                  "BREAKS", mode == 1 ? "q: quit now   any other key: stay" : "How about a short nap?"};
             for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
                 bool found = false;
                 for (int i = 0; i < n && !found; i++)
                     found = !strcmp(boxes[i].text, want[w]);
                 ck_assert_msg(found, "%dx%d mode %d: no '%s'", W, H, mode, want[w]);
             }
+            for (int i = 0; i < n; i++)
+                ck_assert_msg(!strstr(boxes[i].text, "RL Last Action"), "the raw advisor text is shown");
             int vx, vy, vw, vh;
             sm_overlay_video_rect(W, H, 0, &vx, &vy, &vw, &vh);
             ck_assert_int_gt(H - vh, 80);
@@ -568,6 +572,33 @@ START_TEST(config_file_precedence_and_errors)
 }
 END_TEST
 
+START_TEST(chime_is_gentle_and_rate_limited)
+{
+    static float buf[44100 * 2];
+    size_t n = sm_chime_render(buf, sizeof buf / sizeof *buf, 44100);
+    ck_assert_int_eq(n, (size_t)(44100 * SM_CHIME_SECONDS));
+    float peak = 0;
+    for (size_t i = 0; i < n; i++)
+        peak = fmaxf(peak, fabsf(buf[i]));
+    ck_assert_float_eq_tol(peak, SM_CHIME_PEAK, 1e-6f); /* a fifth of full scale: a chime, not an alarm */
+    ck_assert_float_lt(fabsf(buf[0]), 1e-3f);          /* starts and ends at silence: no click */
+    ck_assert_float_lt(fabsf(buf[n - 1]), 1e-3f);
+    /* the first note is E5: 659 Hz = 2 x 659 zero crossings per second (first 0.15 s) */
+    int zc = 0;
+    for (size_t i = 10; i < (size_t)(0.15 * 44100); i++)
+        zc += (buf[i - 1] < 0) != (buf[i] < 0);
+    ck_assert_msg(abs(zc - (int)(2 * 659.255 * (0.15 - 10 / 44100.0))) <= 2, "%d zero crossings", zc);
+    ck_assert_int_eq(sm_chime_render(buf, 100, 44100), 100);
+    /* at most one chime per period */
+    double last = -1;
+    ck_assert(sm_chime_due(5.0, &last, 60));
+    ck_assert(!sm_chime_due(30.0, &last, 60));
+    ck_assert(!sm_chime_due(64.9, &last, 60));
+    ck_assert(sm_chime_due(65.0, &last, 60));
+    ck_assert_double_eq(last, 65.0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("viewer_session");
@@ -578,6 +609,7 @@ int main(void)
     tcase_add_test(tc, ffmpeg_failure_message);
     tcase_add_test(tc, layout_no_text_overlaps);
     tcase_add_test(tc, config_file_precedence_and_errors);
+    tcase_add_test(tc, chime_is_gentle_and_rate_limited);
     tcase_add_loop_test(tc, window_sizes_under_xvfb, 0, 2);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);

@@ -18,6 +18,7 @@
 #include "analyzer.h"
 #include "canvas.h"
 #include "capture.h"
+#include "chime.h"
 #include "cli.h"
 #include "config.h"
 #include "json.h"
@@ -435,6 +436,32 @@ static int run_window(pipeline *p, window *w)
     ov.notes = p->an.notes;
     ov.session = p->session;
     ov.history_s = o->history_s;
+    ov.advice_age_s = -1;
+    /* the alert: a flash every time it starts, a chime at most every --sound-every s */
+    SDL_AudioDeviceID audio = 0;
+    float *chime = NULL;
+    size_t chime_n = 0;
+    if (o->sound) {
+        SDL_AudioSpec want = {0}, have;
+        want.freq = 44100;
+        want.format = AUDIO_F32SYS;
+        want.channels = 1;
+        want.samples = 1024;
+        if (SDL_InitSubSystem(SDL_INIT_AUDIO) == 0 &&
+            (audio = SDL_OpenAudioDevice(NULL, 0, &want, &have, 0)) != 0 &&
+            (chime = malloc(sizeof(float) * (size_t)(want.freq * SM_CHIME_SECONDS + 1))) != NULL) {
+            chime_n = sm_chime_render(chime, (size_t)(want.freq * SM_CHIME_SECONDS + 1), want.freq);
+            SDL_PauseAudioDevice(audio, 0);
+        } else {
+            fprintf(stderr, "smartmirror: --sound: no audio output (%s): the alert only flashes\n", SDL_GetError());
+            if (audio)
+                SDL_CloseAudioDevice(audio);
+            audio = 0;
+        }
+    }
+    double last_chime = -1, flash_t = -1e9, advice_t = 0;
+    bool prev_alert = false;
+    int prev_actions = 0;
     double fps_t = now_s(), fps = 0;
     int fps_n = 0;
     long long rendered = 0;
@@ -501,6 +528,20 @@ static int run_window(pipeline *p, window *w)
             have_res = true;
             seen_seq = p->result_seq;
             dirty = true;
+            bool alert = res->fatigue.valid && res->fatigue.alert;
+            if (alert && !prev_alert) {
+                flash_t = now_s();
+                if (audio && sm_chime_due(flash_t, &last_chime, o->sound_every)) {
+                    SDL_ClearQueuedAudio(audio);
+                    SDL_QueueAudio(audio, chime, (Uint32)(chime_n * sizeof(float)));
+                }
+            }
+            prev_alert = alert;
+            if (res->advisor.valid && res->advisor.n_actions != prev_actions) {
+                prev_actions = res->advisor.n_actions;
+                advice_t = res->t;
+            }
+            ov.advice_age_s = res->advisor.valid ? res->t - advice_t : -1;
         }
         bool ended = p->ended, failed = p->failed;
         snprintf(status, sizeof status, "%s", failed ? p->error : p->status);
@@ -509,6 +550,10 @@ static int run_window(pipeline *p, window *w)
             dirty = true;
         snprintf(last_status, sizeof last_status, "%s", status);
         ov.ended = ended && !failed;
+        double since_flash = now_s() - flash_t;
+        ov.flash = since_flash < 1.5 ? (float)(1.0 - since_flash / 1.5) : 0.0f;
+        if (ov.flash > 0)
+            dirty = true;
         ov.status = status[0] ? status : NULL;
         ov.fps = fps;
         int ow = 0, oh = 0;
@@ -552,6 +597,9 @@ static int run_window(pipeline *p, window *w)
     }
     g_stop = 1;
     pthread_join(an, NULL);
+    if (audio)
+        SDL_CloseAudioDevice(audio);
+    free(chime);
     if (!session_end(p, stdout) && rc == 0)
         rc = 1;
     free(res);

@@ -267,14 +267,20 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
     card_end(&p, top, c, px, pw);
 
     /* advisor */
-    top = card_begin(&p, "ADVISOR");
+    /* the advisor's decision in plain words (app.py's texts stay in the JSON) */
+    top = card_begin(&p, "BREAKS");
     const sm_advisor_result *a = &r->advisor;
     if (!a->valid) {
-        say(&p, DIM, "RL Last Action: none yet");
+        say(&p, DIM, "Watching how you are doing...");
     } else {
-        say(&p, TEXT, "RL Last Action: %s", a->action_text ? a->action_text : "Unknown");
+        say(&p, a->action == 0 ? GREEN : YELLOW, "%s", sm_overlay_advice_text(a->action));
+        if (st->advice_age_s >= 0) {
+            int next = 180 - (int)st->advice_age_s;
+            say(&p, DIM, "%s %d min ago; next check in %d:%02d", a->action == 0 ? "checked" : "suggested",
+                (int)(st->advice_age_s / 60), next > 0 ? next / 60 : 0, next > 0 ? next % 60 : 0);
+        }
         if (a->has_reward)
-            say(&p, TEXT, "Last Reward: %.2f", a->reward);
+            say(&p, DIM, "last advice %s (reward %+.2f)", a->reward > 0 ? "helped" : "did not help yet", a->reward);
     }
     card_end(&p, top, c, px, pw);
 
@@ -284,6 +290,16 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
     say(&p, DIM, "face %.1f  fatigue %.1f  emotion %.1f", m->face, m->fatigue, m->emotion);
     say(&p, DIM, "heart %.1f  advisor %.1f  total %.1f", m->heart, m->advisor, m->total);
     card_end(&p, top, c, px, pw);
+}
+
+const char *sm_overlay_advice_text(int action)
+{
+    switch (action) {
+    case 0: return "All good: no break needed now.";
+    case 1: return "Time for a short break: stand up, stretch, look away for a minute.";
+    case 2: return "You seem tired: a 15-minute nap would help.";
+    default: return "No advice.";
+    }
 }
 
 static void banner(sm_canvas *c, int x, int y, int w, int ui, sm_rgb col, const char *text)
@@ -313,8 +329,20 @@ void sm_overlay_render(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
     draw_panels(c, f, r, &st, vx + vw, c->w - vw);
 
     int by = vy;
+    if (st.flash > 0) {
+        int t = 4 * ui;
+        sm_canvas_blend(c, vx, vy, vw, t, RED, (int)(220 * st.flash));
+        sm_canvas_blend(c, vx, vy + vh - t, vw, t, RED, (int)(220 * st.flash));
+        sm_canvas_blend(c, vx, vy + t, t, vh - 2 * t, RED, (int)(220 * st.flash));
+        sm_canvas_blend(c, vx + vw - t, vy + t, t, vh - 2 * t, RED, (int)(220 * st.flash));
+    }
     if (r && r->fatigue.available && r->fatigue.valid && r->fatigue.alert) {
         banner(c, vx, by, vw, ui, RED, "! You look drowsy!");
+        by += (SM_FONT_CELL_H + 6) * ui * 2;
+    }
+    /* a friendly prompt for 30 s after the advisor suggests a break */
+    if (r && r->advisor.valid && r->advisor.action != 0 && st.advice_age_s >= 0 && st.advice_age_s < 30) {
+        banner(c, vx, by, vw, ui, (sm_rgb){40, 90, 140}, r->advisor.action == 1 ? "Time for a short break?" : "How about a short nap?");
         by += (SM_FONT_CELL_H + 6) * ui * 2;
     }
     if (st.status)

@@ -22,6 +22,8 @@ typedef struct {
     int history_s;        /* their time span, s (0 = 300) */
     bool summary;         /* the session summary box (key t) */
     bool quitting;        /* ... shown because q was pressed: "q again quits" */
+    double advice_age_s;  /* seconds since the advisor's last decision (< 0: unknown) */
+    float flash;          /* 0..1: the alert's flash around the video (fades out) */
 } sm_overlay_state;
 
 /* Video area of a canvas (where the frame is letterboxed; the history band,
@@ -29,6 +31,8 @@ typedef struct {
 void sm_overlay_video_rect(int cw, int ch, int ui, int *x, int *y, int *w, int *h);
 /* frame and r may be NULL (nothing yet). */
 void sm_overlay_render(sm_canvas *c, const sm_frame *frame, const sm_mirror_result *r, const sm_overlay_state *st);
+/* The advisor's action in plain words (the panel and the prompt). */
+const char *sm_overlay_advice_text(int action);
 /* Text scale for a canvas: as large as lets the full panel column fit. */
 int sm_overlay_ui_scale(int canvas_w, int canvas_h);
 
