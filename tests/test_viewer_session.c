@@ -599,6 +599,31 @@ START_TEST(chime_is_gentle_and_rate_limited)
 }
 END_TEST
 
+/* --loop: the demo plays again and again; frame numbers and time go on. */
+START_TEST(loop_keeps_time_going)
+{
+    if (!have_python()) {
+        sm_test_skip("loop_keeps_time_going", "python3 not available");
+        return;
+    }
+    const char *clip = sm_test_fixture("viewer/e2e.y4m"); /* 24 frames at 10 fps */
+    ck_assert_msg(clip != NULL, "fixture viewer/e2e.y4m missing");
+    char path[4200], args[9000], out[8192];
+    snprintf(path, sizeof path, "%s/loop.jsonl", sm_test_tmpdir());
+    snprintf(args, sizeof args, "--headless --video '%s' --loop --frames 60 --models /nonexistent --out '%s'", clip, path);
+    ck_assert_msg(sm_test_run("smartmirror", args, out, sizeof out) == 0, "%s", out);
+    static const char py[] = "import json, sys\n"
+                             "o = [json.loads(l) for l in open(sys.argv[1])]\n"
+                             "assert [x['frame'] for x in o] == list(range(60)), [x['frame'] for x in o]\n"
+                             "assert all(abs(x['t'] - x['frame'] / 10) < 1e-6 for x in o), [x['t'] for x in o]\n"
+                             "print('loop ok')\n";
+    snprintf(args, sizeof args, "'%s'", path);
+    ck_assert_msg(run_py(py, args, out, sizeof out) == 0, "%s", out);
+    ck_assert_int_eq(sm_test_run("smartmirror", "--loop --camera /dev/video0", out, sizeof out), 2);
+    ck_assert_msg(strstr(out, "--loop is for --video or --images"), "%s", out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("viewer_session");
@@ -610,6 +635,7 @@ int main(void)
     tcase_add_test(tc, layout_no_text_overlaps);
     tcase_add_test(tc, config_file_precedence_and_errors);
     tcase_add_test(tc, chime_is_gentle_and_rate_limited);
+    tcase_add_test(tc, loop_keeps_time_going);
     tcase_add_loop_test(tc, window_sizes_under_xvfb, 0, 2);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);

@@ -173,12 +173,17 @@ static void set_status(pipeline *p, const char *s)
     pthread_mutex_unlock(&p->mu);
 }
 
+static sm_status open_source(const sm_viewer_opts *o, sm_source **src, sm_error *err);
+
 static void *capture_main(void *arg)
 {
     pipeline *p = arg;
     sm_frame f = {0};
     double t0 = -1, first_t = 0;
     bool troubled = false;
+    /* --loop: the file starts again, its time and frame numbers go on */
+    double loop_t = 0, last_t = 0, period = 0;
+    int64_t loop_index = 0, last_index = -1;
     while (!g_stop) {
         bool eof = false;
         sm_error err = {0};
@@ -206,8 +211,28 @@ static void *capture_main(void *arg)
             troubled = false;
             set_status(p, NULL);
         }
+        if (eof && p->o->loop && last_index >= 0) {
+            sm_source *again = NULL;
+            if (open_source(p->o, &again, &err) != SM_OK) {
+                fprintf(stderr, "smartmirror: --loop: %s\n", err.msg);
+                break;
+            }
+            sm_source_close(p->src);
+            p->src = again;
+            loop_t = last_t + (period > 0 ? period : 1.0 / 30);
+            loop_index = last_index + 1;
+            continue;
+        }
         if (eof)
             break;
+        if (p->o->loop) {
+            f.t += loop_t;
+            f.index += loop_index;
+            if (last_index >= 0 && f.t > last_t)
+                period = f.t - last_t;
+            last_t = f.t;
+            last_index = f.index;
+        }
         if (p->pace) {
             if (t0 < 0) {
                 t0 = now_s();
@@ -432,7 +457,7 @@ static int run_window(pipeline *p, window *w)
     sm_overlay_state ov = {0};
     ov.mirror = o->mirror;
     ov.mesh = o->landmarks;
-    ov.source = p->src->name;
+    ov.source = o->source; /* not p->src->name: --loop replaces the source */
     ov.notes = p->an.notes;
     ov.session = p->session;
     ov.history_s = o->history_s;
@@ -821,7 +846,7 @@ int sm_viewer_main(int argc, char **argv)
     mb_destroy(&p->analysis);
     mb_destroy(&p->display);
     pthread_mutex_destroy(&p->mu);
-    sm_source_close(src);
+    sm_source_close(p->src); /* --loop may have reopened it */
     free(p);
     return rc;
 }

@@ -52,6 +52,7 @@ const char sm_viewer_usage[] =
     "  --width W --height H --fps F   camera request (fps also times --images)\n"
     "  --no-mirror         show the picture unmirrored\n"
     "  --realtime          play files like a camera (drop frames to stay live)\n"
+    "  --loop              play a --video / --images source again and again (time goes on)\n"
     "  --help\n"
     "Keys: q/Esc quit (the first shows the session summary), m mesh, p pause, s screenshot,\n"
     "      f fullscreen, t session summary, h help\n"
@@ -156,6 +157,7 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
         else if (!strcmp(a, "--no-qtable")) o->models.qtable = "";
         else if (!strcmp(a, "--reset-qtable")) o->reset_qtable = true;
         else if (!strcmp(a, "--print-config")) o->print_config = true;
+        else if (!strcmp(a, "--loop")) o->loop = true;
         else if (!strcmp(a, "--headless")) o->headless = true;
         else if (!strcmp(a, "--no-mirror")) o->mirror = false;
         else if (!strcmp(a, "--no-landmarks")) o->landmarks = false;
@@ -214,6 +216,8 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
         return sm_error_set(err, SM_ERR_ARG, "--screenshot needs the window (drop --headless)");
     if (o->screenshot && !o->frames)
         return sm_error_set(err, SM_ERR_ARG, "--screenshot needs --frames N (render N frames, save, exit)");
+    if (o->loop && o->kind == SM_SRC_CAMERA)
+        return sm_error_set(err, SM_ERR_ARG, "--loop is for --video or --images, not a camera");
     if (o->screenshot) {
         const char *dot = strrchr(o->screenshot, '.');
         if (!dot || (strcasecmp(dot, ".bmp") && strcasecmp(dot, ".png")))

@@ -26,6 +26,7 @@ typedef struct {
     int sound_every;             /* --sound-every N: at most one chime per N s (default 60) */
     const char *checkpoints;     /* --checkpoints DIR: where the startup notes look for your checkpoints */
     bool reset_qtable;           /* --reset-qtable: forget what the advisor learnt (the file is removed) */
+    bool loop;                   /* --loop: play a --video or --images source again and again */
     bool print_config;           /* --print-config: the merged settings and their origin, then exit */
 } sm_viewer_opts;
 

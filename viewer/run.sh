@@ -5,9 +5,11 @@
 # (or $SM_CHECKPOINTS) into models/ when their .smw are missing
 # (best_model.pth -> ultralight_rppg.smw, fatigue_mlp.joblib -> fatigue_mlp.smw,
 # emotion_model_novel_finetuned.pth -> emotion.smw), then runs the mirror on
-# the first camera, or, with no camera,
-# on a demo still that needs no download (Debian's public-domain astronaut
-# photo from python3-skimage). Without a display it runs headless.
+# the first camera, or, with no camera, on a demo clip made from a photo that
+# needs no download (Debian's public-domain astronaut photo from
+# python3-skimage; viewer/make-demo.py), played in a loop; the still itself
+# when the clip cannot be made. Without a display it runs headless.
+# Your checkpoints are looked for in $SM_CHECKPOINTS (default ../shared/seed/checkpoints).
 # Extra arguments for smartmirror: SM_RUN_ARGS="--no-mirror ...".
 set -u
 B=${B:-build}
@@ -48,6 +50,7 @@ convert_ckpt() { # TARGET SOURCE-NAME... (the first one found)
         fi
     done
 }
+echo "run: looking for your checkpoints in $ck (set SM_CHECKPOINTS=DIR to use another folder)"
 if [ -d "$ck" ]; then
     convert_ckpt ultralight_rppg.smw best_model.pth
     convert_ckpt fatigue_mlp.smw fatigue_mlp.joblib
@@ -71,6 +74,23 @@ if [ -n "$cam" ]; then
 fi
 
 demo=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
+# The demo clip: the same public-domain photo with a swaying head and a faint
+# drifting pulse (viewer/make-demo.py), made once into $B/demo/, played in a loop.
+clip="$B/demo/astronaut-demo.y4m"
+if [ ! -f "$clip" ] && [ -r "$demo" ]; then
+    mkdir -p "$B/demo"
+    echo "run: making the demo clip $clip from $demo (once, about 10 s)"
+    ${PYTHON:-/usr/bin/python3} viewer/make-demo.py "$clip" "$demo" || echo "run: notice: could not make the demo clip; showing the still"
+fi
+if [ -z "$cam" ] && [ -f "$clip" ]; then
+    echo "run: no camera found (/dev/video*): playing the demo clip $clip in a loop (q quits)."
+    echo "run: with a webcam plugged in, make run uses it; or run $bin --camera /dev/videoN," \
+         "--video FILE (Y4M, MJPEG AVI, anything with ffmpeg installed) or --images DIR"
+    # shellcheck disable=SC2086
+    loop="--loop"
+    [ -n "$mode" ] && loop="" # headless: play it once (one JSON line per frame, then the summary)
+    exec "$bin" --video "$clip" $loop $mode ${SM_RUN_ARGS:-}
+fi
 if [ ! -r "$demo" ]; then
     echo "run: no camera (/dev/video*) and no demo picture ($demo: apt-get install python3-skimage)." >&2
     echo "run: try: $bin --video FILE.y4m   or   $bin --images DIR" >&2
