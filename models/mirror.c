@@ -2,6 +2,7 @@
 #include "mirror.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,6 +35,8 @@ struct sm_mirror {
     char *labels[SM_MAX_EMOTIONS];
     int idx_happy, idx_surprise;
     sm_fatigue_tracker *tracker;
+    sm_fatigue_events *events;     /* WELLNESS only */
+    atomic_bool recalibrate;
     sm_pos *pos;
     sm_rppg_frames *frames;
     history emo, prob, stress;
@@ -100,6 +103,7 @@ void sm_mirror_free(sm_mirror *m)
     for (int i = 0; i < SM_MAX_EMOTIONS; i++)
         free(m->labels[i]);
     sm_fatigue_tracker_free(m->tracker);
+    sm_fatigue_events_free(m->events);
     sm_pos_free(m->pos);
     sm_rppg_frames_free(m->frames);
     free(m);
@@ -130,6 +134,7 @@ sm_status sm_mirror_init(sm_mirror **out, const sm_mirror_config *cfg, sm_error 
             m->idx_surprise = i;
     }
     m->cfg.labels = NULL;
+    atomic_init(&m->recalibrate, false);
     sm_status st = sm_fatigue_tracker_init(&m->tracker, err);
     if (st == SM_OK)
         st = sm_pos_init(&m->pos, err);
@@ -197,6 +202,147 @@ static void step_heart(sm_mirror *m, const sm_mirror_input *in, bool face, sm_he
         h->stress_level = sm_stress_level(s);
         h->stress_source = m->stress_source;
     }
+}
+
+/* app.py's fusion exactly (fatigue rules SEED); returns the shown P(drowsy). */
+static double step_seed(sm_mirror *m, const sm_fatigue_feats *feats_in, const sm_fatigue_stats *fst_in,
+                        const char *fusion_label, double positivity, sm_fatigue_result *fa)
+{
+    const sm_fatigue_stats fst = *fst_in;
+    bool have_feats = feats_in != NULL;
+    sm_fatigue_feats feats = {0};
+    if (have_feats)
+        feats = *feats_in;
+    if (have_feats) {
+        sm_fatigue_feats f = feats;
+        if (fusion_label && strcasecmp(fusion_label, "happy") == 0) {
+            f.yawn = 0;
+            f.mar = fmin(f.mar, 0.30);
+        }
+        double p_raw = 0.0;
+        bool ok = true;
+        if (m->cfg.mlp) {
+            const double x[5] = {f.ear, f.mar, (double)f.yawn, f.tilt_deg, f.pitch_ratio};
+            double p1 = 0.0;
+            sm_error e = {SM_OK, "no message"};
+            ok = m->cfg.mlp(m->cfg.mlp_ctx, x, &p1, &e) == SM_OK && isfinite(p1);
+            if (!ok)
+                sm_log(SM_LOG_WARN, "fatigue MLP failed: %s", e.msg);
+            p_raw = 1.0 - p1;
+        } else {
+            p_raw = sm_fatigue_rules_p(fst.perclos, f.ear, f.yawn);
+        }
+        if (ok) {
+            double p = p_raw * (1.0 - 0.4 * positivity);
+            if (f.ear > 0.23 && f.mar < 0.35 && f.yawn == 0 && p > 0.5)
+                p = 0.3;
+            hist_push(&m->prob, &p);
+        }
+        fa->valid = true;
+        fa->ear = (float)feats.ear;
+        fa->mar = (float)feats.mar;
+        fa->yawn = feats.yawn;
+        fa->tilt_deg = (float)feats.tilt_deg;
+        fa->pitch_ratio = (float)feats.pitch_ratio;
+    } else if (m->prob.n == 0) {
+        double zero = 0.0;
+        hist_push(&m->prob, &zero);
+    }
+    double p_drowsy = 0.0;
+    if (m->prob.n)
+        hist_mean(&m->prob, &p_drowsy);
+    m->streak = p_drowsy > SM_MIRROR_ALERT_P ? m->streak + 1 : 0;
+    fa->p_drowsy = (float)p_drowsy;
+    fa->streak = m->streak;
+    fa->alert = m->streak >= SM_MIRROR_ALERT_FRAMES;
+    fa->perclos = (float)fst.perclos;
+    fa->blinks_per_min = (float)fst.blinks_per_min;
+    fa->yawns = fst.yawns;
+    fa->blinks = fst.blinks;
+    fa->eyes_closed = fst.closed;
+    fa->rules = "seed";
+    fa->level = fa->p_drowsy;
+    fa->state = sm_fatigue_state_label(p_drowsy);
+    fa->blink_ms = NAN;
+    return p_drowsy;
+}
+
+/* The calibrated event detector (fatigue rules WELLNESS); returns the level. */
+static double step_wellness(sm_mirror *m, const sm_mirror_input *in, const sm_fatigue_feats *feats,
+                            sm_fatigue_result *fa)
+{
+    if (atomic_exchange(&m->recalibrate, false))
+        sm_fatigue_events_recalibrate(m->events);
+    sm_fatigue_ev_input ei = {in->t, feats != NULL, NAN, NAN, NAN, NAN, NAN};
+    if (feats) {
+        ei.ear = feats->ear;
+        ei.mar = feats->mar;
+        ei.pitch_ratio = feats->pitch_ratio;
+        ei.box_w = in->face ? in->face->box[2] : NAN;
+        if (m->cfg.mlp) {
+            const double x[5] = {feats->ear, feats->mar, (double)feats->yawn, feats->tilt_deg,
+                                 feats->pitch_ratio};
+            double p1 = NAN;
+            sm_error e = {SM_OK, "no message"};
+            if (m->cfg.mlp(m->cfg.mlp_ctx, x, &p1, &e) == SM_OK && isfinite(p1))
+                ei.p_model = 1.0 - p1;
+            else
+                sm_log(SM_LOG_WARN, "fatigue MLP failed: %s", e.msg);
+        }
+    }
+    sm_fatigue_ev_output o;
+    sm_fatigue_events_push(m->events, &ei, &o);
+    fa->rules = "wellness";
+    if (feats && o.face) {
+        fa->valid = true;
+        fa->ear = (float)feats->ear;
+        fa->mar = (float)feats->mar;
+        fa->yawn = o.yawning;
+        fa->tilt_deg = (float)feats->tilt_deg;
+        fa->pitch_ratio = (float)feats->pitch_ratio;
+    }
+    fa->p_drowsy = (float)o.level;
+    fa->level = (float)o.level;
+    fa->state = o.state;
+    fa->alert = o.alert;
+    fa->streak = 0;
+    fa->perclos = (float)o.perclos;
+    fa->blinks_per_min = (float)o.blinks_per_min;
+    fa->yawns = o.yawns;
+    fa->blinks = o.blinks;
+    fa->eyes_closed = o.eyes_closed;
+    fa->closed_s = (float)o.closed_s;
+    fa->microsleeps = o.microsleeps;
+    fa->long_closures = o.long_closures;
+    fa->nods = o.nods;
+    fa->blink_ms = isfinite(o.blink_ms) ? (float)o.blink_ms : NAN;
+    fa->calibrated = o.calibrated;
+    fa->calib_remaining_s = (float)o.calib_remaining_s;
+    fa->ear_open = (float)o.ear_open;
+    fa->ear_closed_thresh = (float)o.ear_closed_thresh;
+    fa->mar_rest = (float)o.mar_rest;
+    fa->mar_yawn_thresh = (float)o.mar_yawn_thresh;
+    return o.level;
+}
+
+sm_status sm_mirror_set_fatigue_rules(sm_mirror *m, sm_fatigue_rules rules, sm_error *err)
+{
+    if (!m)
+        return sm_error_set(err, SM_ERR_ARG, "mirror: NULL argument");
+    if (rules != SM_FATIGUE_RULES_SEED && rules != SM_FATIGUE_RULES_WELLNESS)
+        return sm_error_set(err, SM_ERR_ARG, "mirror: fatigue rules: expected seed (0) or wellness (1), found %d",
+                            (int)rules);
+    sm_fatigue_events_free(m->events);
+    m->events = NULL;
+    if (rules == SM_FATIGUE_RULES_WELLNESS)
+        return sm_fatigue_events_init(&m->events, err);
+    return SM_OK;
+}
+
+void sm_mirror_recalibrate(sm_mirror *m)
+{
+    if (m)
+        atomic_store(&m->recalibrate, true);
 }
 
 sm_status sm_mirror_step(sm_mirror *m, const sm_mirror_input *in, sm_mirror_result *out,
@@ -284,53 +430,8 @@ sm_status sm_mirror_step(sm_mirror *m, const sm_mirror_input *in, sm_mirror_resu
     sm_fatigue_result *fa = &out->fatigue;
     fa->available = m->cfg.face_available;
     fa->estimator = m->cfg.mlp ? "mlp" : "rules";
-    if (have_feats) {
-        sm_fatigue_feats f = feats;
-        if (fusion_label && strcasecmp(fusion_label, "happy") == 0) {
-            f.yawn = 0;
-            f.mar = fmin(f.mar, 0.30);
-        }
-        double p_raw = 0.0;
-        bool ok = true;
-        if (m->cfg.mlp) {
-            const double x[5] = {f.ear, f.mar, (double)f.yawn, f.tilt_deg, f.pitch_ratio};
-            double p1 = 0.0;
-            sm_error e = {SM_OK, "no message"};
-            ok = m->cfg.mlp(m->cfg.mlp_ctx, x, &p1, &e) == SM_OK && isfinite(p1);
-            if (!ok)
-                sm_log(SM_LOG_WARN, "fatigue MLP failed: %s", e.msg);
-            p_raw = 1.0 - p1;
-        } else {
-            p_raw = sm_fatigue_rules_p(fst.perclos, f.ear, f.yawn);
-        }
-        if (ok) {
-            double p = p_raw * (1.0 - 0.4 * positivity);
-            if (f.ear > 0.23 && f.mar < 0.35 && f.yawn == 0 && p > 0.5)
-                p = 0.3;
-            hist_push(&m->prob, &p);
-        }
-        fa->valid = true;
-        fa->ear = (float)feats.ear;
-        fa->mar = (float)feats.mar;
-        fa->yawn = feats.yawn;
-        fa->tilt_deg = (float)feats.tilt_deg;
-        fa->pitch_ratio = (float)feats.pitch_ratio;
-    } else if (m->prob.n == 0) {
-        double zero = 0.0;
-        hist_push(&m->prob, &zero);
-    }
-    double p_drowsy = 0.0;
-    if (m->prob.n)
-        hist_mean(&m->prob, &p_drowsy);
-    m->streak = p_drowsy > SM_MIRROR_ALERT_P ? m->streak + 1 : 0;
-    fa->p_drowsy = (float)p_drowsy;
-    fa->streak = m->streak;
-    fa->alert = m->streak >= SM_MIRROR_ALERT_FRAMES;
-    fa->perclos = (float)fst.perclos;
-    fa->blinks_per_min = (float)fst.blinks_per_min;
-    fa->yawns = fst.yawns;
-    fa->blinks = fst.blinks;
-    fa->eyes_closed = fst.closed;
+    double p_drowsy = m->events ? step_wellness(m, in, have_feats ? &feats : NULL, fa)
+                                : step_seed(m, have_feats ? &feats : NULL, &fst, fusion_label, positivity, fa);
 
     /* ---- advisor ---- */
     if (m->cfg.advisor) {

@@ -27,17 +27,31 @@
  *   p = clamp(0.6 * min(PERCLOS / 0.30, 1) + 0.4 * clamp((0.25 - EAR) / 0.10, 0, 1)
  *             + 0.1 * yawn, 0, 1)
  * i.e. PERCLOS 0.15 alone gives 0.3 and 0.30 gives 0.6; shut eyes (EAR <= 0.15)
- * add 0.4; it then goes through the same fusion rules as the MLP's output. */
+ * add 0.4; it then goes through the same fusion rules as the MLP's output.
+ *
+ * All of the above is fatigue_rules SEED. With WELLNESS (the programs'
+ * default) the fatigue section comes from models/fatigue_events.h instead:
+ * per-person calibration, eye/yawn/nod events, a level and an alert with
+ * hysteresis; the MLP (when present) gives P(drowsy) = 1 - output on the raw
+ * features, one input of the level (weight 0.15, docs/FATIGUE.md); p_drowsy
+ * = the level, alert = the events' alert, perclos / blinks_per_min / yawns /
+ * blinks / eyes_closed from the events; the advisor gets the level. */
 #ifndef SM_MIRROR_H
 #define SM_MIRROR_H
 
 #include "advisor.h"
+#include "fatigue_events.h"
 #include "fatigue_features.h"
 #include "mirror_types.h"
 #include "rppg_pos.h"
 #include "sm_engine.h"
 
 #define SM_MIRROR_HISTORY 10
+
+/* Which fatigue rules fill sm_fatigue_result. A new sm_mirror has SEED, so
+ * app.py's exact behaviour (and its parity tests) need nothing; the programs
+ * call sm_mirror_set_fatigue_rules with WELLNESS unless --fatigue-rules seed. */
+typedef enum { SM_FATIGUE_RULES_SEED = 0, SM_FATIGUE_RULES_WELLNESS = 1 } sm_fatigue_rules;
 #define SM_MIRROR_ALERT_P 0.80
 #define SM_MIRROR_ALERT_FRAMES 10
 #define SM_MIRROR_CONF_THRESH 0.5
@@ -78,6 +92,14 @@ void sm_mirror_free(sm_mirror *m);
  * logged and its panel marked invalid. */
 sm_status sm_mirror_step(sm_mirror *m, const sm_mirror_input *in, sm_mirror_result *out,
                          sm_error *err);
+
+/* Chooses the fatigue rules; the fatigue state starts over. SM_ERR_ARG for
+ * an unknown value, SM_ERR_NOMEM. Call before the first step (not thread-safe). */
+sm_status sm_mirror_set_fatigue_rules(sm_mirror *m, sm_fatigue_rules rules, sm_error *err);
+
+/* Forget the person's fatigue calibration (key `c`): the next frames are a
+ * new warm-up. Safe from any thread; applied at the next sm_mirror_step. */
+void sm_mirror_recalibrate(sm_mirror *m);
 
 /* app.py calculate_stress_score; prediction_error 0 at run time. */
 double sm_stress_score(double bpm, double prediction_error);

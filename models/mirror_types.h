@@ -35,6 +35,18 @@ typedef struct {
     int streak;                    /* consecutive frames with p_drowsy > 0.80 */
     bool eyes_closed;              /* EAR below the adaptive threshold this frame */
     int blinks;                    /* blink count since start */
+    /* issue 14 (models/fatigue_events.h); with --fatigue-rules seed: level =
+     * p_drowsy, state from it, the rest 0 / false */
+    const char *rules;             /* "seed" or "wellness" */
+    float level;                   /* 0..1 graded drowsiness */
+    const char *state;             /* "alert" | "tired" | "drowsy" */
+    float closed_s;                /* length of the current eye closure, 0 when open */
+    int microsleeps, long_closures;
+    float blink_ms;                /* mean blink duration over the last 60 s (NaN: none) */
+    bool calibrated;               /* per-user thresholds learnt */
+    float calib_remaining_s;       /* seconds of warm-up left, 0 when calibrated */
+    float ear_open, ear_closed_thresh, mar_rest, mar_yawn_thresh; /* the person's thresholds */
+    int nods;                      /* forward nods since start */
 } sm_fatigue_result;
 
 typedef struct {

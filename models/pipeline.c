@@ -444,12 +444,21 @@ sm_status sm_pipeline_init(sm_pipeline **out, const sm_pipeline_config *cfg, sm_
         .net_ctx = p,
         .advisor = p->advisor,
     };
-    if ((st = sm_mirror_init(&p->mirror, &mc, err)) != SM_OK) {
+    if ((st = sm_mirror_init(&p->mirror, &mc, err)) != SM_OK ||
+        (st = sm_mirror_set_fatigue_rules(p->mirror, cfg->fatigue_seed_rules ? SM_FATIGUE_RULES_SEED
+                                                                             : SM_FATIGUE_RULES_WELLNESS,
+                                          err)) != SM_OK) {
         sm_pipeline_free(p);
         return st;
     }
     *out = p;
     return SM_OK;
+}
+
+void sm_pipeline_recalibrate(sm_pipeline *p)
+{
+    if (p)
+        sm_mirror_recalibrate(p->mirror);
 }
 
 sm_pipeline_info sm_pipeline_get_info(const sm_pipeline *p)

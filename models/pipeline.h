@@ -57,6 +57,8 @@ typedef struct {
     int threads;                /* 0 = sm_threads_default() */
     bool live;                  /* camera / --realtime: emotion on its own worker */
     double emotion_hz;          /* 0 = SM_PIPELINE_EMOTION_HZ; < 0 = every frame */
+    bool fatigue_seed_rules;    /* app.py's fatigue fusion (--fatigue-rules seed); false:
+                                   the calibrated detector of fatigue_events.h */
 } sm_pipeline_config;
 
 typedef struct sm_pipeline sm_pipeline;
@@ -71,6 +73,9 @@ const char *sm_pipeline_notes(const sm_pipeline *p);
 sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int height,
                               size_t stride, int64_t index, double t, sm_mirror_result *out,
                               sm_error *err);
+
+/* Forget the person's fatigue calibration (sm_mirror_recalibrate; any thread). */
+void sm_pipeline_recalibrate(sm_pipeline *p);
 
 /* What the pipeline has: face, emotion, MLP, UltraLightNet, advisor. */
 typedef struct {

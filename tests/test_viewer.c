@@ -50,7 +50,11 @@ static const char checker_py[] =
     "    else:\n"
     "        assert 'landmarks' not in f\n"
     "    fa = o['fatigue']\n"
-    "    assert list(fa) == ['ear','mar','yawn','tilt_deg','pitch_ratio','p_drowsy','estimator','perclos','blinks_per_min','yawns','alert']\n"
+    "    assert list(fa) == ['ear','mar','yawn','tilt_deg','pitch_ratio','p_drowsy','estimator','perclos','blinks_per_min','yawns','alert',\n"
+    "                        'rules','level','state','eyes','closed_s','microsleeps','long_closures','nods','blink_ms','calibrated',\n"
+    "                        'calib_remaining_s','ear_open','ear_closed_thresh','mar_rest','mar_yawn_thresh']\n"
+    "    assert fa['rules'] in ('seed','wellness') and fa['state'] in ('alert','tired','drowsy') and fa['eyes'] in ('open','closed')\n"
+    "    assert isinstance(fa['calibrated'], bool) and isinstance(fa['microsleeps'], int) and 0 <= fa['level'] <= 1\n"
     "    assert isinstance(fa['yawn'], bool) and isinstance(fa['alert'], bool) and isinstance(fa['yawns'], int)\n"
     "    assert isinstance(fa['estimator'], str) and all(num(fa[k]) for k in ('ear','mar','tilt_deg','p_drowsy','perclos','blinks_per_min'))\n"
     "    e = o['emotion']\n"
@@ -230,7 +234,13 @@ static void fill_result(sm_mirror_result *r)
     r->fatigue = (sm_fatigue_result){.available = true, .valid = true, .ear = 0.31f, .mar = 0.42f,
                                      .yawn = 0, .tilt_deg = 3.5f, .pitch_ratio = 1.02f,
                                      .p_drowsy = 0.86f, .estimator = "mlp", .perclos = 0.12f,
-                                     .blinks_per_min = 14.5f, .yawns = 2, .alert = true};
+                                     .blinks_per_min = 14.5f, .yawns = 2, .alert = true,
+                                     .rules = "wellness", .level = 0.9f, .state = "drowsy",
+                                     .eyes_closed = true, .closed_s = 1.4f, .microsleeps = 1,
+                                     .long_closures = 2, .blink_ms = NAN, .calibrated = false,
+                                     .calib_remaining_s = 3.5f, .ear_open = 0.3f,
+                                     .ear_closed_thresh = 0.165f, .mar_rest = 0.35f,
+                                     .mar_yawn_thresh = 0.65f};
     sm_emotion_result *e = &r->emotion;
     e->available = e->valid = true;
     e->n_labels = 8;
@@ -267,7 +277,9 @@ START_TEST(json_schema_full_and_empty)
         fprintf(f, "%s\n", line);
         fclose(f);
         ck_assert(strstr(line, "\"label\":\"happy\"") && strstr(line, "\"stress_level\":\"Moderate\"") &&
-                  strstr(line, "\"bpm_net\":null") && strstr(line, "\"alert\":true"));
+                  strstr(line, "\"bpm_net\":null") && strstr(line, "\"alert\":true") &&
+                  strstr(line, "\"eyes\":\"closed\",\"closed_s\":1.4,") && strstr(line, "\"blink_ms\":null") &&
+                  strstr(line, "\"state\":\"drowsy\"") && strstr(line, "\"calibrated\":false"));
         free(line);
         check_jsonl(path, 1, 10.0, "full", lm);
     }

@@ -35,6 +35,7 @@ typedef struct {
     bool live;                  /* frames arrive live (camera, --realtime): models may lag */
     double emotion_hz;          /* emotion runs per second of frame time (0 = default 10, < 0 every frame) */
     const char *qtable;         /* advisor Q-table (NULL = default path, "" = not saved) */
+    bool fatigue_seed_rules;    /* --fatigue-rules seed (default wellness) */
 } sm_viewer_models;
 
 typedef struct sm_viewer_analyzer sm_viewer_analyzer;
@@ -49,6 +50,9 @@ struct sm_viewer_analyzer {
      * timings in ms). Errors are reported and the frame is skipped. */
     sm_status (*process)(sm_viewer_analyzer *a, const sm_frame *frame, sm_mirror_result *out, sm_error *err);
     void (*free)(sm_viewer_analyzer *a); /* must accept an analyzer whose init failed */
+    /* Optional (NULL: none): forget the person's fatigue calibration (key c);
+     * called from the window's thread while process may run. */
+    void (*recalibrate)(sm_viewer_analyzer *a);
     char notes[1024];           /* "emotion: models/emotion.smw missing\n..." for the user */
 };
 

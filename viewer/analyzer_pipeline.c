@@ -59,6 +59,7 @@ static sm_status pl_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_er
         .threads = m->threads,
         .live = m->live,
         .emotion_hz = m->emotion_hz,
+        .fatigue_seed_rules = m->fatigue_seed_rules,
     };
     sm_status st = sm_pipeline_init(&c->p, &cfg, err);
     if (st != SM_OK)
@@ -81,6 +82,13 @@ static sm_status pl_process(sm_viewer_analyzer *a, const sm_frame *f, sm_mirror_
                                err);
 }
 
+static void pl_recalibrate(sm_viewer_analyzer *a)
+{
+    ctx *c = a->ctx;
+    if (c)
+        sm_pipeline_recalibrate(c->p);
+}
+
 static void pl_free(sm_viewer_analyzer *a)
 {
     ctx *c = a->ctx;
@@ -97,4 +105,5 @@ void sm_viewer_analyzer_pipeline(sm_viewer_analyzer *a)
     a->init = pl_init;
     a->process = pl_process;
     a->free = pl_free;
+    a->recalibrate = pl_recalibrate;
 }

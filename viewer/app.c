@@ -523,6 +523,10 @@ static int run_window(pipeline *p, window *w)
                 case SDLK_m: ov.mesh = !ov.mesh; break;
                 case SDLK_p: ov.paused = !ov.paused; break;
                 case SDLK_h: ov.help = !ov.help; break;
+                case SDLK_c:
+                    if (p->an.recalibrate)
+                        p->an.recalibrate(&p->an);
+                    break;
                 case SDLK_s: shot = true; break;
                 case SDLK_f:
                     fullscreen = !fullscreen;

@@ -28,6 +28,8 @@ const char sm_viewer_usage[] =
     "  --reset-qtable      forget what the advisor learnt: remove the Q-table file first\n"
     "  --checkpoints DIR   where your .pth/.joblib checkpoints are (make run converts them; the\n"
     "                      startup notes say what was looked for; default ../shared/seed/checkpoints)\n"
+    "  --fatigue-rules seed|wellness  app.py's fatigue fusion, or the calibrated eye/yawn\n"
+    "                      event detector (default wellness; docs/FATIGUE.md)\n"
     "Output:\n"
     "  --headless          no window: one JSON line per analysed frame\n"
     "  --out FILE.jsonl    write the JSON lines there instead of stdout\n"
@@ -55,7 +57,7 @@ const char sm_viewer_usage[] =
     "  --loop              play a --video / --images source again and again (time goes on)\n"
     "  --help\n"
     "Keys: q/Esc quit (the first shows the session summary), m mesh, p pause, s screenshot,\n"
-    "      f fullscreen, t session summary, h help\n"
+    "      f fullscreen, t session summary, c recalibrate fatigue, h help\n"
     "Privacy: nothing leaves this machine; nothing is stored unless --record, --summary,\n"
     "--out or a screenshot asks (and the advisor's Q-table, --qtable). Outputs: docs/JSON.md\n";
 
@@ -179,6 +181,13 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
                 return st;
             if ((st = parse_double(a, argv[++i], 0.01, 1000.0, &o->fps, err)) != SM_OK)
                 return st;
+        } else if (!strcmp(a, "--fatigue-rules")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            const char *v = argv[++i];
+            if (strcmp(v, "seed") && strcmp(v, "wellness"))
+                return sm_error_set(err, SM_ERR_ARG, "--fatigue-rules: '%s' is not seed or wellness", v);
+            o->models.fatigue_seed_rules = !strcmp(v, "seed");
         } else if (!strcmp(a, "--emotion-hz")) {
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
                 return st;

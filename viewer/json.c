@@ -134,7 +134,23 @@ char *sm_result_to_json(const sm_mirror_result *r, bool landmarks)
         sb_add(&b, ",\"perclos\":"); num(&b, fa->perclos);
         sb_add(&b, ",\"blinks_per_min\":"); num(&b, fa->blinks_per_min);
         sb_add(&b, ",\"yawns\":%d", fa->yawns);
-        sb_add(&b, ",\"alert\":%s}", fa->alert ? "true" : "false");
+        sb_add(&b, ",\"alert\":%s", fa->alert ? "true" : "false");
+        /* issue 14: the calibrated detector's view (seed rules: level = p_drowsy) */
+        sb_add(&b, ",\"rules\":"); str(&b, fa->rules);
+        sb_add(&b, ",\"level\":"); num(&b, fa->level);
+        sb_add(&b, ",\"state\":"); str(&b, fa->state);
+        sb_add(&b, ",\"eyes\":\"%s\"", fa->eyes_closed ? "closed" : "open");
+        sb_add(&b, ",\"closed_s\":"); num(&b, fa->closed_s);
+        sb_add(&b, ",\"microsleeps\":%d,\"long_closures\":%d,\"nods\":%d", fa->microsleeps, fa->long_closures,
+               fa->nods);
+        sb_add(&b, ",\"blink_ms\":"); num(&b, fa->blink_ms);
+        sb_add(&b, ",\"calibrated\":%s", fa->calibrated ? "true" : "false");
+        sb_add(&b, ",\"calib_remaining_s\":"); num(&b, fa->calib_remaining_s);
+        sb_add(&b, ",\"ear_open\":"); num(&b, fa->ear_open);
+        sb_add(&b, ",\"ear_closed_thresh\":"); num(&b, fa->ear_closed_thresh);
+        sb_add(&b, ",\"mar_rest\":"); num(&b, fa->mar_rest);
+        sb_add(&b, ",\"mar_yawn_thresh\":"); num(&b, fa->mar_yawn_thresh);
+        sb_add(&b, "}");
     }
 
     const sm_emotion_result *e = &r->emotion;

@@ -240,6 +240,23 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
             fa->yawns);
         say(&p, DIM, "pitch %.2f  estimator: %s%s", fa->pitch_ratio, fa->estimator ? fa->estimator : "?",
             fa->yawn ? "  YAWN" : "");
+        if (fa->rules && !strcmp(fa->rules, "wellness")) {
+            /* the calibrated detector (issue 14): level, state, closure timer, calibration */
+            snprintf(buf, sizeof buf, "%.2f", fa->level);
+            bar(&p, "Drowsiness", 11, clamp01(fa->level),
+                fa->state && !strcmp(fa->state, "drowsy") ? RED : fa->state && !strcmp(fa->state, "tired") ? YELLOW : GREEN,
+                buf);
+            if (fa->eyes_closed)
+                say(&p, fa->closed_s >= 1.0f ? RED : YELLOW, "State: %s   EYES CLOSED %.1f s", fa->state ? fa->state : "?",
+                    fa->closed_s);
+            else
+                say(&p, TEXT, "State: %s   microsleeps %d", fa->state ? fa->state : "?", fa->microsleeps);
+            if (fa->calibrated)
+                say(&p, DIM, "calibrated: eyes open %.2f shut < %.2f, mouth %.2f", fa->ear_open, fa->ear_closed_thresh,
+                    fa->mar_rest);
+            else
+                say(&p, YELLOW, "calibrating: %.0f s left (c restarts)", ceilf(fa->calib_remaining_s));
+        }
     }
     card_end(&p, top, c, px, pw);
 
@@ -374,6 +391,7 @@ void sm_overlay_render(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
         static const char *const lines[] = {
             "KEYS",        "q / Esc   quit",       "m         landmarks on/off", "p         pause",
             "s         screenshot (.bmp, current dir)", "f         fullscreen", "t         session summary",
+            "c         recalibrate fatigue",
             "h         this help", "",
         };
         int n = (int)(sizeof lines / sizeof *lines);
