@@ -9,6 +9,7 @@
 #   make fuzz            every libFuzzer harness (FUZZ_SECONDS=N, FUZZ_SEED=S)
 #   make test-arm64      aarch64 cross build, suites under qemu-user
 #   make models          fetch the MediaPipe face models (npm) and convert them
+#   make eval-fatigue    replay tests/fixtures/eval/fatigue tracks: events found vs annotated
 #   make deps            check/install build and test dependencies
 #   make clean
 # Variables: CC=clang, SANITIZE=1 (address+undefined), BLAS=none (own GEMM only),
@@ -140,7 +141,7 @@ else
   Q := @
 endif
 
-.PHONY: all test test-build run bench bench-compare bench-pipeline models deps deps-test deps-run clean fuzz test-arm64 help
+.PHONY: eval-fatigue all test test-build run bench bench-compare bench-pipeline models deps deps-test deps-run clean fuzz test-arm64 help
 .DEFAULT_GOAL := all
 
 all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
@@ -238,6 +239,10 @@ bench-compare: all
 
 bench-pipeline: all
 	@B=$(B) sh bench/pipeline.sh $(BENCH_ARGS)
+
+# issue 14: both fatigue rule sets on the committed real-clip tracks (docs/FATIGUE.md)
+eval-fatigue: all
+	@$(B)/smw-fatigue-eval --rules both tests/fixtures/eval/fatigue
 
 fuzz:
 	@FUZZ_SEED=$(FUZZ_SEED) sh tests/fuzz/run.sh $(FUZZ_SECONDS)
