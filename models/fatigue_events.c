@@ -8,7 +8,7 @@
 
 /* thresholds relative to the person (docs/FATIGUE.md) */
 #define CLOSED_RATIO 0.55
-#define REOPEN_RATIO 0.70
+#define REOPEN_RATIO 0.60
 #define CLOSING_RATIO 0.85
 #define CLOSED_MIN 0.10
 #define CLOSED_MAX 0.22
@@ -19,10 +19,12 @@
 #define YAWN_ON_MIN 0.55
 #define YAWN_ON_MAX 1.2
 #define YAWN_MIN_S 1.5
-#define YAWN_ON_SHARE 0.6
-#define YAWN_CAND_MAX_S 3.0
-#define YAWN_DIE_S 0.25
-#define YAWN_END_S 0.5
+#define YAWN_ABOVE_S 0.8
+#define YAWN_PEAK_ABS 0.75
+#define YAWN_PEAK_REL 1.2
+#define YAWN_PEAK_MAX 1.4
+#define YAWN_CAND_MAX_S 8.0
+#define YAWN_GAP_S 0.5
 #define YAWN_REFRACTORY_S 4.0
 #define YAWN_LOST_S 2.0
 #define NOD_DROP 0.12
@@ -97,7 +99,7 @@ struct sm_fatigue_events {
     double ear_open, mar_rest, pitch_base, ear_shut;
     double shut_min[SHUT_CAP];
     int shut_n, shut_next;
-    double thr_closed, thr_reopen, thr_closing, thr_p80, thr_yawn, thr_yawn_keep;
+    double thr_closed, thr_reopen, thr_closing, thr_p80, thr_yawn, thr_yawn_keep, thr_yawn_peak;
     double scratch[CAL_CAP];
     /* eyes */
     sm_eye_state eyes;
@@ -119,7 +121,7 @@ struct sm_fatigue_events {
     int blinks, long_closures, microsleeps, yawns, nods;
     /* yawn */
     int ystate;
-    double y_start, y_above_s, y_below_since, y_last_t, y_refractory_until;
+    double y_start, y_above_s, y_peak, y_below_since, y_last_t, y_refractory_until;
     /* nod */
     int nstate;
     double n_start;
@@ -154,15 +156,14 @@ static void set_thresholds(sm_fatigue_events *ev)
 {
     double o = ev->ear_open;
     ev->thr_closed = clampd(CLOSED_RATIO * o, CLOSED_MIN, CLOSED_MAX);
-    ev->thr_reopen = clampd(REOPEN_RATIO * o, ev->thr_closed + 0.02, REOPEN_MAX);
-    if (ev->thr_reopen < ev->thr_closed + 0.02)
-        ev->thr_reopen = ev->thr_closed + 0.02;
+    ev->thr_reopen = clampd(REOPEN_RATIO * o, ev->thr_closed + 0.01, REOPEN_MAX);
     ev->thr_closing = fmax(CLOSING_RATIO * o, ev->thr_reopen);
     double shut = fmin(ev->ear_shut, ev->thr_closed);
     ev->thr_p80 = fmin(shut + P80_SPAN * (o - shut), ev->thr_closed);
     double r = ev->mar_rest;
     ev->thr_yawn = clampd(r + fmax(YAWN_ON_ABS, YAWN_ON_REL * r), YAWN_ON_MIN, YAWN_ON_MAX);
     ev->thr_yawn_keep = r + 0.5 * (ev->thr_yawn - r);
+    ev->thr_yawn_peak = fmin(r + fmax(YAWN_PEAK_ABS, YAWN_PEAK_REL * r), YAWN_PEAK_MAX);
 }
 
 static void refresh_calibration(sm_fatigue_events *ev)
@@ -342,7 +343,7 @@ static void face_gone(sm_fatigue_events *ev, double t)
     } else if (ev->eyes != SM_EYES_CLOSED && gone > GAP_S) {
         ev->eyes = SM_EYES_UNKNOWN;
     }
-    if (ev->ystate == Y_CAND && gone > YAWN_DIE_S)
+    if (ev->ystate == Y_CAND && gone > YAWN_GAP_S)
         ev->ystate = Y_NONE;
     if (ev->ystate == Y_ON && gone > YAWN_LOST_S) {
         ev->ystate = Y_NONE;
@@ -356,6 +357,11 @@ static void face_gone(sm_fatigue_events *ev, double t)
 
 /* ---- mouth, head ---------------------------------------------------------------------- */
 
+/* A yawn is one long wide opening: MAR above "keep" with dips of less than
+ * YAWN_GAP_S merged (the mesh's lower lip can collapse onto the upper one for
+ * ~0.4 s at the widest point), lasting >= YAWN_MIN_S, >= YAWN_ABOVE_S of it
+ * above "on", and a peak far above rest. Speech reaches "on" too, but in
+ * short syllables and lower peaks. */
 static void yawn_step(sm_fatigue_events *ev, double t, double mar)
 {
     double d = fmin(t - ev->y_last_t, GAP_S);
@@ -368,37 +374,38 @@ static void yawn_step(sm_fatigue_events *ev, double t, double mar)
             ev->ystate = Y_CAND;
             ev->y_start = t;
             ev->y_above_s = 0;
+            ev->y_peak = mar;
             ev->y_below_since = NAN;
         }
         break;
     case Y_CAND:
         if (mar > ev->thr_yawn)
             ev->y_above_s += d;
+        if (mar > ev->y_peak)
+            ev->y_peak = mar;
         if (mar < ev->thr_yawn_keep) {
             if (isnan(ev->y_below_since))
                 ev->y_below_since = t;
-            if (t - ev->y_below_since >= YAWN_DIE_S) {
+            if (t - ev->y_below_since >= YAWN_GAP_S) {
                 ev->ystate = Y_NONE;
                 break;
             }
         } else {
             ev->y_below_since = NAN;
         }
-        double len = t - ev->y_start;
-        if (len >= YAWN_MIN_S && ev->y_above_s >= YAWN_ON_SHARE * len) {
+        if (t - ev->y_start >= YAWN_MIN_S && ev->y_above_s >= YAWN_ABOVE_S && ev->y_peak >= ev->thr_yawn_peak) {
             ev->ystate = Y_ON;
             ev->yawns++;
             ring_push(&ev->yawns_r, t, 1.0);
-            ev->y_below_since = NAN;
-        } else if (len > YAWN_CAND_MAX_S) {
-            ev->ystate = Y_NONE; /* a half-open mouth held: start over on the next rise */
+        } else if (t - ev->y_start > YAWN_CAND_MAX_S) {
+            ev->ystate = Y_NONE; /* long talk or a mouth held open: start over */
         }
         break;
     case Y_ON:
         if (mar < ev->thr_yawn_keep) {
             if (isnan(ev->y_below_since))
                 ev->y_below_since = t;
-            if (t - ev->y_below_since >= YAWN_END_S) {
+            if (t - ev->y_below_since >= YAWN_GAP_S) {
                 ev->ystate = Y_NONE;
                 ev->y_refractory_until = ev->y_below_since + YAWN_REFRACTORY_S;
             }

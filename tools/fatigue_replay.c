@@ -255,6 +255,15 @@ sm_status sm_track_replay(const sm_track *tr, sm_fatigue_rules rules, sm_fatigue
                                   fa->microsleeps, fa->long_closures, fa->level, fa->p_drowsy, fa->closed_s,
                                   fa->ear, fa->mar, fa->state};
     }
+    /* the source ends: as when the face goes, a closure in progress is finished
+     * (a blink cut by the end of a clip still counts) */
+    if (st == SM_OK && tr->n) {
+        sm_mirror_input in = {0};
+        in.frame = (int64_t)tr->n;
+        in.t = tr->rows[tr->n - 1].t + 1.0;
+        st = sm_mirror_step(m, &in, r, err);
+        fr[tr->n - 1].blinks = r->fatigue.blinks;
+    }
     free(face);
     free(r);
     sm_mirror_free(m);
@@ -295,8 +304,8 @@ static void match_counts(const sm_track *tr, const sm_replay_frame *fr, sm_track
         *extra_in_talk = 0;
     for (size_t e = 0; e < tr->n_events; e++)
         *annotated += tr->events[e].kind == kind && !tr->events[e].partial;
-    for (size_t i = 1; i < tr->n; i++) {
-        int prev = count(&fr[i - 1]), cur = count(&fr[i]);
+    for (size_t i = 0; i < tr->n; i++) {
+        int prev = i ? count(&fr[i - 1]) : 0, cur = count(&fr[i]);
         for (int k = prev; k < cur; k++) {
             double t = fr[i].t;
             bool hit = false, partial = false;
