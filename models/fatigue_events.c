@@ -278,7 +278,7 @@ static void finish_closure(sm_fatigue_events *ev, double end)
     double dur = end - ev->close_start;
     if (dur < 0)
         dur = 0;
-    if (dur >= SM_FEV_BLINK_MIN_S && dur < SM_FEV_LONG_S) {
+    if (dur >= SM_FEV_BLINK_MIN_S && dur < SM_FEV_LONG_S && !ev->counted_long) {
         ev->blinks++;
         ring_push(&ev->blinks_r, end, dur);
     }
@@ -563,7 +563,9 @@ void sm_fatigue_events_push(sm_fatigue_events *ev, const sm_fatigue_ev_input *in
     }
 
     /* the current closure and the alert */
-    double closed_s = ev->eyes == SM_EYES_CLOSED ? fmax(0.0, t - ev->close_start) : 0.0;
+    /* while a reopening awaits confirmation the closure ends where it began */
+    double closed_until = ev->reopen_pending ? 0.5 * (ev->last_closed_t + ev->first_open_t) : t;
+    double closed_s = ev->eyes == SM_EYES_CLOSED ? fmax(0.0, closed_until - ev->close_start) : 0.0;
     if (ev->eyes == SM_EYES_CLOSED) {
         count_closure_lengths(ev, closed_s, t);
         if (closed_s >= SM_FEV_MICROSLEEP_S)
@@ -601,7 +603,7 @@ void sm_fatigue_events_push(sm_fatigue_events *ev, const sm_fatigue_ev_input *in
     int micro = count_in(&ev->closures_r, lo, 2.0);
     int longs = count_in(&ev->closures_r, lo, 1.0) - micro;
     double s[6], w[6] = {1.0, 0.9, 0.5, 0.8, 0.8, 0.15};
-    s[0] = fmin(1.0, 0.6 * micro + 0.25 * (longs > 0 ? longs : 0));
+    s[0] = fmin(1.0, 0.6 * micro + 0.15 * (longs > 0 ? longs : 0));
     s[1] = clampd((shut / fmax(observed, PERCLOS_MIN_DEN_S) - 0.10) / 0.15, 0.0, 1.0);
     s[2] = ev->blinks_r.n >= 5 ? clampd((blink_ms - 250.0) / 150.0, 0.0, 1.0) : 0.0;
     s[3] = fmin(1.0, 0.25 * ev->yawns_r.n);
