@@ -103,7 +103,11 @@ for o in faces:
     fa = o['fatigue']
     assert fa is not None
     assert list(fa) == ['ear', 'mar', 'yawn', 'tilt_deg', 'pitch_ratio', 'p_drowsy', 'estimator', 'perclos',
-                        'blinks_per_min', 'yawns', 'alert'], list(fa)
+                        'blinks_per_min', 'yawns', 'alert', 'rules', 'level', 'state', 'eyes', 'closed_s',
+                        'microsleeps', 'long_closures', 'nods', 'blink_ms', 'calibrated', 'calib_remaining_s',
+                        'ear_open', 'ear_closed_thresh', 'mar_rest', 'mar_yawn_thresh'], list(fa)
+    # the default rules (issue 14): open eyes on the photo are never a closure or an alert
+    assert fa['rules'] == 'wellness' and fa['eyes'] == 'open' and not fa['alert'] and fa['microsleeps'] == 0, fa
     assert isinstance(fa['yawn'], bool) and isinstance(fa['alert'], bool) and isinstance(fa['yawns'], int)
     assert fa['estimator'] in ('mlp', 'rules')
     # open eyes, a smile (no yawn) on the photo: the refined mesh gives EAR 0.2-0.4
