@@ -328,7 +328,11 @@ static void full_result(sm_mirror_result *r, bool face)
     r->face.box[3] = 240;
     r->fatigue = (sm_fatigue_result){.available = true, .valid = true, .ear = 0.287f, .mar = 0.412f, .tilt_deg = -12.5f,
                                      .pitch_ratio = 1.02f, .p_drowsy = 0.86f, .estimator = "mlp", .perclos = 0.123f,
-                                     .blinks_per_min = 14.5f, .yawns = 12, .alert = true};
+                                     .blinks_per_min = 14.5f, .yawns = 12, .alert = true,
+                                     /* the default rules' lines (issue 14) take room too */
+                                     .rules = "wellness", .level = 0.93f, .state = "drowsy", .eyes_closed = true,
+                                     .closed_s = 12.4f, .microsleeps = 3, .calibrated = false,
+                                     .calib_remaining_s = 7.2f};
     sm_emotion_result *e = &r->emotion;
     e->available = e->valid = true;
     e->n_labels = 8;

@@ -231,21 +231,26 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
     } else if (!fa->valid) {
         say(&p, TEXT, "Fatigue: No face detected.");
     } else {
-        snprintf(buf, sizeof buf, "%.2f", fa->p_drowsy);
-        bar(&p, "P(drowsy)", 10, clamp01(fa->p_drowsy), fa->p_drowsy > 0.8f ? RED : fa->p_drowsy > 0.5f ? YELLOW : GREEN,
-            buf);
+        /* the calibrated detector (issue 14): its level is also p_drowsy, so it
+         * replaces the P(drowsy) bar; then state, closure timer, calibration */
+        bool wellness = fa->rules && !strcmp(fa->rules, "wellness");
+        if (wellness) {
+            snprintf(buf, sizeof buf, "%.2f", fa->level);
+            bar(&p, "Drowsiness", 11, clamp01(fa->level),
+                fa->state && !strcmp(fa->state, "drowsy") ? RED : fa->state && !strcmp(fa->state, "tired") ? YELLOW : GREEN,
+                buf);
+        } else {
+            snprintf(buf, sizeof buf, "%.2f", fa->p_drowsy);
+            bar(&p, "P(drowsy)", 10, clamp01(fa->p_drowsy),
+                fa->p_drowsy > 0.8f ? RED : fa->p_drowsy > 0.5f ? YELLOW : GREEN, buf);
+        }
         say(&p, TEXT, "EAR: %.3f  MAR: %.3f  Tilt: %.1f deg", fa->ear, fa->mar, fa->tilt_deg);
         /* PERCLOS as the fraction 0..1, the unit of the JSON (docs/JSON.md) */
         say(&p, TEXT, "PERCLOS %.2f  blinks %.1f/min  yawns %d", fa->perclos, fa->blinks_per_min,
             fa->yawns);
         say(&p, DIM, "pitch %.2f  estimator: %s%s", fa->pitch_ratio, fa->estimator ? fa->estimator : "?",
             fa->yawn ? "  YAWN" : "");
-        if (fa->rules && !strcmp(fa->rules, "wellness")) {
-            /* the calibrated detector (issue 14): level, state, closure timer, calibration */
-            snprintf(buf, sizeof buf, "%.2f", fa->level);
-            bar(&p, "Drowsiness", 11, clamp01(fa->level),
-                fa->state && !strcmp(fa->state, "drowsy") ? RED : fa->state && !strcmp(fa->state, "tired") ? YELLOW : GREEN,
-                buf);
+        if (wellness) {
             if (fa->eyes_closed)
                 say(&p, fa->closed_s >= 1.0f ? RED : YELLOW, "State: %s   EYES CLOSED %.1f s", fa->state ? fa->state : "?",
                     fa->closed_s);
