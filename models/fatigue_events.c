@@ -11,8 +11,8 @@
 #define REOPEN_RATIO 0.60
 #define CLOSING_RATIO 0.85
 #define CLOSED_MIN 0.10
-#define CLOSED_MAX 0.22
-#define REOPEN_MAX 0.26
+#define CLOSED_MAX 0.16
+#define REOPEN_MAX 0.18
 #define P80_SPAN 0.2
 #define YAWN_ON_ABS 0.30
 #define YAWN_ON_REL 0.8

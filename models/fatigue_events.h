@@ -20,8 +20,8 @@
  *              face box width changing by more than 1.6x between two face
  *              frames (another person was picked up): back to warm-up.
  * Thresholds, from ear_open / mar_rest, each clamped to sane bounds:
- *   closed     EAR < 0.55 x ear_open  in [0.10, 0.22]   (eye state "closed")
- *   reopen     EAR > 0.70 x ear_open  in [closed + 0.02, 0.26] (hysteresis)
+ *   closed     EAR < 0.55 x ear_open  in [0.10, 0.16]   (eye state "closed")
+ *   reopen     EAR > 0.60 x ear_open  in [closed + 0.01, 0.18] (hysteresis)
  *   closing    EAR < 0.85 x ear_open  (lids coming down, informational)
  *   P80        EAR <= shut + 0.2 x (ear_open - shut), shut = the person's
  *              learnt shut-eye EAR (median of closure minima, 0.06 before any)
