@@ -248,20 +248,18 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
         /* PERCLOS as the fraction 0..1, the unit of the JSON (docs/JSON.md) */
         say(&p, TEXT, "PERCLOS %.2f  blinks %.1f/min  yawns %d", fa->perclos, fa->blinks_per_min,
             fa->yawns);
-        say(&p, DIM, "pitch %.2f  estimator: %s%s", fa->pitch_ratio, fa->estimator ? fa->estimator : "?",
-            fa->yawn ? "  YAWN" : "");
-        if (wellness) {
-            if (fa->eyes_closed)
-                say(&p, fa->closed_s >= 1.0f ? RED : YELLOW, "State: %s   EYES CLOSED %.1f s", fa->state ? fa->state : "?",
-                    fa->closed_s);
-            else
-                say(&p, TEXT, "State: %s   microsleeps %d", fa->state ? fa->state : "?", fa->microsleeps);
-            if (fa->calibrated)
-                say(&p, DIM, "calibrated: eyes open %.2f shut < %.2f, mouth %.2f", fa->ear_open, fa->ear_closed_thresh,
-                    fa->mar_rest);
-            else
-                say(&p, YELLOW, "calibrating: %.0f s left (c restarts)", ceilf(fa->calib_remaining_s));
-        }
+        /* wellness: one line for the state, the closure timer and the warm-up,
+         * in place of the pitch/estimator line, so the panel keeps its height */
+        if (!wellness)
+            say(&p, DIM, "pitch %.2f  estimator: %s%s", fa->pitch_ratio, fa->estimator ? fa->estimator : "?",
+                fa->yawn ? "  YAWN" : "");
+        else if (fa->eyes_closed)
+            say(&p, fa->closed_s >= 1.0f ? RED : YELLOW, "%s  EYES CLOSED %.1f s", fa->state ? fa->state : "?",
+                fa->closed_s);
+        else if (!fa->calibrated)
+            say(&p, YELLOW, "%s  calibrating: %.0f s left", fa->state ? fa->state : "?", ceilf(fa->calib_remaining_s));
+        else
+            say(&p, TEXT, "%s  microsleeps %d%s", fa->state ? fa->state : "?", fa->microsleeps, fa->yawn ? "  YAWN" : "");
     }
     card_end(&p, top, c, px, pw);
 
