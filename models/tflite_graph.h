@@ -14,8 +14,10 @@
  * MUL (same shape, or one operand with a single element), RELU, PRELU (alpha
  * per last-axis channel), LOGISTIC, MAX_POOL_2D, PAD (channel axis only, zeros
  * after), RESHAPE, CONCATENATION, STRIDED_SLICE (positive strides, no
- * ellipsis/new-axis masks), DEQUANTIZE (of a stored tensor) and CUSTOM ops
- * through a hook table given at load. Float32 only, batch 1 for the conv family.
+ * ellipsis/new-axis masks), DEQUANTIZE (of a stored tensor), AVERAGE_POOL_2D,
+ * MEAN (axes [1,2]), SOFTMAX (last axis), FULLY_CONNECTED ([O,I] weights) and
+ * CUSTOM ops through a hook table given at load. Float32 only, batch 1 for the
+ * conv family. TF.js models converted by tools/tfjs_convert.c use the same form.
  */
 #ifndef SM_TFLITE_GRAPH_H
 #define SM_TFLITE_GRAPH_H

@@ -237,7 +237,7 @@ START_TEST(executor_rejects_bad_graphs)
         const char *msg;
     } cases[] = {
         {{"CONV_2D", {"x", "w", "b"}, 3, "c", {1, 4, 4, 4}, 4, "NONE"}, SM_ERR_SHAPE, "the op computes [1,4,4,3]"},
-        {{"SOFTMAX", {"x"}, 1, "c", {1, 4, 4, 2}, 4, NULL}, SM_ERR_UNSUPPORTED, "operator not supported"},
+        {{"HARD_SWISH", {"x"}, 1, "c", {1, 4, 4, 2}, 4, NULL}, SM_ERR_UNSUPPORTED, "operator not supported"},
         {{"CUSTOM:Foo", {"x"}, 1, "c", {1, 4, 4, 2}, 4, NULL}, SM_ERR_UNSUPPORTED, "custom op 'Foo'"},
         {{"RELU", {"nothere"}, 1, "c", {1, 4, 4, 2}, 4, NULL}, SM_ERR_FORMAT, "'nothere' is neither"},
         {{"CONV_2D", {"x", "w", "b"}, 3, "c", {1, 4, 4, 3}, 4, "TANH"}, SM_ERR_UNSUPPORTED, "fused activation 'TANH'"},

@@ -17,6 +17,8 @@ typedef struct {
     float mean[4], std[4];  /* --mean / --std */
     int n_mean, n_std;      /* 0 = not given */
     bool f16;               /* --f16: store float weights as f16 */
+    const char *const *meta;/* --meta KEY=VALUE strings (string metadata added by smw-convert) */
+    size_t n_meta;
 } sm_convert_opts;
 
 typedef struct {
@@ -34,6 +36,10 @@ sm_status sm_convert_pth(const uint8_t *buf, size_t len, const char *path,
 sm_status sm_convert_joblib(const uint8_t *buf, size_t len, const char *path,
                             const sm_convert_opts *opts, sm_smw_writer *w,
                             sm_convert_summary *summary, sm_error *err);
+/* TF.js model.json / weights manifest (tools/tfjs_convert.c); shards next to path */
+sm_status sm_convert_tfjs(const uint8_t *buf, size_t len, const char *path,
+                          const sm_convert_opts *opts, sm_smw_writer *w,
+                          sm_convert_summary *summary, sm_error *err);
 sm_status sm_convert_tflite(const uint8_t *buf, size_t len, const char *path,
                             const sm_convert_opts *opts, sm_smw_writer *w,
                             sm_convert_summary *summary, sm_error *err);

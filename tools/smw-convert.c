@@ -4,6 +4,7 @@
  * half-written file). Exit codes: 0 ok, 1 conversion error, 2 usage. */
 #include "convert.h"
 #include "sha256.h"
+#include "tfjs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,8 +18,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: smw-convert INPUT -o OUT.smw [options]\n"
-            "Converts a PyTorch .pth (torch.save zip), a joblib scikit-learn file or a\n"
-            "TFLite model into a .smw weight file. The format is sniffed from the bytes.\n"
+            "Converts a PyTorch .pth (torch.save zip), a joblib scikit-learn file, a\n"
+            "TFLite model or a TF.js model (model.json graph model, or face-api's\n"
+            "weights manifest) into a .smw weight file. The format is sniffed from the bytes.\n"
             "\n"
             "  -o, --output OUT.smw   output file (written atomically)\n"
             "  --arch NAME            skip detection: novel_emotion_effnet_b3, ultralight_rppg,\n"
@@ -29,6 +31,7 @@ static void usage(FILE *f)
             "  --mean a,b,c           input.mean metadata (default 0,0,0)\n"
             "  --std a,b,c            input.std metadata (default 1,1,1)\n"
             "  --f16                  store float32 weights as float16 (not the float64 MLP)\n"
+            "  --meta KEY=VALUE       add a string metadata entry (repeatable; e.g. source.package=...)\n"
             "  -h, --help             this text\n"
             "\n"
             "Pickles are read by a restricted machine: only known model classes are\n"
@@ -139,12 +142,15 @@ static int convert(const char *in, const char *out, const sm_convert_opts *opts)
                           "%s: legacy torch.save format (_use_new_zipfile_serialization=False) is not supported: "
                           "re-save it with torch.save(torch.load(path), path)", in);
         goto fail;
+    } else if (sm_tfjs_sniff(buf, len)) {
+        fn = sm_convert_tfjs;
+        kind = "TF.js JSON (model.json or weights manifest)";
     } else if ((len >= 1 && buf[0] == 0x80) || sm_joblib_compression(buf, len)) {
         fn = sm_convert_joblib;
         kind = "joblib pickle";
     } else {
         st = sm_error_set(&err, SM_ERR_FORMAT,
-                          "%s: unrecognised input format (not a torch.save zip, a joblib pickle or a .tflite file)", in);
+                          "%s: unrecognised input format (not a torch.save zip, a joblib pickle, a .tflite file or TF.js JSON)", in);
         goto fail;
     }
     if ((st = sm_smw_writer_init(&w, &err)) != SM_OK)
@@ -164,6 +170,16 @@ static int convert(const char *in, const char *out, const sm_convert_opts *opts)
         (st = sm_smw_writer_add_string(w, "general.source_sha256", hex, &err)) != SM_OK ||
         (st = sm_smw_writer_add_string(w, "general.converter", SM_CONVERTER_VERSION, &err)) != SM_OK)
         goto fail;
+    /* --meta KEY=VALUE: provenance the input cannot know (package, licence, ...) */
+    for (size_t i = 0; i < opts->n_meta; i++) {
+        const char *eq = strchr(opts->meta[i], '=');
+        char k[256];
+        snprintf(k, sizeof k, "%.*s", (int)(eq - opts->meta[i]), opts->meta[i]);
+        if ((st = sm_smw_writer_add_string(w, k, eq + 1, &err)) != SM_OK) {
+            sm_error_prefix(&err, "--meta %s", k);
+            goto fail;
+        }
+    }
     /* The summary is read back from the bytes that will be written. */
     if ((st = sm_smw_writer_serialize(w, &ser, &ser_len, &err)) != SM_OK)
         goto fail;
@@ -221,10 +237,14 @@ fail:
     return st == SM_ERR_ARG ? 2 : 1;
 }
 
+#define MAX_META 32
+
 int main(int argc, char **argv)
 {
     sm_convert_opts opts;
     memset(&opts, 0, sizeof opts);
+    const char *metas[MAX_META];
+    opts.meta = metas;
     const char *in = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -263,6 +283,15 @@ int main(int argc, char **argv)
             if (is_std && !(dst[0] > 0 && dst[1] > 0 && dst[2] > 0))
                 return usage_error("--std %s: every value must be > 0", argv[i]);
             *(is_std ? &opts.n_std : &opts.n_mean) = 3;
+        } else if (!strcmp(a, "--meta")) {
+            if (!has_val)
+                return usage_error("%s needs KEY=VALUE", a);
+            const char *kv = argv[++i], *eq = strchr(kv, '=');
+            if (!eq || eq == kv || eq - kv > 200 || !strchr(kv, '.') || strchr(kv, '.') > eq)
+                return usage_error("--meta %s: expected KEY=VALUE with a dotted KEY (e.g. source.license=MIT)", kv);
+            if (opts.n_meta == MAX_META)
+                return usage_error("%s", "more than 32 --meta entries");
+            metas[opts.n_meta++] = kv;
         } else if (!strcmp(a, "--f16")) {
             opts.f16 = true;
         } else if (a[0] == '-' && a[1]) {

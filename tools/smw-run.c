@@ -123,8 +123,9 @@ static sm_status run_tflite_graph(const sm_smw *f, const sm_npy *in, const char 
         ok = (uint64_t)is.dims[i] == in->dims[i];
     if (!ok) {
         sm_tfg_free(g);
-        return sm_error_set(err, SM_ERR_SHAPE, "%s: the model's input is [1,%d,%d,3] (NHWC float32)", in_path,
-                            is.ndim == 4 ? (int)is.dims[1] : 0, is.ndim == 4 ? (int)is.dims[2] : 0);
+        return sm_error_set(err, SM_ERR_SHAPE, "%s: the model's input is [1,%d,%d,%d] (NHWC float32)", in_path,
+                            is.ndim == 4 ? (int)is.dims[1] : 0, is.ndim == 4 ? (int)is.dims[2] : 0,
+                            is.ndim == 4 ? (int)is.dims[3] : 0);
     }
     memcpy(sm_tfg_input(g, 0), in->data, in->numel * sizeof(float));
     sm_tfg_run(g, NULL);
@@ -261,6 +262,14 @@ static const runner runners[] = {
      {4, {1, 192, 192, 3}, {SM_DTYPE_F32}, 1, "[1,192,192,3] f32 NHWC in [0,1] (ROI crop)"},
      "output_mesh_identity, output_lips, output_left_eye, output_right_eye, output_left_iris,\n"
      "                         output_right_iris, conv_faceflag (raw; needs the MediaPipe custom ops)",
+     run_tflite_graph},
+    {"faceapi_expression_net",
+     {4, {1, 112, 112, 3}, {SM_DTYPE_F32}, 1, "[1,112,112,3] f32 NHWC, (RGB - input.mean) / 255 (TF.js face-api)"},
+     "probabilities [1,7] in emotion.labels order (softmax included)",
+     run_tflite_graph},
+    {"tfjs_graph",
+     {4, {1, -1, -1, -1}, {SM_DTYPE_F32}, 1, "[1,H,W,C] f32 NHWC (a converted TF.js graph model's input)"},
+     "the graph's output by its node name",
      run_tflite_graph},
     {SM_EMOTION_ARCH,
      {4, {1, 3, -1, -1}, {SM_DTYPE_F32}, 1, "[1, 3, H, W] f4 NCHW RGB (the network input, [0,1])"},
