@@ -164,6 +164,57 @@ START_TEST(faceapi_parity_tfjs)
 }
 END_TEST
 
+
+/* The graph-model path against tfjs's own graph executor (loadGraphModel):
+ * human-models' FER-2013 mini-Xception, when its files are in the model cache
+ * (make models with SM_FETCH_HUMAN_MODELS=1); the references are committed. */
+START_TEST(xception_parity_tfjs)
+{
+    char path[4096];
+    const char *cache = getenv("SM_MODEL_CACHE"), *repo = getenv("SM_REPO");
+    if (cache && *cache)
+        snprintf(path, sizeof path, "%s/human-models-3.0.4/emotion.json", cache);
+    else
+        snprintf(path, sizeof path, "%s/models/cache/human-models-3.0.4/emotion.json", repo && *repo ? repo : ".");
+    if (access(path, R_OK) != 0) {
+        sm_test_skip("xception_parity_tfjs", "human-models emotion.json not in the model cache "
+                                             "(SM_FETCH_HUMAN_MODELS=1 make models)");
+        return;
+    }
+    sm_error err = {0};
+    uint8_t *ser = NULL;
+    sm_smw *f = NULL;
+    sm_convert_opts opts = {0};
+    opts.labels = "angry,disgust,fear,happy,sad,surprise,neutral";
+    ck_assert_msg(convert_path(path, &opts, &ser, &f, &err) == SM_OK, "%s", err.msg);
+    ck_assert(sm_smw_arch_is(f, "tfjs_graph") && sm_smw_find_meta(f, "emotion.labels"));
+    sm_tfg *g;
+    ck_assert_msg(sm_tfg_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
+    double worst = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char p[256];
+        sm_npy in, ref;
+        snprintf(p, sizeof p, "tfjs-ref/xception_%s.input.npy", cases[c]);
+        ck_assert_msg(sm_npy_load(sm_test_committed(p), &in, &err) == SM_OK, "%s", err.msg);
+        snprintf(p, sizeof p, "tfjs-ref/xception_%s.probs.npy", cases[c]);
+        ck_assert_msg(sm_npy_load(sm_test_committed(p), &ref, &err) == SM_OK, "%s", err.msg);
+        ck_assert(in.numel == 64 * 64 && ref.numel == 7);
+        memcpy(sm_tfg_input(g, 0), in.data, in.nbytes);
+        sm_tfg_run(g, NULL);
+        const float *y = sm_tfg_output(g, 0), *r = ref.data;
+        for (int k = 0; k < 7; k++)
+            worst = fmax(worst, fabs((double)y[k] - r[k]));
+        sm_npy_free(&in);
+        sm_npy_free(&ref);
+    }
+    ck_assert_msg(worst <= 1e-5, "max |ours - tfjs| = %.3g > 1e-5", worst);
+    printf("xception_parity_tfjs: 8 inputs: max |ours - tfjs 4.22.0 loadGraphModel| = %.3g (bound 1e-5)\n", worst);
+    sm_tfg_free(g);
+    sm_smw_free(f);
+    free(ser);
+}
+END_TEST
+
 /* ---- executor ops on tiny graphs ------------------------------------------------------ */
 
 typedef struct {
@@ -824,6 +875,7 @@ Suite *make_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, faceapi_converts);
     tcase_add_test(tc, faceapi_parity_tfjs);
+    tcase_add_test(tc, xception_parity_tfjs);
     tcase_add_test(tc, op_average_pool);
     tcase_add_test(tc, op_mean_softmax_fc);
     tcase_add_test(tc, op_rejects);

@@ -19,9 +19,12 @@ command -v node >/dev/null 2>&1 || skip "node not found"
 "$PY" -c 'import skimage.data, numpy' 2>/dev/null || skip "$PY with numpy and scikit-image not found"
 mkdir -p "$SCR" "$OUT"
 
-# 1. face-api's files, verified by SHA-256 (models/fetch-emotion-models.sh)
+# 1. face-api's files (and human-models' with SM_FETCH_HUMAN_MODELS=1 or a cached
+#    tarball), verified by SHA-256 (models/fetch-emotion-models.sh)
 sh models/fetch-emotion-models.sh --fetch-only || skip "face-api could not be fetched (no npm/network and no cache)"
 CACHE=${SM_MODEL_CACHE:-models/cache}
+HUMAN=""
+[ -f "$CACHE/human-models-3.0.4/emotion.json" ] && HUMAN="$(pwd)/$CACHE/human-models-3.0.4"
 TGZ=$CACHE/vladmandic-face-api-1.7.15.tgz
 DIST_SHA=$(tar -xzf "$TGZ" -O package/dist/face-api.esm-nobundle.js | sha256sum | cut -d' ' -f1)
 # face-api's ESM build imports tfjs's bundler entry points (dist/index.js, whose
@@ -72,7 +75,7 @@ PYEOF
 
 # 4. the references
 (cd "$SCR" && node tfjs_emotion_ref.mjs face-api.esm-nobundle.mjs "$(cd - >/dev/null && pwd)/$CACHE/face-api-1.7.15" \
-    crops "$(cd - >/dev/null && pwd)/$OUT")
+    crops "$(cd - >/dev/null && pwd)/$OUT" $HUMAN)
 echo "face-api dist/face-api.esm-nobundle.js sha256 $DIST_SHA" > "$OUT/versions.txt"
 (cd "$SCR" && node -e 'for (const p of ["tfjs","tfjs-core","tfjs-backend-cpu"]) console.log("@tensorflow/" + p, require("@tensorflow/" + p + "/package.json").version)') >> "$OUT/versions.txt"
 echo "node $(node --version)" >> "$OUT/versions.txt"

