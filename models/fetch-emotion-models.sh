@@ -144,6 +144,7 @@ convert "$CACHE/$FA_DIR/face_expression_model-weights_manifest.json" "$OUT/emoti
 if [ $human = 1 ]; then
     convert "$CACHE/$HM_DIR/emotion.json" "$OUT/emotion_fer2013_xception.smw" emotion_fer2013_xception \
         --labels angry,disgust,fear,happy,sad,surprise,neutral \
+        --meta "model.name=human-models FER-2013 mini-Xception" \
         --meta "source.package=$HM_PKG" \
         --meta "source.package_sha256=$HM_TGZ_SHA" \
         --meta "source.origin=oarriaga/face_classification (mini-Xception, model.json generatedBy), converted to TF.js by Vladimir Mandic; labels and preprocessing from vladmandic/human src/gear/emotion.ts (commit 07696845df8ad84d50a863c834c070e9757d496b)" \
