@@ -30,6 +30,9 @@ static void hist_mean(const history *h, double *out)
     }
 }
 
+#define BASELINE_MAX 3600 /* an hour of one-per-second readings */
+#define BASELINE_MIN 60
+
 struct sm_mirror {
     sm_mirror_config cfg;
     char *labels[SM_MAX_EMOTIONS];
@@ -38,6 +41,12 @@ struct sm_mirror {
     sm_fatigue_events *events;     /* WELLNESS only */
     atomic_bool recalibrate;
     sm_pos *pos;
+    sm_heart *heart;
+    sm_heart_sample sample;
+    double next_stress_t;
+    float *baseline;                /* one trusted reading per second, ring */
+    int n_base, base_next;
+    double next_base_t;
     sm_rppg_frames *frames;
     history emo, prob, stress;
     uint64_t frame_count;
@@ -47,7 +56,13 @@ struct sm_mirror {
     const char *stress_source;
     bool net_failed_logged;
     int n_actions, n_rewards;
+    bool heart_wellness;
 };
+
+void sm_mirror_set_heart_wellness(sm_mirror *m, bool on)
+{
+    m->heart_wellness = on;
+}
 
 double sm_stress_score(double bpm, double prediction_error)
 {
@@ -105,6 +120,8 @@ void sm_mirror_free(sm_mirror *m)
     sm_fatigue_tracker_free(m->tracker);
     sm_fatigue_events_free(m->events);
     sm_pos_free(m->pos);
+    sm_heart_free(m->heart);
+    free(m->baseline);
     sm_rppg_frames_free(m->frames);
     free(m);
 }
@@ -138,6 +155,11 @@ sm_status sm_mirror_init(sm_mirror **out, const sm_mirror_config *cfg, sm_error 
     sm_status st = sm_fatigue_tracker_init(&m->tracker, err);
     if (st == SM_OK)
         st = sm_pos_init(&m->pos, err);
+    sm_heart_config hc = {.method = SM_HEART_DEFAULT_METHOD, .pooled = false};
+    if (st == SM_OK)
+        st = sm_heart_init(&m->heart, &hc, err);
+    if (st == SM_OK && !(m->baseline = malloc(BASELINE_MAX * sizeof *m->baseline)))
+        st = sm_error_set(err, SM_ERR_NOMEM, "mirror: out of memory");
     if (st == SM_OK && cfg->net)
         st = sm_rppg_frames_init(&m->frames, err);
     if (st != SM_OK) {
@@ -147,6 +169,7 @@ sm_status sm_mirror_init(sm_mirror **out, const sm_mirror_config *cfg, sm_error 
     m->emo.width = cfg->n_labels;
     m->prob.width = 1;
     m->stress.width = 1;
+    m->next_stress_t = m->next_base_t = -INFINITY;
     *out = m;
     return SM_OK;
 }
@@ -158,25 +181,28 @@ static void stress_reading(sm_mirror *m, double bpm, const char *source)
     m->stress_source = source;
 }
 
-static void step_heart(sm_mirror *m, const sm_mirror_input *in, bool face, sm_heart_result *h)
+static int cmp_float(const void *a, const void *b)
 {
-    bool pixels = in->rgb && in->width > 0 && in->height > 0 &&
-                  in->stride >= 3 * (size_t)in->width;
-    if (m->frames && pixels && sm_rppg_frames_push(m->frames, in->rgb, in->width, in->height,
-                                                   in->stride)) {
-        float bpm = 0.0f;
-        sm_error e = {SM_OK, "no message"};
-        const float *fr = sm_rppg_frames_ordered(m->frames);
-        if (m->cfg.net(m->cfg.net_ctx, fr, sm_rppg_frames_count(m->frames), &bpm, &e) == SM_OK &&
-            isfinite(bpm)) {
-            m->bpm_net = bpm;
-            m->have_bpm_net = true;
-            stress_reading(m, bpm, "net");
-        } else if (!m->net_failed_logged) {
-            sm_log(SM_LOG_WARN, "heart rate network failed: %s", e.msg);
-            m->net_failed_logged = true;
-        }
-    }
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+double sm_stress_relative(double bpm, double baseline_bpm)
+{
+    if (!(baseline_bpm > 0.0) || !isfinite(bpm))
+        return NAN;
+    double r = (bpm / baseline_bpm - 1.0) / 0.30;
+    return 100.0 * (r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r));
+}
+
+const sm_heart_sample *sm_mirror_heart_sample(const sm_mirror *m)
+{
+    return &m->sample;
+}
+
+/* The seed's behaviour (app.py): POS and stress as in wave 1. */
+static void heart_seed(sm_mirror *m, const sm_mirror_input *in, bool face, bool pixels, sm_heart_result *h)
+{
     if (face && pixels)
         sm_pos_push_frame(m->pos, in->t, in->rgb, in->width, in->height, in->stride,
                           &in->face->landmarks[0][0], in->face->n_landmarks, 3);
@@ -186,15 +212,109 @@ static void step_heart(sm_mirror *m, const sm_mirror_input *in, bool face, sm_he
     sm_pos_estimate(m->pos, &r);
     if (!m->cfg.net && r.valid && m->frame_count % 10 == 0)
         stress_reading(m, r.bpm, "pos");
-
     h->valid_pos = r.valid;
     h->bpm_pos = (float)r.bpm;
     h->quality_db = (float)r.quality_db;
     h->pos_signal_s = (float)r.signal_s;
+    h->quality = NAN;
+    if (m->cfg.net) {
+        h->source = "net";
+        h->valid_bpm = m->have_bpm_net;
+        h->bpm = m->have_bpm_net ? (float)m->bpm_net : NAN;
+        h->reason = m->have_bpm_net ? NULL : "collecting 180 frames";
+    } else {
+        h->source = "pos";
+        h->valid_bpm = r.valid;
+        h->bpm = r.valid ? (float)r.bpm : NAN;
+        h->reason = r.valid ? NULL : "collecting signal";
+    }
+    h->valid_stress = m->stress.n > 0;
+}
+
+/* The default: the gated reading of heart.h; stress only from it. */
+static void heart_wellness(sm_mirror *m, const sm_mirror_input *in, sm_heart_result *h)
+{
+    sm_heart_reading r;
+    sm_heart_push(m->heart, &m->sample, &r);
+    h->valid_pos = isfinite(r.bpm_pos);
+    h->bpm_pos = (float)r.bpm_pos;
+    h->quality_db = (float)r.snr_pos_db;
+    h->valid_chrom = isfinite(r.bpm_chrom);
+    h->bpm_chrom = (float)r.bpm_chrom;
+    h->quality_chrom_db = (float)r.snr_chrom_db;
+    h->pos_signal_s = (float)r.signal_s;
+    h->valid_bpm = r.valid;
+    h->bpm = (float)r.bpm;
+    h->source = r.source;
+    h->quality = (float)r.quality;
+    /* without face models there is nothing to say unless the network reads */
+    h->reason = m->cfg.face_available ? r.reason : (m->cfg.net ? "face models missing" : NULL);
+    h->stale = r.stale;
+    h->age_s = (float)r.age_s;
+    if (r.valid && in->t >= m->next_stress_t) {
+        stress_reading(m, r.bpm, r.source);
+        m->next_stress_t = in->t + 1.0;
+    }
+    if (r.valid && in->t >= m->next_base_t) {
+        m->baseline[m->base_next] = (float)r.bpm;
+        m->base_next = (m->base_next + 1) % BASELINE_MAX;
+        if (m->n_base < BASELINE_MAX)
+            m->n_base++;
+        m->next_base_t = in->t + 1.0;
+    }
+    if (m->n_base >= BASELINE_MIN) {
+        float tmp[BASELINE_MAX];
+        memcpy(tmp, m->baseline, (size_t)m->n_base * sizeof *tmp);
+        qsort(tmp, (size_t)m->n_base, sizeof *tmp, cmp_float);
+        h->valid_baseline = true;
+        h->baseline_bpm = tmp[m->n_base / 5];
+        h->stress_rel = r.valid ? (float)sm_stress_relative(r.bpm, h->baseline_bpm) : NAN;
+    }
+    /* no stress without a trusted reading */
+    h->valid_stress = r.valid && m->stress.n > 0;
+}
+
+static void step_heart(sm_mirror *m, const sm_mirror_input *in, bool face, sm_heart_result *h)
+{
+    bool pixels = in->rgb && in->width > 0 && in->height > 0 &&
+                  in->stride >= 3 * (size_t)in->width;
+    m->sample.t = in->t;
+    m->sample.bpm_net = NAN;
+    if (m->frames && pixels && sm_rppg_frames_push(m->frames, in->rgb, in->width, in->height,
+                                                   in->stride)) {
+        float bpm = 0.0f;
+        sm_error e = {SM_OK, "no message"};
+        const float *fr = sm_rppg_frames_ordered(m->frames);
+        if (m->cfg.net(m->cfg.net_ctx, fr, sm_rppg_frames_count(m->frames), &bpm, &e) == SM_OK &&
+            isfinite(bpm)) {
+            m->bpm_net = bpm;
+            m->have_bpm_net = true;
+            m->sample.bpm_net = bpm;
+            if (!m->heart_wellness)
+                stress_reading(m, bpm, "net");
+        } else if (!m->net_failed_logged) {
+            sm_log(SM_LOG_WARN, "heart rate network failed: %s", e.msg);
+            m->net_failed_logged = true;
+        }
+    }
+    if (face && pixels) {
+        sm_heart_measure(in->rgb, in->width, in->height, in->stride, &in->face->landmarks[0][0],
+                         in->face->n_landmarks, 3, &m->sample);
+    } else {
+        double t = m->sample.t, net = m->sample.bpm_net;
+        memset(&m->sample, 0, sizeof m->sample);
+        m->sample.t = t;
+        m->sample.bpm_net = net;
+        m->sample.light = m->sample.sat = NAN;
+    }
+    h->bpm = h->bpm_chrom = h->stress_rel = h->baseline_bpm = NAN;
+    if (!m->heart_wellness)
+        heart_seed(m, in, face, pixels, h);
+    else
+        heart_wellness(m, in, h);
     h->available_net = m->cfg.net != NULL;
     h->valid_net = m->have_bpm_net;
     h->bpm_net = (float)m->bpm_net;
-    h->valid_stress = m->stress.n > 0;
     if (h->valid_stress) {
         double s;
         hist_mean(&m->stress, &s);
@@ -368,7 +488,7 @@ sm_status sm_mirror_step(sm_mirror *m, const sm_mirror_input *in, sm_mirror_resu
     /* ---- heart rate and stress ---- */
     step_heart(m, in, face, &out->heart);
     double avg_stress = 50.0;
-    if (m->stress.n)
+    if (!m->heart_wellness ? m->stress.n > 0 : out->heart.valid_stress)
         hist_mean(&m->stress, &avg_stress);
 
     /* ---- fatigue features ---- */

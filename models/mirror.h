@@ -3,9 +3,18 @@
  *
  * Per sm_mirror_step, in app.py's order:
  *   heart    the frame goes into the UltraLightNet ring (when a network is
- *            set) and the skin region into POS; a stress reading is taken on
- *            every 10th frame: from the network once its 180 frames are full,
- *            or, without a network, from the POS BPM once POS is valid.
+ *            set) and the skin regions into the heart estimator (heart.h).
+ *            Default (wellness): heart.bpm is the gated reading of heart.h
+ *            (SM_HEART_DEFAULT_METHOD) or a reason; once per second of a
+ *            trusted reading, stress = calculate_stress_score(bpm); shown as
+ *            the mean of the last 10 such readings and only while the reading
+ *            is trusted; the advisor gets it, or 50 without one. After 60 s
+ *            of trusted readings a resting baseline (20th percentile) gives
+ *            stress_rel as well. The network's reading is shown, not used.
+ *            --heart-rules seed (app.py): POS on the skin polygons
+ *            (rppg_pos.h); a stress reading is taken on every 10th frame:
+ *            from the network once its 180 frames are full, or, without a
+ *            network, from the POS BPM once POS is valid;
  *            stress = calculate_stress_score(bpm) (app.py), shown as the mean
  *            of the last 10 readings, 50 for the advisor before any reading.
  *   fatigue  features from the landmarks (or given), the blink/PERCLOS tracker.
@@ -42,6 +51,7 @@
 #include "advisor.h"
 #include "fatigue_events.h"
 #include "fatigue_features.h"
+#include "heart.h"
 #include "mirror_types.h"
 #include "rppg_pos.h"
 #include "sm_engine.h"
@@ -100,6 +110,22 @@ sm_status sm_mirror_set_fatigue_rules(sm_mirror *m, sm_fatigue_rules rules, sm_e
 /* Forget the person's fatigue calibration (key `c`): the next frames are a
  * new warm-up. Safe from any thread; applied at the next sm_mirror_step. */
 void sm_mirror_recalibrate(sm_mirror *m);
+/* Heart rules, before the first step: true = heart.h's gated reading and
+ * stress from it (smartmirror's default, --heart-rules wellness); false (the
+ * state after init) = app.py's heart and stress exactly (--heart-rules seed,
+ * the parity tests). */
+void sm_mirror_set_heart_wellness(sm_mirror *m, bool on);
+
+/* The heart-rate trace sample of the last sm_mirror_step (per-region skin
+ * colour, face box, light, the network's reading if one was made): what
+ * `--heart-trace` writes. face = false when the frame had no usable face. */
+const sm_heart_sample *sm_mirror_heart_sample(const sm_mirror *m);
+
+/* The estimator behind heart.bpm by default (--heart-rules wellness), chosen
+ * by `make eval-heart` (docs/HEART.md). */
+#define SM_HEART_DEFAULT_METHOD SM_HEART_CHROM
+/* Relative stress, 0..100: 0 at the resting baseline, 100 at >= 30 % above it. */
+double sm_stress_relative(double bpm, double baseline_bpm);
 
 /* app.py calculate_stress_score; prediction_error 0 at run time. */
 double sm_stress_score(double bpm, double prediction_error);

@@ -74,6 +74,19 @@ typedef struct {
     const char *stress_level;      /* app.py's wording */
     const char *stress_source;     /* "net" or "pos" */
     float pos_signal_s;            /* length of the current POS trace, s */
+    /* issue 15: the one reading the mirror stands behind (docs/HEART.md) */
+    bool valid_bpm;                /* a trusted reading is shown */
+    float bpm;                     /* the shown reading; while !valid_bpm the last one (NaN: none) */
+    const char *source;            /* "pos" | "chrom" | "net" */
+    float quality;                 /* 0..1 (NaN under --heart-rules seed) */
+    const char *reason;            /* why there is no reading, NULL when valid */
+    bool stale;                    /* bpm is older than a few seconds */
+    float age_s;                   /* seconds since bpm was trusted */
+    bool valid_chrom;              /* CHROM has a raw estimate */
+    float bpm_chrom, quality_chrom_db;
+    bool valid_baseline;           /* >= 60 s of trusted readings: resting baseline known */
+    float baseline_bpm;            /* the person's resting rate (20th percentile of trusted readings) */
+    float stress_rel;              /* 0..100 relative to the baseline (docs/HEART.md) */
 } sm_heart_result;
 
 typedef struct {

@@ -6,6 +6,7 @@
 #include "face_mesh.h"
 #include "fatigue_features.h"
 #include "fatigue_mlp.h"
+#include "heart_trace.h"
 #include "mirror.h"
 #include "rppg_pos.h"
 #include "rppg_ultralight.h"
@@ -82,6 +83,7 @@ struct sm_pipeline {
 
     sm_advisor *advisor;
     sm_mirror *mirror;
+    sm_heart_trace_writer *trace;
     sm_face_result face_res;    /* this frame's face (5.7 KB: kept off the stack) */
 };
 
@@ -252,6 +254,12 @@ void sm_pipeline_free(sm_pipeline *p)
         return;
     worker_stop(p);
     sm_mirror_free(p->mirror);
+    if (p->trace) {
+        sm_error e = {0};
+        if (sm_heart_trace_writer_finish(p->trace, &e) != SM_OK)
+            sm_log(SM_LOG_ERROR, "%s", e.msg);
+        sm_heart_trace_writer_free(p->trace);
+    }
     sm_advisor_free(p->advisor);
     sm_ultralight_stream_free(p->ul_stream);
     sm_ultralight_free(p->ul);
@@ -451,6 +459,11 @@ sm_status sm_pipeline_init(sm_pipeline **out, const sm_pipeline_config *cfg, sm_
         sm_pipeline_free(p);
         return st;
     }
+    sm_mirror_set_heart_wellness(p->mirror, cfg->heart_wellness);
+    if (cfg->heart_trace && (st = sm_heart_trace_writer_init(&p->trace, cfg->heart_trace, err)) != SM_OK) {
+        sm_pipeline_free(p);
+        return st;
+    }
     *out = p;
     return SM_OK;
 }
@@ -644,6 +657,8 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
     double ms_step = now_ms() - t0;
     if (st != SM_OK)
         return st;
+    if (p->trace)
+        sm_heart_trace_writer_add(p->trace, index, sm_mirror_heart_sample(p->mirror));
     /* the fusion shows valence/arousal only on frames with a new result: keep
      * showing the newest one between emotion runs */
     if (out->emotion.valid && !fresh && p->have_emo) {

@@ -59,6 +59,10 @@ typedef struct {
     double emotion_hz;          /* 0 = SM_PIPELINE_EMOTION_HZ; < 0 = every frame */
     bool fatigue_seed_rules;    /* app.py's fatigue fusion (--fatigue-rules seed); false:
                                    the calibrated detector of fatigue_events.h */
+    bool heart_wellness;        /* the gated heart.bpm and stress from it (smartmirror's default,
+                                   docs/HEART.md); false: app.py's heart and stress exactly */
+    const char *heart_trace;    /* NULL: none; else the per-frame heart samples are written
+                                   there as CSV (heart_trace.h) when the pipeline is freed */
 } sm_pipeline_config;
 
 typedef struct sm_pipeline sm_pipeline;

@@ -1,6 +1,7 @@
 /* POS heart rate and the UltraLightNet frame ring; see rppg_pos.h for the
  * method. Own implementation from the paper's equations. */
 #include "rppg_pos.h"
+#include "rppg_dsp.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -42,11 +43,7 @@ sm_status sm_pos_init(sm_pos **out, sm_error *err)
         free(p);
         return sm_error_set(err, SM_ERR_NOMEM, "POS: out of memory");
     }
-    for (int k = 0; k < SM_POS_FFT_N / 2; k++) {
-        double a = -2.0 * M_PI * k / SM_POS_FFT_N;
-        p->cos_t[k] = cos(a);
-        p->sin_t[k] = sin(a);
-    }
+    sm_fft_twiddles(SM_POS_FFT_N, p->cos_t, p->sin_t);
     *out = p;
     return SM_OK;
 }
@@ -117,69 +114,6 @@ void sm_pos_push_rgb(sm_pos *pos, double t, const double rgb[3])
     rgb_sample *d = &pos->s[pos->head + pos->n++];
     d->t = t;
     memcpy(d->c, rgb, sizeof d->c);
-}
-
-/* RBJ biquad, run forward over x[0..n) in place (direct form II transposed). */
-typedef struct { double b0, b1, b2, a1, a2; } biquad;
-
-static biquad biquad_design(double f0, double fs, bool highpass)
-{
-    double w = 2.0 * M_PI * f0 / fs, cw = cos(w), alpha = sin(w) / (2.0 * M_SQRT1_2);
-    double a0 = 1.0 + alpha;
-    biquad q;
-    if (highpass) {
-        q.b0 = (1.0 + cw) / 2.0 / a0;
-        q.b1 = -(1.0 + cw) / a0;
-    } else {
-        q.b0 = (1.0 - cw) / 2.0 / a0;
-        q.b1 = (1.0 - cw) / a0;
-    }
-    q.b2 = q.b0;
-    q.a1 = -2.0 * cw / a0;
-    q.a2 = (1.0 - alpha) / a0;
-    return q;
-}
-
-static void biquad_run(const biquad *q, double *x, int n, int dir)
-{
-    double z1 = 0.0, z2 = 0.0;
-    for (int k = 0; k < n; k++) {
-        int i = dir > 0 ? k : n - 1 - k;
-        double in = x[i];
-        double o = q->b0 * in + z1;
-        z1 = q->b1 * in - q->a1 * o + z2;
-        z2 = q->b2 * in - q->a2 * o;
-        x[i] = o;
-    }
-}
-
-static void fft(sm_pos *p)
-{
-    const int n = SM_POS_FFT_N;
-    for (int i = 1, j = 0; i < n; i++) {
-        int bit = n >> 1;
-        for (; j & bit; bit >>= 1)
-            j ^= bit;
-        j ^= bit;
-        if (i < j) {
-            double t = p->re[i]; p->re[i] = p->re[j]; p->re[j] = t;
-            t = p->im[i]; p->im[i] = p->im[j]; p->im[j] = t;
-        }
-    }
-    for (int len = 2; len <= n; len <<= 1) {
-        int step = n / len;
-        for (int i = 0; i < n; i += len)
-            for (int k = 0; k < len / 2; k++) {
-                double wr = p->cos_t[k * step], wi = p->sin_t[k * step];
-                int a = i + k, b = a + len / 2;
-                double xr = p->re[b] * wr - p->im[b] * wi;
-                double xi = p->re[b] * wi + p->im[b] * wr;
-                p->re[b] = p->re[a] - xr;
-                p->im[b] = p->im[a] - xi;
-                p->re[a] += xr;
-                p->im[a] += xi;
-            }
-    }
 }
 
 void sm_pos_estimate(sm_pos *p, sm_pos_reading *out)
@@ -260,11 +194,11 @@ void sm_pos_estimate(sm_pos *p, sm_pos_reading *out)
         p->pad[pad + n + i] = 2.0 * p->h[n - 1] - p->h[n - 2 - i];
     }
     memcpy(p->pad + pad, p->h, (size_t)n * sizeof *p->h);
-    biquad hp = biquad_design(SM_POS_BAND_LO_HZ, SM_POS_FS, true);
-    biquad lp = biquad_design(SM_POS_BAND_HI_HZ, SM_POS_FS, false);
+    sm_biquad hp = sm_biquad_butter(SM_POS_BAND_LO_HZ, SM_POS_FS, true);
+    sm_biquad lp = sm_biquad_butter(SM_POS_BAND_HI_HZ, SM_POS_FS, false);
     for (int dir = 1; dir >= -1; dir -= 2) {
-        biquad_run(&hp, p->pad, np, dir);
-        biquad_run(&lp, p->pad, np, dir);
+        sm_biquad_run(&hp, p->pad, np, dir);
+        sm_biquad_run(&lp, p->pad, np, dir);
     }
 
     /* Hann-windowed power spectrum */
@@ -272,7 +206,7 @@ void sm_pos_estimate(sm_pos *p, sm_pos_reading *out)
     memset(p->im, 0, sizeof p->im);
     for (int i = 0; i < n; i++)
         p->re[i] = p->pad[pad + i] * (0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / n));
-    fft(p);
+    sm_fft(SM_POS_FFT_N, p->re, p->im, p->cos_t, p->sin_t);
     double df = SM_POS_FS / SM_POS_FFT_N;
     int k_lo = (int)ceil(SM_POS_BAND_LO_HZ / df), k_hi = (int)floor(SM_POS_BAND_HI_HZ / df);
     int kb_lo = (int)ceil(SM_POS_BPM_MIN / 60.0 / df), kb_hi = (int)floor(SM_POS_BPM_MAX / 60.0 / df);

@@ -62,7 +62,10 @@ static const char checker_py[] =
     "    assert e['label'] is None or e['label'] in e['probs']\n"
     "    assert len(e['probs']) == 8 and abs(sum(e['probs'].values()) - 1) < 1e-4 and len(e['gate']) == 2\n"
     "    h = o['heart']\n"
-    "    assert list(h) == ['bpm_pos','quality_db','bpm_net','stress','stress_level'] and all(numn(h[k]) for k in list(h)[:4])\n"
+    "    assert list(h) == ['bpm_pos','quality_db','bpm_net','stress','stress_level','bpm','source','quality','reason',\n"
+    "                       'last_bpm','stale','age_s','bpm_chrom','quality_chrom_db','baseline_bpm','stress_rel'], list(h)\n"
+    "    assert all(numn(h[k]) for k in ('bpm_pos','quality_db','bpm_net','stress','bpm','quality','last_bpm','age_s'))\n"
+    "    assert isinstance(h['stale'], bool) and (h['bpm'] is None or h['reason'] is None), h\n"
     "    a = o['advisor']\n"
     "    assert isinstance(a['action'], int) and isinstance(a['action_text'], str) and numn(a['reward'])\n"
     "print('schema ok:', len(lines), 'lines')\n";

@@ -36,6 +36,8 @@ typedef struct {
     double emotion_hz;          /* emotion runs per second of frame time (0 = default 10, < 0 every frame) */
     const char *qtable;         /* advisor Q-table (NULL = default path, "" = not saved) */
     bool fatigue_seed_rules;    /* --fatigue-rules seed (default wellness) */
+    bool heart_seed;            /* --heart-rules seed: app.py's heart and stress (default wellness) */
+    const char *heart_trace;    /* --heart-trace FILE.csv: per-frame heart samples (NULL = none) */
 } sm_viewer_models;
 
 typedef struct sm_viewer_analyzer sm_viewer_analyzer;

@@ -60,6 +60,8 @@ static sm_status pl_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_er
         .live = m->live,
         .emotion_hz = m->emotion_hz,
         .fatigue_seed_rules = m->fatigue_seed_rules,
+        .heart_wellness = !m->heart_seed,
+        .heart_trace = m->heart_trace,
     };
     sm_status st = sm_pipeline_init(&c->p, &cfg, err);
     if (st != SM_OK)

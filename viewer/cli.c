@@ -30,6 +30,9 @@ const char sm_viewer_usage[] =
     "                      startup notes say what was looked for; default ../shared/seed/checkpoints)\n"
     "  --fatigue-rules seed|wellness  app.py's fatigue fusion, or the calibrated eye/yawn\n"
     "                      event detector (default wellness; docs/FATIGUE.md)\n"
+    "  --heart-rules R     wellness (default: gated heart.bpm, stress from it) or seed (app.py:\n"
+    "                      stress from the UltraLightNet reading); docs/HEART.md\n"
+    "  --heart-trace F.csv write per-frame skin-colour traces for make eval-heart (docs/HEART.md)\n"
     "Output:\n"
     "  --headless          no window: one JSON line per analysed frame\n"
     "  --out FILE.jsonl    write the JSON lines there instead of stdout\n"
@@ -145,6 +148,7 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
         else if (!strcmp(a, "--record")) path_slot = &o->record;
         else if (!strcmp(a, "--summary")) path_slot = &o->summary;
         else if (!strcmp(a, "--checkpoints")) path_slot = &o->checkpoints;
+        else if (!strcmp(a, "--heart-trace")) path_slot = &o->models.heart_trace;
         if (path_slot) {
             if ((st = want_value(argc, argv, i, err)) != SM_OK)
                 return st;
@@ -213,6 +217,13 @@ sm_status sm_viewer_parse_args(int argc, char **argv, sm_viewer_opts *o, sm_erro
                 return st;
             if ((st = sm_viewer_parse_duration(a, argv[++i], &o->history_s, err)) != SM_OK)
                 return st;
+        } else if (!strcmp(a, "--heart-rules")) {
+            if ((st = want_value(argc, argv, i, err)) != SM_OK)
+                return st;
+            const char *v = argv[++i];
+            if (strcmp(v, "seed") && strcmp(v, "wellness"))
+                return sm_error_set(err, SM_ERR_ARG, "--heart-rules: '%s' is not seed or wellness", v);
+            o->models.heart_seed = !strcmp(v, "seed");
         } else if (a[0] == '-') {
             return sm_error_set(err, SM_ERR_ARG, "unknown option '%s' (see --help)", a);
         } else {

@@ -179,7 +179,7 @@ char *sm_result_to_json(const sm_mirror_result *r, bool landmarks)
 
     const sm_heart_result *h = &r->heart;
     key(&b, "heart", false);
-    if (!h->valid_pos && !h->valid_net && !h->valid_stress) {
+    if (!h->valid_pos && !h->valid_net && !h->valid_stress && !h->valid_bpm && !h->reason) {
         sb_add(&b, "null");
     } else {
         sb_add(&b, "{\"bpm_pos\":"); num(&b, h->valid_pos ? h->bpm_pos : NAN);
@@ -187,6 +187,18 @@ char *sm_result_to_json(const sm_mirror_result *r, bool landmarks)
         sb_add(&b, ",\"bpm_net\":"); num(&b, h->valid_net ? h->bpm_net : NAN);
         sb_add(&b, ",\"stress\":"); num(&b, h->valid_stress ? h->stress : NAN);
         sb_add(&b, ",\"stress_level\":"); str(&b, h->valid_stress ? h->stress_level : NULL);
+        /* issue 15: the shown reading; a held or stale value is last_bpm, never bpm */
+        sb_add(&b, ",\"bpm\":"); num(&b, h->valid_bpm ? h->bpm : NAN);
+        sb_add(&b, ",\"source\":"); str(&b, h->source);
+        sb_add(&b, ",\"quality\":"); num(&b, h->quality);
+        sb_add(&b, ",\"reason\":"); str(&b, h->valid_bpm ? NULL : h->reason);
+        sb_add(&b, ",\"last_bpm\":"); num(&b, h->valid_bpm ? NAN : h->bpm);
+        sb_add(&b, ",\"stale\":%s", h->stale ? "true" : "false");
+        sb_add(&b, ",\"age_s\":"); num(&b, isfinite(h->bpm) ? h->age_s : NAN);
+        sb_add(&b, ",\"bpm_chrom\":"); num(&b, h->valid_chrom ? h->bpm_chrom : NAN);
+        sb_add(&b, ",\"quality_chrom_db\":"); num(&b, h->valid_chrom ? h->quality_chrom_db : NAN);
+        sb_add(&b, ",\"baseline_bpm\":"); num(&b, h->valid_baseline ? h->baseline_bpm : NAN);
+        sb_add(&b, ",\"stress_rel\":"); num(&b, h->valid_baseline && h->valid_bpm ? h->stress_rel : NAN);
         sb_add(&b, "}");
     }
 

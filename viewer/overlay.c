@@ -266,7 +266,34 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
     /* heart */
     top = card_begin(&p, "HEART");
     const sm_heart_result *h = &r->heart;
-    if (!h->valid_pos && !h->valid_net && !h->valid_stress) {
+    if (h->valid_bpm || h->reason) {
+        /* issue 15: the one reading the mirror stands behind, or why there is none */
+        if (h->valid_bpm && isfinite(h->quality))
+            say(&p, TEXT, "Heart: %.0f BPM  (%s, quality %.2f)", h->bpm, h->source ? h->source : "?", h->quality);
+        else if (h->valid_bpm)
+            say(&p, TEXT, "Heart: %.0f BPM  (%s)", h->bpm, h->source ? h->source : "?");
+        else if (isfinite(h->bpm))
+            say(&p, DIM, "Heart: %s  (last %.0f BPM, %.0f s ago%s)", h->reason ? h->reason : "no reading", h->bpm,
+                h->age_s, h->stale ? ", stale" : "");
+        else
+            say(&p, TEXT, "Heart: %s", h->reason ? h->reason : "no reading");
+        if (h->valid_stress) {
+            snprintf(buf, sizeof buf, "%.0f", h->stress);
+            bar(&p, "Stress", 10, clamp01(h->stress / 100.0f), h->stress > 66 ? RED : h->stress > 33 ? YELLOW : GREEN,
+                buf);
+            say(&p, DIM, "%s (from %s)", h->stress_level ? h->stress_level : "", h->stress_source ? h->stress_source : "?");
+        } else {
+            say(&p, DIM, "Stress: none without a trusted reading");
+        }
+        if (h->valid_baseline)
+            say(&p, DIM, "Resting %.0f BPM%s", h->baseline_bpm, "");
+        if (h->valid_baseline && h->valid_bpm && isfinite(h->stress_rel))
+            say(&p, DIM, "Stress vs your resting rate: %.0f", h->stress_rel);
+        if (h->valid_net)
+            say(&p, DIM, "Seed's network (UltraLightNet): %.1f BPM", h->bpm_net);
+        else
+            say(&p, DIM, "Seed's network: %s", h->available_net ? "collecting 180 frames..." : "model missing");
+    } else if (!h->valid_pos && !h->valid_net && !h->valid_stress) {
         say(&p, TEXT, "BPM / Stress: collecting signal...");
     } else {
         if (h->valid_pos)

@@ -1,0 +1,72 @@
+/* See rppg_dsp.h. */
+#include "rppg_dsp.h"
+
+#include <math.h>
+
+sm_biquad sm_biquad_butter(double f0, double fs, bool highpass)
+{
+    double w = 2.0 * M_PI * f0 / fs, cw = cos(w), alpha = sin(w) / (2.0 * M_SQRT1_2);
+    double a0 = 1.0 + alpha;
+    sm_biquad q;
+    if (highpass) {
+        q.b0 = (1.0 + cw) / 2.0 / a0;
+        q.b1 = -(1.0 + cw) / a0;
+    } else {
+        q.b0 = (1.0 - cw) / 2.0 / a0;
+        q.b1 = (1.0 - cw) / a0;
+    }
+    q.b2 = q.b0;
+    q.a1 = -2.0 * cw / a0;
+    q.a2 = (1.0 - alpha) / a0;
+    return q;
+}
+
+void sm_biquad_run(const sm_biquad *q, double *x, int n, int dir)
+{
+    double z1 = 0.0, z2 = 0.0;
+    for (int k = 0; k < n; k++) {
+        int i = dir > 0 ? k : n - 1 - k;
+        double in = x[i];
+        double o = q->b0 * in + z1;
+        z1 = q->b1 * in - q->a1 * o + z2;
+        z2 = q->b2 * in - q->a2 * o;
+        x[i] = o;
+    }
+}
+
+void sm_fft_twiddles(int n, double *cos_t, double *sin_t)
+{
+    for (int k = 0; k < n / 2; k++) {
+        double a = -2.0 * M_PI * k / n;
+        cos_t[k] = cos(a);
+        sin_t[k] = sin(a);
+    }
+}
+
+void sm_fft(int n, double *re, double *im, const double *cos_t, const double *sin_t)
+{
+    for (int i = 1, j = 0; i < n; i++) {
+        int bit = n >> 1;
+        for (; j & bit; bit >>= 1)
+            j ^= bit;
+        j ^= bit;
+        if (i < j) {
+            double t = re[i]; re[i] = re[j]; re[j] = t;
+            t = im[i]; im[i] = im[j]; im[j] = t;
+        }
+    }
+    for (int len = 2; len <= n; len <<= 1) {
+        int step = n / len;
+        for (int i = 0; i < n; i += len)
+            for (int k = 0; k < len / 2; k++) {
+                double wr = cos_t[k * step], wi = sin_t[k * step];
+                int a = i + k, b = a + len / 2;
+                double xr = re[b] * wr - im[b] * wi;
+                double xi = re[b] * wi + im[b] * wr;
+                re[b] = re[a] - xr;
+                im[b] = im[a] - xi;
+                re[a] += xr;
+                im[a] += xi;
+            }
+    }
+}
