@@ -10,6 +10,7 @@
 #   make test-arm64      aarch64 cross build, suites under qemu-user
 #   make models          fetch the MediaPipe face models (npm) and convert them
 #   make eval-fatigue    replay tests/fixtures/eval/fatigue tracks: events found vs annotated
+#   make eval-heart      heart-rate estimators vs contact ground truth (docs/HEART.md)
 #   make deps            check/install build and test dependencies
 #   make clean
 # Variables: CC=clang, SANITIZE=1 (address+undefined), BLAS=none (own GEMM only),
@@ -142,6 +143,7 @@ else
 endif
 
 .PHONY: eval-fatigue all test test-build run bench bench-compare bench-pipeline models deps deps-test deps-run clean fuzz test-arm64 help
+.PHONY: eval-heart
 .DEFAULT_GOAL := all
 
 all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
@@ -230,6 +232,10 @@ run: deps-run
 
 models:
 	@B=$(B) sh models/fetch-face-models.sh
+
+# heart-rate accuracy on the committed real traces (docs/HEART.md); EVAL_HEART_DIR= another set
+eval-heart: all
+	@$(B)/smw-heart-eval $(or $(EVAL_HEART_DIR),tests/fixtures/eval/heart) --clips
 
 bench: all
 	@B=$(B) sh bench/run.sh $(BENCH_ARGS)

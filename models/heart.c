@@ -36,6 +36,7 @@ struct sm_heart {
     /* tracker of cfg.method */
     bool locked;
     double track, track_t, off_since, lost_t;
+    double agree_since;             /* raw peak within 6 BPM of the track since then (NaN: not) */
     /* gate */
     bool open;
     bool have_shown;
@@ -94,6 +95,7 @@ void sm_heart_free(sm_heart *h)
 static void segment_reset(sm_heart *h)
 {
     h->head = h->n = 0;
+    h->agree_since = NAN;
     h->est[0].ok = h->est[1].ok = false;
     h->open = false;
 }
@@ -107,6 +109,7 @@ void sm_heart_reset(sm_heart *h)
     h->locked = false;
     h->off_since = NAN;
     h->lost_t = NAN;
+    h->agree_since = NAN;
     h->have_shown = false;
     memset(&h->last, 0, sizeof h->last);
     h->last.bpm_pos = h->last.snr_pos_db = h->last.bpm_chrom = h->last.snr_chrom_db = NAN;
@@ -114,6 +117,12 @@ void sm_heart_reset(sm_heart *h)
     h->last.quality = 0.0;
     h->last.source = sm_heart_method_name(h->cfg.method);
     h->last.reason = "no face";
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 /* ---- samples and segments -------------------------------------------------------------- */
@@ -182,9 +191,49 @@ static bool is_break(const sm_heart_sample *last, const sm_heart_sample *s)
     double ma[3], mb[3];
     if (!pooled_pair(last, s, ma, mb))
         return true;
+    return false;
+}
+
+/* A light switch or a new skin area: the median colour of the last
+ * SM_HEART_STEP_S s (with s) differs by more than SM_HEART_JUMP_COLOUR from
+ * that of the second before. Medians over several frames, so that one-frame
+ * spikes and flicker (compression, auto-exposure hunting) are not steps: the
+ * estimator clamps those. */
+#define STEP_MAX 256
+static bool is_step(const sm_heart *h, const sm_heart_sample *s)
+{
+    static _Thread_local double ra[3][STEP_MAX], rb[3][STEP_MAX];
+    double m0[3], m1[3];
+    int na = 0, nb = 0;
+    if (!pooled_pair(s, s, m0, m1))
+        return true;
     for (int c = 0; c < 3; c++)
-        if (fabs(mb[c] - ma[c]) > SM_HEART_JUMP_COLOUR * ma[c])
+        ra[c][na] = m0[c];
+    na++;
+    for (size_t i = h->n; i-- > 0 && na < STEP_MAX && nb < STEP_MAX;) {
+        const sm_heart_sample *q = &h->buf[h->head + i].s;
+        double age = s->t - q->t;
+        if (age > SM_HEART_STEP_S + 1.0)
+            break;
+        if (!pooled_pair(q, s, m0, m1))
             return true;
+        bool recent = age <= SM_HEART_STEP_S;
+        for (int c = 0; c < 3; c++)
+            (recent ? ra : rb)[c][recent ? na : nb] = m0[c];
+        if (recent)
+            na++;
+        else
+            nb++;
+    }
+    if (nb < 3 || na < 3)
+        return false;
+    for (int c = 0; c < 3; c++) {
+        qsort(ra[c], (size_t)na, sizeof(double), cmp_double);
+        qsort(rb[c], (size_t)nb, sizeof(double), cmp_double);
+        double recent = ra[c][na / 2], before = rb[c][nb / 2];
+        if (fabs(recent - before) > SM_HEART_JUMP_COLOUR * before)
+            return true;
+    }
     return false;
 }
 
@@ -219,49 +268,26 @@ static void append(sm_heart *h, const sm_heart_sample *s)
     h->buf[h->head + h->n++].s = *s;
 }
 
-/* Face centre and width at time t, linear between samples (clamped). */
-static void box_at(const sm_heart *h, double t, double *cx, double *cy, double *w)
-{
-    size_t lo = 0, hi = h->n - 1;
-    if (t <= at(h, 0)->t)
-        hi = 0;
-    else if (t >= at(h, hi)->t)
-        lo = hi;
-    else
-        while (hi - lo > 1) {
-            size_t mid = (lo + hi) / 2;
-            if (at(h, mid)->t <= t)
-                lo = mid;
-            else
-                hi = mid;
-        }
-    const sm_heart_sample *a = at(h, lo), *b = at(h, hi);
-    double f = hi == lo || b->t <= a->t ? 0.0 : (t - a->t) / (b->t - a->t);
-    double ax = a->box[0] + 0.5 * a->box[2], ay = a->box[1] + 0.5 * a->box[3];
-    double bx = b->box[0] + 0.5 * b->box[2], by = b->box[1] + 0.5 * b->box[3];
-    *cx = ax + f * (bx - ax);
-    *cy = ay + f * (by - ay);
-    *w = a->box[2] + f * (b->box[2] - a->box[2]);
-}
-
-/* Largest face speed over the last 2 s, in box widths per second, measured
- * over 0.5 s steps so that landmark jitter at high frame rates does not count
- * as motion; scale changes count as motion of the box edge. */
+/* How far the face moved within the last second, in box widths: the extent
+ * of the box centre's path (its diagonal) plus half the change of its width.
+ * Over a whole second, so that a swaying head counts whatever its rhythm and
+ * landmark jitter (a pixel or two) does not. */
 static double motion(const sm_heart *h)
 {
     if (h->n < 2)
         return 0.0;
-    double t1 = at(h, h->n - 1)->t, t0 = at(h, 0)->t, m = 0.0;
-    for (double e = t1; e >= t1 - 2.0 && e - 0.5 >= t0 - 1e-9; e -= 0.25) {
-        double ax, ay, aw, bx, by, bw;
-        box_at(h, e - 0.5, &ax, &ay, &aw);
-        box_at(h, e, &bx, &by, &bw);
-        double d = sqrt((bx - ax) * (bx - ax) + (by - ay) * (by - ay)) + 0.5 * fabs(bw - aw);
-        double v = d / fmax(aw, 1.0) / 0.5;
-        if (v > m)
-            m = v;
+    const sm_heart_sample *last = at(h, h->n - 1);
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, w0 = INFINITY, w1 = -INFINITY;
+    for (size_t i = h->n; i-- > 0;) {
+        const sm_heart_sample *q = at(h, i);
+        if (last->t - q->t > 1.0)
+            break;
+        double cx = q->box[0] + 0.5 * q->box[2], cy = q->box[1] + 0.5 * q->box[3];
+        x0 = fmin(x0, cx); x1 = fmax(x1, cx);
+        y0 = fmin(y0, cy); y1 = fmax(y1, cy);
+        w0 = fmin(w0, q->box[2]); w1 = fmax(w1, q->box[2]);
     }
-    return m;
+    return (hypot(x1 - x0, y1 - y0) + 0.5 * (w1 - w0)) / fmax(last->box[2], 1.0);
 }
 
 /* ---- estimators ------------------------------------------------------------------------- */
@@ -302,6 +328,36 @@ static void resample(sm_heart *h, int r, const bool use[SM_HEART_NREG], int n_g)
         }
         for (int c = 0; c < 3; c++)
             h->g[c][k] = va[c] + w * (vb[c] - va[c]);
+    }
+}
+
+
+/* One-frame spikes (compression blocks, a hair strand, a blink's shadow) are
+ * 10-50x the pulse: each channel's deviation from its running median of 7
+ * grid points is clamped to 4 robust standard deviations (1.4826 MAD). */
+static void despike(sm_heart *h, int n)
+{
+    if (n < 16)
+        return;
+    for (int c = 0; c < 3; c++) {
+        double *x = h->g[c];
+        for (int i = 0; i < n; i++) {
+            double w[7];
+            int k = 0;
+            for (int j = i - 3; j <= i + 3; j++)
+                w[k++] = x[j < 0 ? 0 : (j >= n ? n - 1 : j)];
+            qsort(w, 7, sizeof *w, cmp_double);
+            h->x[i] = w[3];
+            h->y[i] = x[i] - w[3];
+        }
+        for (int i = 0; i < n; i++)
+            h->hh[i] = fabs(h->y[i]);
+        qsort(h->hh, (size_t)n, sizeof *h->hh, cmp_double);
+        double lim = 4.0 * 1.4826 * h->hh[n / 2];
+        for (int i = 0; i < n; i++) {
+            double d = h->y[i];
+            x[i] = h->x[i] + (d > lim ? lim : (d < -lim ? -lim : d));
+        }
     }
 }
 
@@ -529,6 +585,7 @@ static void estimate(sm_heart *h)
         if (!h->cfg.pooled && !use[r])
             continue;
         resample(h, h->cfg.pooled ? -1 : r, use, n_g);
+        despike(h, n_g);
         for (int m = 0; m < 2; m++) {
             if (m == SM_HEART_POS)
                 pulse_pos(h, n_g);
@@ -559,7 +616,7 @@ static double lock_on(const spectrum_est *e)
 {
     double f = e->bpm, pf = e->peak_p[0];
     for (int i = 1; i < e->n_peaks; i++)
-        if (fabs(e->peak_bpm[i] - 0.5 * f) <= 4.0 && e->peak_p[i] >= 0.5 * pf &&
+        if (fabs(e->peak_bpm[i] - 0.5 * f) <= 4.0 && e->peak_p[i] >= 0.4 * pf &&
             e->peak_bpm[i] >= SM_HEART_BPM_MIN)
             return e->peak_bpm[i];
     return f;
@@ -641,7 +698,7 @@ static void heart_step(sm_heart *h, const sm_heart_sample *s, sm_heart_reading *
         if (isnan(h->lost_t))
             h->lost_t = s->t;
     } else {
-        if (h->n > 0 && is_break(at(h, h->n - 1), s))
+        if (h->n > 0 && (is_break(at(h, h->n - 1), s) || is_step(h, s)))
             segment_reset(h);
         /* a long absence may be another person: forget the tracked rate */
         if (!isnan(h->lost_t) && s->t - h->lost_t > 10.0)
@@ -652,8 +709,16 @@ static void heart_step(sm_heart *h, const sm_heart_sample *s, sm_heart_reading *
             estimate(h);
             h->next_est = s->t + SM_HEART_EST_PERIOD;
             const spectrum_est *e = &h->est[h->cfg.method];
-            if (e->ok && e->n_peaks > 0)
+            if (e->ok && e->n_peaks > 0) {
                 withdrawn = !track(h, e, s->t);
+                /* noise peaks wander; a pulse stays where the tracker is */
+                if (fabs(e->bpm - h->track) > 6.0 || withdrawn)
+                    h->agree_since = NAN;
+                else if (isnan(h->agree_since))
+                    h->agree_since = s->t;
+            } else {
+                h->agree_since = NAN;
+            }
         }
     }
 
@@ -691,6 +756,9 @@ static void heart_step(sm_heart *h, const sm_heart_sample *s, sm_heart_reading *
         reason = "no face";
     else if (out->motion > SM_HEART_MAX_MOTION)
         reason = "hold still";
+    else if (out->signal_s > 2.0 &&
+             (double)(h->n - 1) / (at(h, h->n - 1)->t - at(h, 0)->t) < SM_HEART_MIN_FPS)
+        reason = "frame rate too low";
     else if (out->signal_s < SM_HEART_MIN_CLEAN_S) {
         int left = (int)ceil(SM_HEART_MIN_CLEAN_S - out->signal_s);
         reason = collecting[left < 1 ? 1 : (left > 10 ? 10 : left)];
@@ -698,7 +766,7 @@ static void heart_step(sm_heart *h, const sm_heart_sample *s, sm_heart_reading *
         reason = "weak signal";
     else if (withdrawn)
         reason = "signal unsteady";
-    else if (e->snr_db < snr_min)
+    else if (e->snr_db < snr_min || isnan(h->agree_since) || s->t - h->agree_since < SM_HEART_AGREE_S)
         reason = "weak signal";
 
     if (e->ok) {

@@ -39,18 +39,20 @@
  *             within +-0.1 Hz of the peak and its harmonic over the rest.
  *   tracker   the shown rate follows the spectral peak nearest to it among
  *             peaks of at least SM_HEART_TRACK_REL of the strongest, moving at
- *             most SM_HEART_SLEW BPM/s; at lock-on a peak whose half has half
- *             its power is taken as a harmonic. When the strongest peak stays
+ *             most SM_HEART_SLEW BPM/s; at lock-on a peak whose half has 40 %
+ *             of its power is taken as a harmonic. When the strongest peak stays
  *             elsewhere for SM_HEART_RELOCK_S s the reading is withdrawn
  *             ("signal unsteady") and the tracker re-locks: the shown value
  *             never jumps between harmonics.
  *   gate      a reading is shown only with a face of >= SM_HEART_MIN_FACE_PX
  *             px and >= SM_HEART_MIN_PIXELS region pixels ("face too small"),
  *             light >= SM_HEART_MIN_LIGHT ("too dark"), clipped share <=
- *             SM_HEART_MAX_SAT ("too bright"), face speed over the last 2 s <=
- *             SM_HEART_MAX_MOTION box widths/s ("hold still"), >=
+ *             SM_HEART_MAX_SAT ("too bright"), >= SM_HEART_MIN_FPS frames/s
+ *             ("frame rate too low"), face movement within the last
+ *             second <= SM_HEART_MAX_MOTION box widths ("hold still"), >=
  *             SM_HEART_MIN_CLEAN_S s in the segment ("collecting: N s left")
- *             and SNR >= SM_HEART_MIN_SNR_DB ("weak signal").
+ *             and SNR >= SM_HEART_MIN_SNR_DB with the raw peak within 6 BPM
+ *             of the tracked rate for SM_HEART_AGREE_S s ("weak signal").
  *             quality = SNR mapped linearly from SM_HEART_MIN_SNR_DB (0) to
  *             +SM_HEART_SNR_SPAN_DB (1), times the motion margin.
  *   stale     once the gate closes, the last shown value is kept with its age;
@@ -78,19 +80,22 @@
 #define SM_HEART_BPM_MAX 210.0
 #define SM_HEART_FFT_N 4096
 #define SM_HEART_MAX_GAP 0.5
+#define SM_HEART_MIN_FPS 7.0          /* below: "frame rate too low" (5 fps measured 6 BPM off) */
 #define SM_HEART_JUMP_MOVE 0.15
 #define SM_HEART_JUMP_SCALE 0.15
-#define SM_HEART_JUMP_COLOUR 0.12
+#define SM_HEART_JUMP_COLOUR 0.2      /* relative, median of SM_HEART_STEP_S s vs the second before */
+#define SM_HEART_STEP_S 0.5
 #define SM_HEART_MIN_FACE_PX 64.0
 #define SM_HEART_MIN_PIXELS 200
 #define SM_HEART_MIN_LIGHT 30.0
 #define SM_HEART_MAX_SAT 0.25
-#define SM_HEART_MAX_MOTION 0.5      /* box widths per second, RMS over 2 s */
+#define SM_HEART_MAX_MOTION 0.15     /* box widths the face moved within the last second */
 #define SM_HEART_MIN_SNR_DB -3.0
 #define SM_HEART_SNR_SPAN_DB 10.0
 #define SM_HEART_TRACK_REL 0.3
 #define SM_HEART_SLEW 6.0            /* BPM per second */
 #define SM_HEART_RELOCK_S 5.0
+#define SM_HEART_AGREE_S 2.0         /* raw peak within 6 BPM of the track this long */
 #define SM_HEART_STALE_S 3.0
 #define SM_HEART_FORGET_S 60.0
 #define SM_HEART_FROZEN_FRAMES 15    /* repeated timestamps in a row: stale */
