@@ -31,6 +31,7 @@
 #define NOD_BACK 0.05
 #define NOD_MAX_S 2.5
 #define EAR_PCT 0.80
+#define EAR_OPEN_FLOOR 0.20   /* below the lowest open level seen (0.21, glasses) */
 #define MAR_PCT 0.30
 /* timing */
 #define CAL_STEP_S 0.04
@@ -169,8 +170,13 @@ static void set_thresholds(sm_fatigue_events *ev)
 static void refresh_calibration(sm_fatigue_events *ev)
 {
     bool early = ev->calib_s >= SM_FEV_CALIB_EARLY_S;
-    ev->ear_open = early && ev->cal_ear.n > 0 ? ring_percentile(&ev->cal_ear, ev->scratch, EAR_PCT)
-                                              : SM_FEV_POP_EAR_OPEN;
+    double open = early && ev->cal_ear.n > 0 ? ring_percentile(&ev->cal_ear, ev->scratch, EAR_PCT)
+                                             : SM_FEV_POP_EAR_OPEN;
+    /* warm-up only raises the open level: eyes shut from the first frame (a
+     * dozing driver, a dim-light closure) must not teach "open" = shut */
+    if (ev->calib_s < SM_FEV_CALIB_S)
+        open = fmax(open, SM_FEV_POP_EAR_OPEN);
+    ev->ear_open = fmax(open, EAR_OPEN_FLOOR);
     ev->mar_rest = early && ev->cal_mar.n > 0 ? ring_percentile(&ev->cal_mar, ev->scratch, MAR_PCT)
                                               : SM_FEV_POP_MAR_REST;
     ev->pitch_base = ev->pitch_s >= SM_FEV_CALIB_EARLY_S && ev->cal_pitch.n > 0

@@ -15,7 +15,9 @@
  *   pitch_base median pitch ratio (for nods).
  *   warm-up    population defaults (EAR 0.28, MAR 0.35) until 2 s of samples,
  *              the person's statistics after that; `calibrated` once 10 s of
- *              samples are in (calib_remaining_s counts down).
+ *              samples are in (calib_remaining_s counts down). During warm-up
+ *              ear_open never goes below 0.28 (eyes shut from the first frame
+ *              must not be learnt as open); it never goes below 0.20 at all.
  *   reset      sm_fatigue_events_recalibrate, a face lost for >= 5 s, or the
  *              face box width changing by more than 1.6x between two face
  *              frames (another person was picked up): back to warm-up.

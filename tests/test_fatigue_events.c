@@ -203,6 +203,21 @@ START_TEST(no_flicker_near_the_threshold)
 }
 END_TEST
 
+START_TEST(shut_from_the_first_frame_in_dim_light)
+{
+    /* a dozing person when the mirror starts: eyes shut (EAR 0.12, dim light)
+     * for 8 s, then open at 0.30; the warm-up must not learn the shut eye as
+     * the open level */
+    span c[1] = {{0.0, 8.0}};
+    person p = {0.30, 0.12, 0.35, c, 1, NULL, 0, NULL, 0, {0, 0}, NULL, 0, NULL, 0, 0.005};
+    run_result r = run_person(&p, 20.0, 30, 0.05, 17);
+    ck_assert_msg(r.on == 1 && r.off == 1, "%d on %d off", r.on, r.off);
+    ck_assert_msg(r.on_t[0] < 1.2 && r.off_t[0] > 8.0 && r.off_t[0] < 9.0, "on %g off %g", r.on_t[0], r.off_t[0]);
+    ck_assert_int_eq(r.last.microsleeps, 1);
+    ck_assert(r.last.calibrated && fabs(r.last.ear_open - 0.30) < 0.02);
+}
+END_TEST
+
 START_TEST(calibration_follows_the_person)
 {
     /* glasses / dim light: open EAR 0.21, shut 0.10 (the population closed
@@ -615,6 +630,7 @@ int main(void)
     tcase_add_loop_test(tc, sustained_closure_alert_on_held_off, 0, nf);
     tcase_add_test(tc, no_flicker_near_the_threshold);
     tcase_add_test(tc, calibration_follows_the_person);
+    tcase_add_test(tc, shut_from_the_first_frame_in_dim_light);
     tcase_add_loop_test(tc, talking_is_not_yawning, 0, nf);
     tcase_add_test(tc, repeated_yawns_raise_the_level);
     tcase_add_test(tc, nods_count_pose_changes_do_not);

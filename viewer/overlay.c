@@ -259,7 +259,8 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
         else if (!fa->calibrated)
             say(&p, YELLOW, "%s  calibrating: %.0f s left", fa->state ? fa->state : "?", ceilf(fa->calib_remaining_s));
         else
-            say(&p, TEXT, "%s  microsleeps %d%s", fa->state ? fa->state : "?", fa->microsleeps, fa->yawn ? "  YAWN" : "");
+            say(&p, TEXT, "%s  microsleeps %d  calibrated%s", fa->state ? fa->state : "?", fa->microsleeps,
+                fa->yawn ? "  YAWN" : "");
     }
     card_end(&p, top, c, px, pw);
 
