@@ -513,7 +513,7 @@ static int list_tracks(char names[][256], int cap)
     return n;
 }
 
-START_TEST(real_clips_replayed)
+static void check_real_clips(sm_fatigue_mlp *mlp, int col)
 {
     static char names[256][256];
     int n = list_tracks(names, 256);
@@ -531,7 +531,7 @@ START_TEST(real_clips_replayed)
         sm_error err;
         ck_assert_msg(sm_track_load(tp, ep, &tr, &err) == SM_OK, "%s", err.msg);
         sm_replay_frame *fr;
-        ck_assert_int_eq(sm_track_replay(&tr, SM_FATIGUE_RULES_WELLNESS, NULL, -1, &fr, &err), SM_OK);
+        ck_assert_int_eq(sm_track_replay(&tr, SM_FATIGUE_RULES_WELLNESS, mlp, col, &fr, &err), SM_OK);
         sm_fatigue_score s;
         sm_track_score(&tr, fr, &s);
         free(fr);
@@ -553,7 +553,7 @@ START_TEST(real_clips_replayed)
         blinks += s.blinks;
         found += s.blinks_found;
         /* the seed on the same clip, for the record of why the default differs */
-        ck_assert_int_eq(sm_track_replay(&tr, SM_FATIGUE_RULES_SEED, NULL, -1, &fr, &err), SM_OK);
+        ck_assert_int_eq(sm_track_replay(&tr, SM_FATIGUE_RULES_SEED, mlp, col, &fr, &err), SM_OK);
         sm_track_score(&tr, fr, &s);
         free(fr);
         seed_false += s.yawns_extra + s.false_alerts;
@@ -563,8 +563,42 @@ START_TEST(real_clips_replayed)
     /* the set holds what the assertions are about */
     ck_assert(sustained >= 1 && yawns >= 1 && talk >= 5);
     ck_assert_msg(seed_false > 0, "the seed made no false yawn or alert on these clips");
-    printf("real clips: %d tracks, %d sustained closures, %d yawns, %d talk spans, blinks %d/%d; "
-           "seed rules: %d false yawns/alerts\n", n, sustained, yawns, talk, found, blinks, seed_false);
+    printf("real clips (%s): %d tracks, %d sustained closures, %d yawns, %d talk spans, blinks %d/%d; "
+           "seed rules: %d false yawns/alerts\n", mlp ? "the user's MLP" : "no MLP", n, sustained, yawns, talk, found,
+           blinks, seed_false);
+}
+
+START_TEST(real_clips_replayed)
+{
+    check_real_clips(NULL, -1);
+}
+END_TEST
+
+/* The same clips with the user's fatigue MLP as one input of the level (and
+ * the seed's fusion on it, as app.py ran): its weight must not make a false
+ * alert or hide a true one. */
+START_TEST(real_clips_replayed_with_users_mlp)
+{
+    const char *joblib = sm_test_shared("seed/checkpoints/fatigue_mlp.joblib");
+    if (!joblib) {
+        sm_test_skip("real_clips_replayed_with_users_mlp", "shared/seed/checkpoints/fatigue_mlp.joblib absent");
+        return;
+    }
+    char out[4200], args[8600], log[8192];
+    snprintf(out, sizeof out, "%s/fatigue_mlp.smw", sm_test_tmpdir());
+    snprintf(args, sizeof args, "'%s' -o '%s'", joblib, out);
+    ck_assert_msg(sm_test_run("smw-convert", args, log, sizeof log) == 0, "%s", log);
+    sm_fatigue_mlp *m;
+    sm_error err;
+    ck_assert_msg(sm_fatigue_mlp_load_file(out, &m, &err) == SM_OK, "%s", err.msg);
+    const int64_t *cls = sm_fatigue_mlp_classes(m);
+    int col = -1;
+    for (uint32_t k = 0; cls && k < sm_fatigue_mlp_n_outputs(m); k++)
+        if (cls[k] == 1)
+            col = (int)k;
+    ck_assert_int_ge(col, 0);
+    check_real_clips(m, col);
+    sm_fatigue_mlp_free(m);
 }
 END_TEST
 
@@ -639,6 +673,7 @@ int main(void)
     tcase_add_test(tc, bad_input_never_sticks);
     tcase_add_test(tc, mirror_rules_switch);
     tcase_add_test(tc, real_clips_replayed);
+    tcase_add_test(tc, real_clips_replayed_with_users_mlp);
     tcase_add_test(tc, track_files_rejected_clearly);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
