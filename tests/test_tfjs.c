@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const cases[] = {"astronaut_tight", "astronaut_loose", "camera", "lfw0",
@@ -765,6 +766,36 @@ START_TEST(bad_inputs)
 }
 END_TEST
 
+
+/* 1,500 nodes listed in reverse order: name lookups and the topological sort
+ * stay linear (a hostile model.json cannot make the converter crawl). */
+START_TEST(large_graph_is_linear)
+{
+    enum { N = 1500 };
+    size_t cap = (size_t)N * 96 + 4096, n = 0;
+    char *js = malloc(cap);
+    n += (size_t)snprintf(js + n, cap - n, "{\"modelTopology\": {\"node\": [");
+    for (int i = N - 1; i >= 1; i--)
+        n += (size_t)snprintf(js + n, cap - n, "{\"name\": \"r%d\", \"op\": \"Relu\", \"input\": [\"r%d\"]},", i, i - 1);
+    n += (size_t)snprintf(js + n, cap - n,
+                          "{\"name\": \"r0\", \"op\": \"Placeholder\", \"attr\": {\"shape\": {\"shape\": {\"dim\": "
+                          "[{\"size\": \"1\"}, {\"size\": \"2\"}]}}}}]}, \"weightsManifest\": [{\"paths\": [], \"weights\": []}]}");
+    mem_shards m = {{"g.bin"}, {graph_bin}, {0}, 1, 0};
+    sm_error err = {0};
+    uint8_t *ser;
+    size_t sl;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_msg(convert_mem(js, &m, NULL, &err, &ser, &sl) == SM_OK, "%s", err.msg);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    printf("large_graph_is_linear: %d nodes converted in %.2f s\n", N, s);
+    ck_assert_msg(s < 60, "%d nodes took %.1f s", N, s);
+    free(ser);
+    free(js);
+}
+END_TEST
+
 /* Every prefix of the good graph model and random byte flips: refused or
  * converted, never a crash (run under make SANITIZE=1). */
 START_TEST(bad_prefixes_and_flips)
@@ -882,6 +913,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, graph_model_converts_and_runs);
     tcase_add_test(tc, bad_inputs);
     tcase_add_test(tc, bad_prefixes_and_flips);
+    tcase_add_test(tc, large_graph_is_linear);
     tcase_add_test(tc, disk_shards_and_cli);
     suite_add_tcase(s, tc);
     return s;

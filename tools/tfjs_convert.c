@@ -29,9 +29,16 @@
 #define TJ_MAX_DIMS 4
 #define TJ_MAX_TOTAL_BYTES ((size_t)256 << 20) /* declared weight bytes, all groups */
 #define TJ_MAX_WEIGHTS 100000
-#define TJ_MAX_NODES 100000
+#define TJ_MAX_NODES 5000 /* the .smw writer checks keys for duplicates linearly: ~6 s at 5000 */
 #define TJ_MAX_OPTS 10
 #define TJ_MAX_IN 4
+
+/* names -> indices (map_* below) */
+typedef struct {
+    const char **keys;
+    size_t *vals;
+    size_t cap, n;
+} name_map;
 
 typedef enum { ROLE_NONE, ROLE_CONV, ROLE_DW, ROLE_FC, ROLE_VEC, ROLE_INTS } role;
 
@@ -95,6 +102,7 @@ typedef struct {
     char (*shard_sha)[65];
     size_t n_shards;
     size_t n_quant[3];
+    name_map wmap, amap; /* weight and activation names -> index */
     char key[300];
 } tj;
 
@@ -128,6 +136,77 @@ static const char *dims_str(uint32_t ndim, const int64_t *d, char *buf, size_t c
     if (n < cap)
         snprintf(buf + n, cap - n, "]");
     return buf;
+}
+
+/* ---- name index ------------------------------------------------------------------ */
+
+/* Open-addressing hash of names to indices, so that lookups stay linear in the
+ * graph's size (a hostile model.json may hold 100,000 nodes and weights). The
+ * keys point into strings owned elsewhere. */
+static uint64_t name_hash(const char *k)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *k; k++)
+        h = (h ^ (uint8_t)*k) * 1099511628211ull;
+    return h;
+}
+
+static bool map_grow(name_map *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    const char **k = calloc(cap, sizeof *k);
+    size_t *v = calloc(cap, sizeof *v);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return false;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i]) {
+            size_t j = (size_t)name_hash(m->keys[i]) & (cap - 1);
+            while (k[j])
+                j = (j + 1) & (cap - 1);
+            k[j] = m->keys[i];
+            v[j] = m->vals[i];
+        }
+    free(m->keys);
+    free(m->vals);
+    m->keys = k;
+    m->vals = v;
+    m->cap = cap;
+    return true;
+}
+
+/* Index of key, or SIZE_MAX. */
+static size_t map_find(const name_map *m, const char *key)
+{
+    if (!m->cap)
+        return SIZE_MAX;
+    for (size_t j = (size_t)name_hash(key) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1))
+        if (!strcmp(m->keys[j], key))
+            return m->vals[j];
+    return SIZE_MAX;
+}
+
+/* Adds key -> val; false when out of memory. The caller checks for duplicates. */
+static bool map_put(name_map *m, const char *key, size_t val)
+{
+    if ((m->n + 1) * 2 > m->cap && !map_grow(m))
+        return false;
+    size_t j = (size_t)name_hash(key) & (m->cap - 1);
+    while (m->keys[j])
+        j = (j + 1) & (m->cap - 1);
+    m->keys[j] = key;
+    m->vals[j] = val;
+    m->n++;
+    return true;
+}
+
+static void map_free(name_map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
 }
 
 /* ---- weights manifest ---------------------------------------------------------- */
@@ -296,9 +375,10 @@ static sm_status read_manifest(tj *c, const sm_json *man)
                 break;
             quant[c->n_wt] = sm_json_get(&ws->items[i], "quantization");
             c->n_wt++;
-            for (size_t j = 0; j + 1 < c->n_wt && !st; j++)
-                if (!strcmp(c->wt[j].name, w->name))
-                    st = fail(c, SM_ERR_FORMAT, "weight '%s' is listed twice in the manifest", w->name);
+            if (map_find(&c->wmap, w->name) != SIZE_MAX)
+                st = fail(c, SM_ERR_FORMAT, "weight '%s' is listed twice in the manifest", w->name);
+            else if (!map_put(&c->wmap, w->name, c->n_wt - 1))
+                st = nomem(c);
             if (!st && (total += bytes[c->n_wt - 1]) > TJ_MAX_TOTAL_BYTES)
                 st = fail(c, SM_ERR_SHAPE, "the manifest declares more than %zu MiB of weights (at weight '%s')",
                           TJ_MAX_TOTAL_BYTES >> 20, w->name);
@@ -391,10 +471,8 @@ static sm_status read_manifest(tj *c, const sm_json *man)
 
 static weight *find_weight(tj *c, const char *name)
 {
-    for (size_t i = 0; i < c->n_wt; i++)
-        if (!strcmp(c->wt[i].name, name))
-            return &c->wt[i];
-    return NULL;
+    size_t i = map_find(&c->wmap, name);
+    return i == SIZE_MAX ? NULL : &c->wt[i];
 }
 
 /* Puts w into the layout its consumer reads (docs/TFLITE.md section 4) once;
@@ -454,10 +532,8 @@ static sm_status take_role(tj *c, weight *w, role r, const char *node)
 
 static act *find_act(tj *c, const char *name)
 {
-    for (size_t i = c->n_a; i-- > 0;)
-        if (!strcmp(c->a[i].name, name))
-            return &c->a[i];
-    return NULL;
+    size_t i = map_find(&c->amap, name);
+    return i == SIZE_MAX ? NULL : &c->a[i];
 }
 
 static sm_status add_act(tj *c, const char *name, uint32_t ndim, const int32_t *dims)
@@ -475,14 +551,21 @@ static sm_status add_act(tj *c, const char *name, uint32_t ndim, const int32_t *
     act *a = &c->a[c->n_a];
     if (!(a->name = dupstr(name)))
         return nomem(c);
+    if (!map_put(&c->amap, a->name, c->n_a)) {
+        free(a->name);
+        return nomem(c);
+    }
     a->ndim = ndim;
     memcpy(a->dims, dims, ndim * sizeof *dims);
     c->n_a++;
     return SM_OK;
 }
 
-static gop *new_op(tj *c, const char *type, const char *out, uint32_t ndim, const int32_t *dims)
+static gop *new_op(tj *c, const char *type, const char *out, uint32_t ndim, const int32_t *dims_in)
 {
+    /* dims_in may point into c->a, which add_act below may move */
+    int32_t dims[TJ_MAX_DIMS];
+    memcpy(dims, dims_in, ndim * sizeof *dims);
     if (c->n_ops == c->cap_ops) {
         size_t cap = c->cap_ops ? c->cap_ops * 2 : 64;
         gop *o = realloc(c->ops, cap * sizeof *o);
@@ -550,7 +633,7 @@ static sm_status out_extent(tj *c, const char *node, int32_t in, int32_t k, int3
 static sm_status g_conv(tj *c, const char *out, const char *x, const char *wname, const char *bname, int32_t sh,
                         int32_t sw, bool same, bool relu, bool dw)
 {
-    act *a;
+    act *a = NULL;
     sm_status st = need_shape(c, out, x, 4, &a);
     if (st)
         return st;
@@ -591,7 +674,7 @@ static sm_status g_conv(tj *c, const char *out, const char *x, const char *wname
 
 static sm_status g_add(tj *c, const char *out, const char *x, const char *y, bool relu)
 {
-    act *a, *b;
+    act *a = NULL, *b = NULL;
     sm_status st;
     if ((st = need_shape(c, out, x, 0, &a)) || (st = need_shape(c, out, y, 0, &b)))
         return st;
@@ -606,7 +689,7 @@ static sm_status g_add(tj *c, const char *out, const char *x, const char *y, boo
 
 static sm_status g_unary(tj *c, const char *type, const char *out, const char *x)
 {
-    act *a;
+    act *a = NULL;
     sm_status st = need_shape(c, out, x, 0, &a);
     if (st)
         return st;
@@ -621,7 +704,7 @@ static sm_status g_unary(tj *c, const char *type, const char *out, const char *x
 static sm_status g_pool(tj *c, bool maxp, const char *out, const char *x, int32_t kh, int32_t kw, int32_t sh,
                         int32_t sw, bool same)
 {
-    act *a;
+    act *a = NULL;
     sm_status st = need_shape(c, out, x, 4, &a);
     if (st)
         return st;
@@ -646,7 +729,7 @@ static sm_status g_pool(tj *c, bool maxp, const char *out, const char *x, int32_
 
 static sm_status g_reshape(tj *c, const char *out, const char *x, uint32_t ndim, const int32_t *dims)
 {
-    act *a;
+    act *a = NULL;
     sm_status st = need_shape(c, out, x, 0, &a);
     if (st)
         return st;
@@ -669,7 +752,7 @@ static sm_status g_reshape(tj *c, const char *out, const char *x, uint32_t ndim,
 /* MEAN over the spatial axes 1 and 2 of an NHWC tensor. */
 static sm_status g_mean(tj *c, const char *out, const char *x, bool keep)
 {
-    act *a;
+    act *a = NULL;
     sm_status st = need_shape(c, out, x, 4, &a);
     if (st)
         return st;
@@ -686,7 +769,7 @@ static sm_status g_mean(tj *c, const char *out, const char *x, bool keep)
 /* FULLY_CONNECTED: y[1, O] = x[1, I] W[O, I]^T + b. */
 static sm_status g_fc(tj *c, const char *out, const char *x, const char *wname, const char *bname, bool relu)
 {
-    act *a;
+    act *a = NULL;
     sm_status st = need_shape(c, out, x, 2, &a);
     if (st)
         return st;
@@ -1066,7 +1149,7 @@ static sm_status map_node(tj *c, node *n)
         if (nin != 1)
             return fail(c, SM_ERR_FORMAT, "node '%s' (%s): %zu inputs, 1 expected", n->name, n->op, nin);
         if (n->op[0] == 'I') {
-            act *a;
+            act *a = NULL;
             if ((st = need_shape(c, n->name, in_name(n, 0), 0, &a)))
                 return st;
             uint32_t nd = a->ndim;
@@ -1094,7 +1177,7 @@ static sm_status map_node(tj *c, node *n)
     }
     if (!strcmp(n->op, "Reshape")) {
         weight *s = nin == 2 ? find_weight(c, in_name(n, 1)) : NULL;
-        act *a;
+        act *a = NULL;
         if (!s)
             return fail(c, SM_ERR_FORMAT, "node '%s' (Reshape): 2 inputs expected, the second a Const shape", n->name);
         if ((st = take_role(c, s, ROLE_INTS, n->name)) || (st = need_shape(c, n->name, in_name(n, 0), 0, &a)))
@@ -1130,13 +1213,15 @@ static sm_status graph_build(tj *c, const sm_json *topo)
 {
     const sm_json *nodes = sm_json_get(topo, "node");
     if (!nodes || nodes->type != SM_JSON_ARRAY || nodes->len == 0 || nodes->len > TJ_MAX_NODES)
-        return fail(c, SM_ERR_FORMAT, "modelTopology.node missing, empty or not an array");
+        return fail(c, SM_ERR_FORMAT, "modelTopology.node missing, empty, not an array or longer than %d nodes",
+                    TJ_MAX_NODES);
     size_t nn = nodes->len;
     node *n = calloc(nn, sizeof *n);
     size_t *order = calloc(nn, sizeof *order);
     size_t *consumers = calloc(nn, sizeof *consumers);
     sm_status st = n && order && consumers ? SM_OK : nomem(c);
     size_t n_ph = 0;
+    name_map nmap = {0};
     for (size_t i = 0; i < nn && !st; i++) {
         const sm_json *j = &nodes->items[i];
         const sm_json *nm = sm_json_get(j, "name"), *op = sm_json_get(j, "op"), *in = sm_json_get(j, "input");
@@ -1168,9 +1253,10 @@ static sm_status graph_build(tj *c, const sm_json *topo)
                     st = fail(c, SM_ERR_UNSUPPORTED, "node '%s': input '%s' names an output other than 0", nm->str, e->str);
             }
         }
-        for (size_t k = 0; k < i && !st; k++)
-            if (!strcmp(n[k].name, nm->str))
-                st = fail(c, SM_ERR_FORMAT, "node '%s' is defined twice", nm->str);
+        if (!st && map_find(&nmap, nm->str) != SIZE_MAX)
+            st = fail(c, SM_ERR_FORMAT, "node '%s' is defined twice", nm->str);
+        else if (!st && !map_put(&nmap, nm->str, i))
+            st = nomem(c);
     }
     /* resolve inputs to node indices; Const nodes must be weights */
     size_t **edges = NULL;
@@ -1191,10 +1277,8 @@ static sm_status graph_build(tj *c, const sm_json *topo)
         if (!strcmp(n[i].op, "Placeholder") && nin)
             st = fail(c, SM_ERR_FORMAT, "node '%s' (Placeholder) has inputs", n[i].name);
         for (size_t k = 0; k < nin && !st; k++) {
-            size_t j = 0;
-            while (j < nn && strcmp(n[j].name, in_name(&n[i], k)))
-                j++;
-            if (j == nn) {
+            size_t j = map_find(&nmap, in_name(&n[i], k));
+            if (j == SIZE_MAX) {
                 st = fail(c, SM_ERR_FORMAT, "node '%s': input '%s' names no node of the graph (dangling input)", n[i].name,
                           in_name(&n[i], k));
                 break;
@@ -1205,20 +1289,35 @@ static sm_status graph_build(tj *c, const sm_json *topo)
                 n[i].pending++;
         }
     }
-    /* Kahn's order; nodes left over sit on a cycle */
-    size_t head = 0, tail = 0;
+    /* Kahn's order over consumer lists (CSR); nodes left over sit on a cycle */
+    size_t head = 0, tail = 0, *start = NULL, *users = NULL;
+    if (!st && (!(start = calloc(nn + 1, sizeof *start)) || !(users = calloc(nn * TJ_MAX_IN + 1, sizeof *users))))
+        st = nomem(c);
+    for (size_t i = 0; i < nn && !st; i++)
+        start[i + 1] = start[i] + consumers[i];
+    for (size_t j = 0; j < nn && !st; j++) {
+        size_t nin = n[j].in ? n[j].in->len : 0;
+        for (size_t k = 0; k < nin; k++) {
+            size_t i = edges[j][k];
+            users[start[i] + --consumers[i]] = j; /* consumers[] is rebuilt below */
+        }
+    }
+    for (size_t i = 0; i < nn && !st; i++)
+        consumers[i] = start[i + 1] - start[i];
     for (size_t i = 0; i < nn && !st; i++)
         if (!n[i].pending && strcmp(n[i].op, "Const"))
             order[tail++] = i;
     while (!st && head < tail) {
         size_t i = order[head++];
-        for (size_t j = 0; j < nn; j++) {
-            size_t nin = n[j].in ? n[j].in->len : 0;
-            for (size_t k = 0; k < nin; k++)
-                if (edges[j][k] == i && --n[j].pending == 0)
-                    order[tail++] = j;
+        for (size_t u = start[i]; u < start[i + 1]; u++) {
+            size_t j = users[u];
+            /* a node that reads i twice is on the list twice: one decrement each */
+            if (--n[j].pending == 0)
+                order[tail++] = j;
         }
     }
+    free(start);
+    free(users);
     for (size_t i = 0; i < nn && !st; i++)
         if (n[i].pending)
             st = fail(c, SM_ERR_FORMAT, "the graph has a cycle through node '%s' (%s)", n[i].name, n[i].op);
@@ -1272,6 +1371,7 @@ static sm_status graph_build(tj *c, const sm_json *topo)
     for (size_t i = 0; edges && i < nn; i++)
         free(edges[i]);
     free(edges);
+    map_free(&nmap);
     free(n);
     free(order);
     free(consumers);
@@ -1502,6 +1602,8 @@ static void tj_free(tj *c)
     free(c->shard_sha);
     free(c->in_name);
     free(c->out_name);
+    map_free(&c->wmap);
+    map_free(&c->amap);
 }
 
 bool sm_tfjs_sniff(const uint8_t *buf, size_t len)
