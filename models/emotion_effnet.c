@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "model_load.h"
 #include "seed_resize.h"
 #include "sm_kernels.h"
 
@@ -69,24 +69,11 @@ struct sm_emotion {
     sm_emotion_stage_fn hook;
     void *hook_ctx;
 
-    bool profiling;
-    size_t prof_i, n_prof;
-    double t_last;
-    sm_layer_time prof[MAX_PROF];
+    sm_layer_prof prof;
+    sm_layer_time prof_rec[MAX_PROF];
 };
 
 /* ---- loading ------------------------------------------------------------------ */
-
-static sm_status get_f32(const sm_smw *f, const char *name, uint32_t ndim, int64_t d0, int64_t d1,
-                         int64_t d2, int64_t d3, const float **out, sm_error *err)
-{
-    const int64_t dims[4] = {d0, d1, d2, d3};
-    const sm_tensor_info *t;
-    sm_status st = sm_smw_get_tensor(f, name, SM_DTYPE_F32, ndim, dims, &t, err);
-    if (st == SM_OK)
-        *out = t->data;
-    return st;
-}
 
 static sm_status get_bn(const sm_smw *f, const char *prefix, uint32_t c, sm_batchnorm *bn,
                         sm_error *err)
@@ -96,7 +83,7 @@ static sm_status get_bn(const sm_smw *f, const char *prefix, uint32_t c, sm_batc
     char name[128];
     for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof name, "%s.%s", prefix, part[i]);
-        sm_status st = get_f32(f, name, 1, c, 0, 0, 0, dst[i], err);
+        sm_status st = sm_model_f32(f, name, 1, c, 0, 0, 0, dst[i], err);
         if (st)
             return st;
     }
@@ -126,9 +113,9 @@ static sm_status load_conv(const sm_smw *f, const char *wname, const char *bias_
 {
     memset(c, 0, sizeof *c);
     const float *w, *b = NULL;
-    sm_status st = get_f32(f, wname, 4, cout, depthwise ? 1 : cin, k, k, &w, err);
+    sm_status st = sm_model_f32(f, wname, 4, cout, depthwise ? 1 : cin, k, k, &w, err);
     if (!st && bias_name)
-        st = get_f32(f, bias_name, 1, cout, 0, 0, 0, &b, err);
+        st = sm_model_f32(f, bias_name, 1, cout, 0, 0, 0, &b, err);
     if (!st && bn_prefix)
         st = get_bn(f, bn_prefix, cout, &c->bn, err);
     if (st)
@@ -187,13 +174,13 @@ static sm_status prep_se(const sm_smw *f, const char *blk, uint32_t c, uint32_t 
     snprintf(n[1], sizeof n[1], "%s.se.conv_reduce.bias", blk);
     snprintf(n[2], sizeof n[2], "%s.se.conv_expand.weight", blk);
     snprintf(n[3], sizeof n[3], "%s.se.conv_expand.bias", blk);
-    sm_status st = get_f32(f, n[0], 4, rd, c, 1, 1, &p[0], err);
+    sm_status st = sm_model_f32(f, n[0], 4, rd, c, 1, 1, &p[0], err);
     if (!st)
-        st = get_f32(f, n[1], 1, rd, 0, 0, 0, &p[1], err);
+        st = sm_model_f32(f, n[1], 1, rd, 0, 0, 0, &p[1], err);
     if (!st)
-        st = get_f32(f, n[2], 4, c, rd, 1, 1, &p[2], err);
+        st = sm_model_f32(f, n[2], 4, c, rd, 1, 1, &p[2], err);
     if (!st)
-        st = get_f32(f, n[3], 1, c, 0, 0, 0, &p[3], err);
+        st = sm_model_f32(f, n[3], 1, c, 0, 0, 0, &p[3], err);
     if (st)
         return st;
     sm_se_desc d = {c, rd, SM_DENSE_OI, p[0], p[1], p[2], p[3], SM_ACT_SILU, n[0]};
@@ -288,18 +275,18 @@ static sm_status load_routing(sm_emotion *m, const sm_smw *f, sm_error *err)
     if (nc < 1 || nc > SM_EMOTION_MAX_CLASSES)
         return sm_error_set(err, SM_ERR_SHAPE, "%s: tensor 'head_emotion.weight' has %lld classes, expected 1..%d",
                             f->path, (long long)nc, SM_EMOTION_MAX_CLASSES);
-    sm_status st = get_f32(f, "routing.gate.weight", 2, 2, HEAD_CH, 0, 0, &gw, err);
-    if (!st) st = get_f32(f, "routing.gate.bias", 1, 2, 0, 0, 0, &gb, err);
-    if (!st) st = get_f32(f, "routing.expert_upper.0.weight", 2, ROUTE_CH, HEAD_CH, 0, 0, &uw, err);
-    if (!st) st = get_f32(f, "routing.expert_upper.0.bias", 1, ROUTE_CH, 0, 0, 0, &ub, err);
-    if (!st) st = get_f32(f, "routing.expert_lower.0.weight", 2, ROUTE_CH, HEAD_CH, 0, 0, &lw, err);
-    if (!st) st = get_f32(f, "routing.expert_lower.0.bias", 1, ROUTE_CH, 0, 0, 0, &lb, err);
-    if (!st) st = get_f32(f, "head_emotion.weight", 2, nc, ROUTE_CH, 0, 0, &ew, err);
-    if (!st) st = get_f32(f, "head_emotion.bias", 1, nc, 0, 0, 0, &eb, err);
-    if (!st) st = get_f32(f, "head_valence.weight", 2, 1, ROUTE_CH, 0, 0, &vw, err);
-    if (!st) st = get_f32(f, "head_valence.bias", 1, 1, 0, 0, 0, &vb, err);
-    if (!st) st = get_f32(f, "head_arousal.weight", 2, 1, ROUTE_CH, 0, 0, &aw, err);
-    if (!st) st = get_f32(f, "head_arousal.bias", 1, 1, 0, 0, 0, &ab, err);
+    sm_status st = sm_model_f32(f, "routing.gate.weight", 2, 2, HEAD_CH, 0, 0, &gw, err);
+    if (!st) st = sm_model_f32(f, "routing.gate.bias", 1, 2, 0, 0, 0, &gb, err);
+    if (!st) st = sm_model_f32(f, "routing.expert_upper.0.weight", 2, ROUTE_CH, HEAD_CH, 0, 0, &uw, err);
+    if (!st) st = sm_model_f32(f, "routing.expert_upper.0.bias", 1, ROUTE_CH, 0, 0, 0, &ub, err);
+    if (!st) st = sm_model_f32(f, "routing.expert_lower.0.weight", 2, ROUTE_CH, HEAD_CH, 0, 0, &lw, err);
+    if (!st) st = sm_model_f32(f, "routing.expert_lower.0.bias", 1, ROUTE_CH, 0, 0, 0, &lb, err);
+    if (!st) st = sm_model_f32(f, "head_emotion.weight", 2, nc, ROUTE_CH, 0, 0, &ew, err);
+    if (!st) st = sm_model_f32(f, "head_emotion.bias", 1, nc, 0, 0, 0, &eb, err);
+    if (!st) st = sm_model_f32(f, "head_valence.weight", 2, 1, ROUTE_CH, 0, 0, &vw, err);
+    if (!st) st = sm_model_f32(f, "head_valence.bias", 1, 1, 0, 0, 0, &vb, err);
+    if (!st) st = sm_model_f32(f, "head_arousal.weight", 2, 1, ROUTE_CH, 0, 0, &aw, err);
+    if (!st) st = sm_model_f32(f, "head_arousal.bias", 1, 1, 0, 0, 0, &ab, err);
     if (st)
         return st;
     m->n_classes = (int)nc;
@@ -427,19 +414,15 @@ void sm_emotion_free(sm_emotion *m)
 sm_status sm_emotion_load(const sm_smw *f, sm_threadpool *pool, sm_emotion **out, sm_error *err)
 {
     *out = NULL;
-    if (!sm_smw_arch_is(f, SM_EMOTION_ARCH)) {
-        const sm_meta *a = sm_smw_find_meta(f, "general.architecture");
-        if (a && a->type == SM_META_STRING)
-            return sm_error_set(err, SM_ERR_FORMAT, "%s: architecture '%.*s', expected '%s'", f->path,
-                                (int)(a->v.str.len > 64 ? 64 : a->v.str.len), a->v.str.ptr, SM_EMOTION_ARCH);
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: no string metadata 'general.architecture' (expected '%s')",
-                            f->path, SM_EMOTION_ARCH);
-    }
+    sm_status st = sm_model_expect_arch(f, SM_EMOTION_ARCH, err);
+    if (st)
+        return st;
     sm_emotion *m = calloc(1, sizeof *m);
     if (!m)
-        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", f->path);
     m->pool = pool;
-    sm_status st = prep_micro(m, f, err);
+    sm_layer_prof_init(&m->prof, m->prof_rec, MAX_PROF);
+    st = prep_micro(m, f, err);
     if (!st)
         st = prep_conv(f, "backbone.conv_stem.weight", NULL, "backbone.bn1", false, 3, STEM_CH, 3, 2, SM_ACT_SILU,
                        (void **)&m->stem, err);
@@ -558,33 +541,6 @@ sm_status sm_emotion_reserve(sm_emotion *m, size_t h, size_t w, sm_error *err)
 
 /* ---- running ------------------------------------------------------------------- */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static void lap(sm_emotion *m, const char *layer, const char *op, double flops, size_t h, size_t w,
-                size_t c)
-{
-    if (!m->profiling || m->prof_i >= MAX_PROF)
-        return;
-    double t = now_ms();
-    sm_layer_time *p = &m->prof[m->prof_i++];
-    p->layer = layer;
-    p->op = op;
-    p->ms += t - m->t_last;
-    p->flops = flops;
-    p->calls++;
-    p->out_h = (uint32_t)h;
-    p->out_w = (uint32_t)w;
-    p->out_c = (uint32_t)c;
-    if (m->prof_i > m->n_prof)
-        m->n_prof = m->prof_i;
-    m->t_last = now_ms(); /* the bookkeeping is not charged to the next layer */
-}
-
 static double conv_flops(size_t oh, size_t ow, size_t cout, size_t cin_per_out, uint32_t k)
 {
     return 2.0 * (double)oh * (double)ow * (double)cout * (double)cin_per_out * k * k;
@@ -607,18 +563,17 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
     sm_threadpool *pool = m->pool;
     static const char *const stage_names[N_STAGES] = {"stage0", "stage1", "stage2", "stage3",
                                                       "stage4", "stage5", "stage6"};
-    m->prof_i = 0;
-    if (m->profiling)
-        m->t_last = now_ms();
+    sm_layer_prof_begin(&m->prof);
     float *cur = m->io[0], *nxt = m->io[1], *A = m->mid[0], *B = m->mid[1];
 
     /* MicroExpEnhancer: x + 0.2 * conv(relu(conv(x))), the 0.2 folded into conv.2 */
     sm_conv3x3_pair_run(m->micro, in, h, w, cur, A, pool);
-    lap(m, "micro", "conv.0+relu, conv.2+add", conv_flops(h, w, 16, 3, 3) + conv_flops(h, w, 3, 16, 3), h, w, 3);
+    sm_layer_prof_lap(&m->prof, "micro", "conv.0+relu, conv.2+add",
+                      conv_flops(h, w, 16, 3, 3) + conv_flops(h, w, 3, 16, 3), h, w, 3);
 
     size_t ch = out_ext(h, 2), cw = out_ext(w, 2);
     sm_conv2d_run(m->stem, cur, h, w, NULL, nxt, pool);
-    lap(m, "stem", "conv_stem+bn1+silu", conv_flops(ch, cw, STEM_CH, 3, 3), ch, cw, STEM_CH);
+    sm_layer_prof_lap(&m->prof, "stem", "conv_stem+bn1+silu", conv_flops(ch, cw, STEM_CH, 3, 3), ch, cw, STEM_CH);
     float *t = cur;
     cur = nxt;
     nxt = t;
@@ -631,33 +586,35 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
         if (fuse_pw_dw(k, cw) && sm_pw_dw_scratch_floats(k->dw, cw, sm_threadpool_size(pool)) <= m->pw_dw_floats) {
             sm_pw_dw_run(k->pw, k->dw, cur, ch, cw, A, m->se_mean, m->se_rows, m->pw_dw, pool);
             dwout = A;
-            lap(m, k->name, "conv_pw+bn1+silu -> conv_dw+bn2+silu+mean",
+            sm_layer_prof_lap(&m->prof, k->name, "conv_pw+bn1+silu -> conv_dw+bn2+silu+mean",
                 conv_flops(ch, cw, k->mid, k->cin, 1) + conv_flops(oh, ow, k->mid, 1, k->k), oh, ow, k->mid);
         } else {
             if (k->ir) {
                 sm_conv2d_run(k->pw, cur, ch, cw, NULL, A, pool);
-                lap(m, k->name, "conv_pw+bn1+silu", conv_flops(ch, cw, k->mid, k->cin, 1), ch, cw, k->mid);
+                sm_layer_prof_lap(&m->prof, k->name, "conv_pw+bn1+silu", conv_flops(ch, cw, k->mid, k->cin, 1), ch,
+                                  cw, k->mid);
                 dwin = A;
                 dwout = B;
             }
             sm_dwconv_run_mean(k->dw, dwin, ch, cw, NULL, dwout, m->se_mean, m->se_rows, pool);
-            lap(m, k->name, k->ir ? "conv_dw+bn2+silu+mean" : "conv_dw+bn1+silu+mean",
+            sm_layer_prof_lap(&m->prof, k->name, k->ir ? "conv_dw+bn2+silu+mean" : "conv_dw+bn1+silu+mean",
                 conv_flops(oh, ow, k->mid, 1, k->k), oh, ow, k->mid);
         }
         const char *pwl_name = k->ir ? (k->skip ? "conv_pwl+bn3+add" : "conv_pwl+bn3")
                                      : (k->skip ? "conv_pw+bn2+add" : "conv_pw+bn2");
         if (fold_se_gate(k, oh, ow) && sm_conv2d_scaled_scratch_floats(k->pwl) <= m->pwl_w_floats) {
             const float *gate = sm_se_gate(k->se, m->se_mean);
-            lap(m, k->name, "se gate", 4.0 * k->mid * k->rd, 1, 1, k->mid);
+            sm_layer_prof_lap(&m->prof, k->name, "se gate", 4.0 * k->mid * k->rd, 1, 1, k->mid);
             sm_conv2d_run_scaled(k->pwl, dwout, oh, ow, gate, k->skip ? cur : NULL, nxt, m->pwl_w, pool);
-            lap(m, k->name, k->ir ? (k->skip ? "conv_pwl*se+bn3+add" : "conv_pwl*se+bn3")
+            sm_layer_prof_lap(&m->prof, k->name, k->ir ? (k->skip ? "conv_pwl*se+bn3+add" : "conv_pwl*se+bn3")
                                   : (k->skip ? "conv_pw*se+bn2+add" : "conv_pw*se+bn2"),
                 conv_flops(oh, ow, k->cout, k->mid, 1), oh, ow, k->cout);
         } else {
             sm_se_run_with_mean(k->se, m->se_mean, dwout, oh, ow, dwout, pool);
-            lap(m, k->name, "se gate+scale", 1.0 * oh * ow * k->mid + 4.0 * k->mid * k->rd, oh, ow, k->mid);
+            sm_layer_prof_lap(&m->prof, k->name, "se gate+scale", 1.0 * oh * ow * k->mid + 4.0 * k->mid * k->rd, oh,
+                              ow, k->mid);
             sm_conv2d_run(k->pwl, dwout, oh, ow, k->skip ? cur : NULL, nxt, pool);
-            lap(m, k->name, pwl_name, conv_flops(oh, ow, k->cout, k->mid, 1), oh, ow, k->cout);
+            sm_layer_prof_lap(&m->prof, k->name, pwl_name, conv_flops(oh, ow, k->cout, k->mid, 1), oh, ow, k->cout);
         }
         t = cur;
         cur = nxt;
@@ -669,12 +626,12 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
     }
     uint32_t last = b3_stages[N_STAGES - 1].out;
     sm_conv2d_run(m->head, cur, ch, cw, NULL, A, pool);
-    lap(m, "head", "conv_head+bn2+silu", conv_flops(ch, cw, HEAD_CH, last, 1), ch, cw, HEAD_CH);
+    sm_layer_prof_lap(&m->prof, "head", "conv_head+bn2+silu", conv_flops(ch, cw, HEAD_CH, last, 1), ch, cw, HEAD_CH);
     hook(m, "head", A, ch, cw, HEAD_CH);
     memset(out, 0, sizeof *out);
     out->n_classes = m->n_classes;
     sm_global_avgpool(A, ch * cw, HEAD_CH, out->features);
-    lap(m, "head", "global_pool", (double)ch * cw * HEAD_CH, 1, 1, HEAD_CH);
+    sm_layer_prof_lap(&m->prof, "head", "global_pool", (double)ch * cw * HEAD_CH, 1, 1, HEAD_CH);
 
     /* DynamicEmotionRouting and the heads */
     float *experts = m->vec, *routed = m->vec + 2 * ROUTE_CH, *heads = routed + ROUTE_CH;
@@ -683,14 +640,14 @@ sm_status sm_emotion_run(sm_emotion *m, const float *in, size_t h, size_t w, sm_
     sm_dense_run(m->experts, out->features, 1, NULL, experts, pool);
     for (size_t i = 0; i < ROUTE_CH; i++)
         routed[i] = out->gate[0] * experts[i] + out->gate[1] * experts[ROUTE_CH + i];
-    lap(m, "routing", "gate+experts", 2.0 * HEAD_CH * (2 * ROUTE_CH + 2), 1, 1, ROUTE_CH);
+    sm_layer_prof_lap(&m->prof, "routing", "gate+experts", 2.0 * HEAD_CH * (2 * ROUTE_CH + 2), 1, 1, ROUTE_CH);
     sm_dense_run(m->heads, routed, 1, NULL, heads, pool);
     int nc = m->n_classes;
     memcpy(out->logits, heads, (size_t)nc * sizeof(float));
     out->valence = heads[nc];
     out->arousal = heads[nc + 1];
     sm_softmax(out->logits, (size_t)nc, out->probs);
-    lap(m, "heads", "emotion/valence/arousal", 2.0 * ROUTE_CH * (nc + 2), 1, 1, (size_t)nc + 2);
+    sm_layer_prof_lap(&m->prof, "heads", "emotion/valence/arousal", 2.0 * ROUTE_CH * (nc + 2), 1, 1, (size_t)nc + 2);
     return SM_OK;
 }
 
@@ -733,15 +690,12 @@ void sm_emotion_set_stage_hook(sm_emotion *m, sm_emotion_stage_fn fn, void *ctx)
 
 void sm_emotion_profile(sm_emotion *m, bool enable)
 {
-    m->profiling = enable;
-    m->n_prof = 0;
-    memset(m->prof, 0, sizeof m->prof);
+    sm_layer_prof_enable(&m->prof, enable);
 }
 
 size_t sm_emotion_layer_times(const sm_emotion *m, const sm_layer_time **out)
 {
-    *out = m->prof;
-    return m->n_prof;
+    return sm_layer_prof_records(&m->prof, out);
 }
 
 /* ---- preprocessing ------------------------------------------------------------------ */

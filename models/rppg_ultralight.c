@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "model_load.h"
 #include "seed_resize.h"
 #include "sm_kernels.h"
 
@@ -47,10 +47,8 @@ struct sm_ultralight {
     float *feats; /* CHUNK x 288 */
     float mean_feat[SM_ULTRALIGHT_FEATURES], h64[64], h32[32];
 
-    bool profiling;
-    size_t prof_i, n_prof;
-    double t_last;
-    sm_layer_time prof[N_PROF];
+    sm_layer_prof prof;
+    sm_layer_time prof_rec[N_PROF];
 };
 
 struct sm_ultralight_stream {
@@ -59,17 +57,6 @@ struct sm_ultralight_stream {
 };
 
 /* ---- loading ------------------------------------------------------------------ */
-
-static sm_status get_f32(const sm_smw *f, const char *name, uint32_t ndim, int64_t d0, int64_t d1,
-                         int64_t d2, int64_t d3, const float **out, sm_error *err)
-{
-    const int64_t dims[4] = {d0, d1, d2, d3};
-    const sm_tensor_info *t;
-    sm_status st = sm_smw_get_tensor(f, name, SM_DTYPE_F32, ndim, dims, &t, err);
-    if (st == SM_OK)
-        *out = t->data;
-    return st;
-}
 
 void sm_ultralight_free(sm_ultralight *m)
 {
@@ -212,31 +199,25 @@ static sm_status make_windows(sm_ultralight *m, sm_error *err)
 sm_status sm_ultralight_load(const sm_smw *f, sm_threadpool *pool, sm_ultralight **out, sm_error *err)
 {
     *out = NULL;
-    if (!sm_smw_arch_is(f, SM_ULTRALIGHT_ARCH)) {
-        const sm_meta *a = sm_smw_find_meta(f, "general.architecture");
-        if (a && a->type == SM_META_STRING)
-            return sm_error_set(err, SM_ERR_FORMAT, "%s: architecture '%.*s', expected '%s'", f->path,
-                                (int)(a->v.str.len > 64 ? 64 : a->v.str.len), a->v.str.ptr, SM_ULTRALIGHT_ARCH);
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: no string metadata 'general.architecture' (expected '%s')",
-                            f->path, SM_ULTRALIGHT_ARCH);
-    }
     const float *w0, *b0, *w3, *b3, *f0, *g0, *f3, *g3, *f5, *g5;
-    sm_status st = get_f32(f, "conv.0.weight", 4, C1, 3, 5, 5, &w0, err);
-    if (!st) st = get_f32(f, "conv.0.bias", 1, C1, 0, 0, 0, &b0, err);
-    if (!st) st = get_f32(f, "conv.3.weight", 4, C2, C1, 3, 3, &w3, err);
-    if (!st) st = get_f32(f, "conv.3.bias", 1, C2, 0, 0, 0, &b3, err);
-    if (!st) st = get_f32(f, "fc.0.weight", 2, 64, SM_ULTRALIGHT_FEATURES, 0, 0, &f0, err);
-    if (!st) st = get_f32(f, "fc.0.bias", 1, 64, 0, 0, 0, &g0, err);
-    if (!st) st = get_f32(f, "fc.3.weight", 2, 32, 64, 0, 0, &f3, err);
-    if (!st) st = get_f32(f, "fc.3.bias", 1, 32, 0, 0, 0, &g3, err);
-    if (!st) st = get_f32(f, "fc.5.weight", 2, 1, 32, 0, 0, &f5, err);
-    if (!st) st = get_f32(f, "fc.5.bias", 1, 1, 0, 0, 0, &g5, err);
+    sm_status st = sm_model_expect_arch(f, SM_ULTRALIGHT_ARCH, err);
+    if (!st) st = sm_model_f32(f, "conv.0.weight", 4, C1, 3, 5, 5, &w0, err);
+    if (!st) st = sm_model_f32(f, "conv.0.bias", 1, C1, 0, 0, 0, &b0, err);
+    if (!st) st = sm_model_f32(f, "conv.3.weight", 4, C2, C1, 3, 3, &w3, err);
+    if (!st) st = sm_model_f32(f, "conv.3.bias", 1, C2, 0, 0, 0, &b3, err);
+    if (!st) st = sm_model_f32(f, "fc.0.weight", 2, 64, SM_ULTRALIGHT_FEATURES, 0, 0, &f0, err);
+    if (!st) st = sm_model_f32(f, "fc.0.bias", 1, 64, 0, 0, 0, &g0, err);
+    if (!st) st = sm_model_f32(f, "fc.3.weight", 2, 32, 64, 0, 0, &f3, err);
+    if (!st) st = sm_model_f32(f, "fc.3.bias", 1, 32, 0, 0, 0, &g3, err);
+    if (!st) st = sm_model_f32(f, "fc.5.weight", 2, 1, 32, 0, 0, &f5, err);
+    if (!st) st = sm_model_f32(f, "fc.5.bias", 1, 1, 0, 0, 0, &g5, err);
     if (st)
         return st;
     sm_ultralight *m = calloc(1, sizeof *m);
     if (!m)
-        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", f->path);
     m->pool = pool;
+    sm_layer_prof_init(&m->prof, m->prof_rec, N_PROF);
     st = load_meta(m, f, err);
     size_t nt = sm_threadpool_size(pool);
     m->n_workers = nt <= MAX_THREADS ? nt : 1; /* thread indexes a worker */
@@ -280,43 +261,14 @@ uint32_t sm_ultralight_frames(const sm_ultralight *m) { return m->frames; }
 
 /* ---- profiling ------------------------------------------------------------------- */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static void lap(sm_ultralight *m, const char *layer, const char *op, double flops, size_t h, size_t w, size_t c)
-{
-    if (!m->profiling || m->prof_i >= N_PROF)
-        return;
-    double t = now_ms();
-    sm_layer_time *p = &m->prof[m->prof_i++];
-    p->layer = layer;
-    p->op = op;
-    p->ms += t - m->t_last;
-    p->flops = flops;
-    p->calls++;
-    p->out_h = (uint32_t)h;
-    p->out_w = (uint32_t)w;
-    p->out_c = (uint32_t)c;
-    if (m->prof_i > m->n_prof)
-        m->n_prof = m->prof_i;
-    m->t_last = now_ms();
-}
-
 void sm_ultralight_profile(sm_ultralight *m, bool enable)
 {
-    m->profiling = enable;
-    m->n_prof = 0;
-    memset(m->prof, 0, sizeof m->prof);
+    sm_layer_prof_enable(&m->prof, enable);
 }
 
 size_t sm_ultralight_layer_times(const sm_ultralight *m, const sm_layer_time **out)
 {
-    *out = m->prof;
-    return m->n_prof;
+    return sm_layer_prof_records(&m->prof, out);
 }
 
 static double frame_flops(const sm_ultralight *m)
@@ -355,13 +307,13 @@ static void worker_features(const sm_ultralight *m, ul_worker *w, const float *f
                             float *feat)
 {
     size_t S = m->size, h2 = m->h2, P3 = m->p3, g0 = h2 * h2 * 4, g3 = POOLED * POOLED * 9;
-    bool prof = m->profiling;
-    double t0 = prof ? now_ms() : 0, t1 = 0, t2 = 0, t3 = 0;
+    bool prof = m->prof.on;
+    double t0 = prof ? sm_clock_ms() : 0, t1 = 0, t2 = 0, t3 = 0;
     for (size_t i = 0; i < n; i++)
         fill_pad0(m, w, i, frames + i * S * S * 3, nchw);
     sm_conv2d_run_windows(w->conv0, w->pad0, n, m->p0 * m->p0 * 3, m->win0, g0, m->p0 * 3, w->a, NULL);
     if (prof)
-        t1 = now_ms();
+        t1 = sm_clock_ms();
     for (size_t i = 0; i < n; i++) {
         sm_maxpool_run(w->pool2, w->a + i * g0 * C1, 1, g0, C1, w->b, NULL);
         float *dst = w->pad3 + i * P3 * P3 * C1 + (P3 + 1) * C1;
@@ -369,10 +321,10 @@ static void worker_features(const sm_ultralight *m, ul_worker *w, const float *f
             memcpy(dst + y * P3 * C1, w->b + y * h2 * C1, h2 * C1 * sizeof(float));
     }
     if (prof)
-        t2 = now_ms();
+        t2 = sm_clock_ms();
     sm_conv2d_run_windows(w->conv3, w->pad3, n, P3 * P3 * C1, m->win3, g3, P3 * C1, w->c, NULL);
     if (prof)
-        t3 = now_ms();
+        t3 = sm_clock_ms();
     for (size_t i = 0; i < n; i++) {
         float *f = feat + i * SM_ULTRALIGHT_FEATURES;
         sm_maxpool_run(w->pool3, w->c + i * g3 * C2, 1, g3, C2, w->d, NULL);
@@ -381,7 +333,7 @@ static void worker_features(const sm_ultralight *m, ul_worker *w, const float *f
                 f[c * POOLED * POOLED + q] = w->d[q * C2 + c];
     }
     if (prof) {
-        double t4 = now_ms();
+        double t4 = sm_clock_ms();
         w->op_ms[0] += t1 - t0;
         w->op_ms[1] += t2 - t1;
         w->op_ms[2] += t3 - t2;
@@ -439,9 +391,7 @@ static sm_status run_frames(sm_ultralight *m, const float *frames, size_t t, boo
                                                                       : "NULL frames or output");
     size_t fs = (size_t)m->size * m->size * 3;
     double acc[SM_ULTRALIGHT_FEATURES] = {0};
-    m->prof_i = 0;
-    if (m->profiling)
-        m->t_last = now_ms();
+    sm_layer_prof_begin(&m->prof);
     for (size_t f0 = 0; f0 < t; f0 += CHUNK) {
         size_t n = t - f0 < CHUNK ? t - f0 : CHUNK;
         size_t tasks = m->pool && m->n_workers > 1 ? (n < m->n_workers ? n : m->n_workers) : 1;
@@ -452,36 +402,29 @@ static sm_status run_frames(sm_ultralight *m, const float *frames, size_t t, boo
             feat_task(&x, 0, 0);
         add_rows(acc, m->feats, n);
     }
-    lap(m, "frames", "all frames (wall)", frame_flops(m) * (double)t, POOLED, POOLED, C2);
-    if (m->profiling) { /* per-op CPU time summed over the workers; not part of the wall total */
+    sm_layer_prof_lap(&m->prof, "frames", "all frames (wall)", frame_flops(m) * (double)t, POOLED, POOLED, C2);
+    if (m->prof.on) { /* per-op CPU time summed over the workers; not part of the wall total */
         static const char *const names[4] = {"conv.0+relu", "maxpool2", "conv.3+relu", "maxpool3+flatten"};
         double fl[4] = {2.0 * m->h1 * m->h1 * C1 * 3 * 25, (double)m->h1 * m->h1 * C1,
                         2.0 * m->h2 * m->h2 * C2 * C1 * 9, (double)m->h2 * m->h2 * C2};
         size_t hw[4] = {m->h1, m->h2, m->h2, m->h3}, ch[4] = {C1, C1, C2, C2};
-        for (int k = 0; k < 4 && m->prof_i < N_PROF; k++) {
-            sm_layer_time *p = &m->prof[m->prof_i++];
+        for (int k = 0; k < 4; k++) {
             double ms = 0;
             for (size_t i = 0; i < m->n_workers; i++) {
                 ms += m->w[i].op_ms[k];
                 m->w[i].op_ms[k] = 0;
             }
-            p->layer = "per frame (cpu)";
-            p->op = names[k];
-            p->ms += ms;
-            p->flops = fl[k] * (double)t;
-            p->calls++;
-            p->out_h = p->out_w = (uint32_t)hw[k];
-            p->out_c = (uint32_t)ch[k];
+            sm_layer_prof_add(&m->prof, "per frame (cpu)", names[k], ms, fl[k] * (double)t, hw[k], hw[k], ch[k]);
         }
-        if (m->prof_i > m->n_prof)
-            m->n_prof = m->prof_i;
-        m->t_last = now_ms();
+        sm_layer_prof_mark(&m->prof);
     }
     for (size_t k = 0; k < SM_ULTRALIGHT_FEATURES; k++)
         m->mean_feat[k] = (float)(acc[k] / (double)t);
-    lap(m, "mean", "mean over T", (double)t * SM_ULTRALIGHT_FEATURES, 1, 1, SM_ULTRALIGHT_FEATURES);
+    sm_layer_prof_lap(&m->prof, "mean", "mean over T", (double)t * SM_ULTRALIGHT_FEATURES, 1, 1,
+                      SM_ULTRALIGHT_FEATURES);
     *bpm = fc_head(m);
-    lap(m, "fc", "fc.0+relu, fc.3+relu, fc.5", 2.0 * (SM_ULTRALIGHT_FEATURES * 64 + 64 * 32 + 32), 1, 1, 1);
+    sm_layer_prof_lap(&m->prof, "fc", "fc.0+relu, fc.3+relu, fc.5",
+                      2.0 * (SM_ULTRALIGHT_FEATURES * 64 + 64 * 32 + 32), 1, 1, 1);
     return SM_OK;
 }
 

@@ -14,18 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Under AddressSanitizer the model runs ~10x slower: fewer cases there. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 #define REL_TOL 1e-4
 #define COS_TOL 0.99999
 #define PROB_TOL 1e-5
@@ -36,16 +24,8 @@ static char conv_msg[4096];
 static void convert_once(void)
 {
     const char *pth = sm_test_fixture("emotion_ref/emotion_rand.pth");
-    if (!pth)
-        return;
-    const char *dir = sm_test_tmpdir();
-    if (!dir)
-        return;
-    char args[8400];
-    snprintf(smw_path, sizeof smw_path, "%s/emotion.smw", dir);
-    snprintf(args, sizeof args, "'%s' -o '%s'", pth, smw_path);
-    if (sm_test_run("smw-convert", args, conv_msg, sizeof conv_msg) != 0)
-        smw_path[0] = '\0';
+    if (pth)
+        sm_test_convert(pth, "emotion.smw", smw_path, sizeof smw_path, conv_msg, sizeof conv_msg);
 }
 
 static const char *converted(void)
@@ -54,15 +34,6 @@ static const char *converted(void)
                   "fixture emotion_ref/emotion_rand.pth missing (run tests/gen/gen_seed_refs.py)");
     ck_assert_msg(smw_path[0], "smw-convert failed: %s", conv_msg);
     return smw_path;
-}
-
-static void load_npy(const char *rel, sm_npy *a)
-{
-    const char *p = sm_test_fixture(rel);
-    ck_assert_msg(p != NULL, "fixture %s missing", rel);
-    sm_error err;
-    ck_assert_msg(sm_npy_load(p, a, &err) == SM_OK, "%s", err.msg);
-    ck_assert_int_eq(a->dtype, SM_DTYPE_F32);
 }
 
 static double max_abs(const float *v, size_t n)
@@ -143,7 +114,7 @@ static void stage_hook(void *vctx, const char *name, const float *x, size_t h, s
     char rel[256];
     snprintf(rel, sizeof rel, "emotion_ref/%s/stages/%s.npy", s->cas, name);
     sm_npy r;
-    load_npy(rel, &r);
+    sm_test_load_npy_f32(rel, &r);
     ck_assert_msg(r.ndim == 4 && r.dims[1] == h && r.dims[2] == w && r.dims[3] == c,
                   "%s %s: our map is %zux%zux%zu, PyTorch's [%llu,%llu,%llu]", s->cas, name, h, w, c,
                   (unsigned long long)r.dims[1], (unsigned long long)r.dims[2], (unsigned long long)r.dims[3]);
@@ -162,7 +133,7 @@ static void check_case(sm_emotion *m, const char *cas, bool stages)
     char rel[256];
     sm_npy in, ref;
     snprintf(rel, sizeof rel, "emotion_ref/%s/input.npy", cas);
-    load_npy(rel, &in);
+    sm_test_load_npy_f32(rel, &in);
     size_t h, w;
     float *x = to_nhwc(&in, &h, &w);
     sm_error err;
@@ -202,7 +173,7 @@ static void check_case(sm_emotion *m, const char *cas, bool stages)
             float r64;
             ck_assert_msg(load_f64_as_f32(rel, &r64, 1), "fixture %s missing (gen_seed_refs_f64.py)", rel);
             snprintf(rel, sizeof rel, "emotion_ref/%s/%s.npy", cas, outs[i].name);
-            load_npy(rel, &ref);
+            sm_test_load_npy_f32(rel, &ref);
             double torch_err = fabs((double)((const float *)ref.data)[0] - r64) / fabs((double)r64);
             double ours = fabs((double)outs[i].v[0] - r64) / fabs((double)r64);
             double tol = fmax(REL_TOL, 3 * torch_err);
@@ -213,7 +184,7 @@ static void check_case(sm_emotion *m, const char *cas, bool stages)
             sm_npy_free(&ref);
             continue;
         }
-        load_npy(rel, &ref);
+        sm_test_load_npy_f32(rel, &ref);
         ck_assert_uint_eq(ref.numel, outs[i].n);
         compare_rel(what, outs[i].v, ref.data, outs[i].n);
         sm_npy_free(&ref);
@@ -228,13 +199,13 @@ static void check_case(sm_emotion *m, const char *cas, bool stages)
                       10 * PROB_TOL);
     } else {
         snprintf(rel, sizeof rel, "emotion_ref/%s/probs.npy", cas);
-        load_npy(rel, &ref);
+        sm_test_load_npy_f32(rel, &ref);
         pe = max_err(o->probs, ref.data, 8);
         ck_assert_msg(pe <= PROB_TOL, "%s probs: max error %.3g > %.0e", cas, pe, PROB_TOL);
         sm_npy_free(&ref);
     }
     snprintf(rel, sizeof rel, "emotion_ref/%s/features.npy", cas);
-    load_npy(rel, &ref);
+    sm_test_load_npy_f32(rel, &ref);
     ck_assert_uint_eq(ref.numel, SM_EMOTION_FEATURES);
     double cs = cosine(o->features, ref.data, SM_EMOTION_FEATURES);
     ck_assert_msg(cs >= COS_TOL, "%s features: cosine %.8f < %.5f", cas, cs, COS_TOL);
@@ -242,7 +213,7 @@ static void check_case(sm_emotion *m, const char *cas, bool stages)
     {
         sm_npy lg;
         snprintf(rel, sizeof rel, "emotion_ref/%s/logits.npy", cas);
-        load_npy(rel, &lg);
+        sm_test_load_npy_f32(rel, &lg);
         le = max_err(o->logits, lg.data, 8);
         lr = max_abs(lg.data, 8);
         sm_npy_free(&lg);
@@ -298,7 +269,7 @@ START_TEST(emotion_parity_other_isas)
         ck_assert(sm_isa_force(levels[i]));
         sm_emotion *m = load_model(NULL);
         check_case(m, "face224", true);
-        if (!UNDER_ASAN)
+        if (!SM_TEST_UNDER_ASAN)
             check_case(m, "noise300", false);
         sm_emotion_free(m);
         ran++;
@@ -313,7 +284,7 @@ END_TEST
 START_TEST(emotion_threads_bit_identical)
 {
     sm_npy in;
-    load_npy("emotion_ref/face224/input.npy", &in);
+    sm_test_load_npy_f32("emotion_ref/face224/input.npy", &in);
     size_t h, w;
     float *x = to_nhwc(&in, &h, &w);
     sm_threadpool *pool;
@@ -388,7 +359,7 @@ START_TEST(emotion_smw_run)
         sm_npy ours, ref;
         sm_error err;
         ck_assert_msg(sm_npy_load(p, &ours, &err) == SM_OK, "%s", err.msg);
-        load_npy(rel, &ref);
+        sm_test_load_npy_f32(rel, &ref);
         ck_assert_uint_eq(ours.ndim, ref.ndim);
         for (uint32_t d = 0; d < ref.ndim; d++)
             ck_assert_uint_eq(ours.dims[d], ref.dims[d]);
@@ -420,8 +391,7 @@ static void expect_load_error(const char *path, const char *const *needles)
     err.msg[0] = '\0';
     ck_assert_int_ne(sm_emotion_load_file(path, NULL, &m, &err), SM_OK);
     ck_assert_ptr_null(m);
-    for (; *needles; needles++)
-        ck_assert_msg(strstr(err.msg, *needles) != NULL, "message '%s' lacks '%s'", err.msg, *needles);
+    sm_test_assert_has_all(err.msg, needles);
 }
 
 START_TEST(emotion_rejects_wrong_arch)

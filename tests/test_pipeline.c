@@ -18,19 +18,6 @@
 #include "sm_test.h"
 #include "source.h"
 
-#ifndef UNDER_ASAN
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 static const char *fixture(const char *rel)
 {
     const char *p = sm_test_fixture(rel);
@@ -78,11 +65,7 @@ static const char *convert(const char *src, const char *name, char *msg, size_t 
     static char out[2][4200];
     static int k;
     char *o = out[k++ & 1];
-    snprintf(o, 4200, "%s/%s", sm_test_tmpdir(), name);
-    char args[9000];
-    snprintf(args, sizeof args, "'%s' -o '%s'", src, o);
-    if (sm_test_run("smw-convert", args, msg, cap) != 0)
-        o[0] = '\0';
+    sm_test_convert(src, name, o, sizeof out[0], msg, cap);
     return o;
 }
 
@@ -522,7 +505,7 @@ int main(void)
 {
     Suite *s = suite_create("pipeline");
     TCase *tc = tcase_create("pipeline");
-    tcase_set_timeout(tc, UNDER_ASAN ? 900 : 300);
+    tcase_set_timeout(tc, SM_TEST_UNDER_ASAN ? 900 : 300);
     tcase_add_test(tc, crop_box_matches_app_py);
     tcase_add_test(tc, missing_models_are_notes);
     tcase_add_test(tc, headless_without_face_models);

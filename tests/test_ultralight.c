@@ -25,14 +25,7 @@ static void convert_once(void)
     if (!pth)
         return;
     have_ckpt = true;
-    const char *dir = sm_test_tmpdir();
-    if (!dir)
-        return;
-    char args[8400];
-    snprintf(smw_path, sizeof smw_path, "%s/ultralight.smw", dir);
-    snprintf(args, sizeof args, "'%s' -o '%s'", pth, smw_path);
-    if (sm_test_run("smw-convert", args, conv_msg, sizeof conv_msg) != 0)
-        smw_path[0] = '\0';
+    sm_test_convert(pth, "ultralight.smw", smw_path, sizeof smw_path, conv_msg, sizeof conv_msg);
 }
 
 /* NULL (after printing a skip line) when the real checkpoint is absent. */
@@ -46,15 +39,6 @@ static const char *converted(const char *test)
     ck_assert_msg(sm_test_fixture("ultralight_ref/random/bpm.npy") != NULL,
                   "fixtures ultralight_ref/ missing (tests/gen/gen_seed_refs.py)");
     return smw_path;
-}
-
-static void load_npy(const char *rel, sm_npy *a)
-{
-    const char *p = sm_test_fixture(rel);
-    ck_assert_msg(p != NULL, "fixture %s missing", rel);
-    sm_error err;
-    ck_assert_msg(sm_npy_load(p, a, &err) == SM_OK, "%s", err.msg);
-    ck_assert_int_eq(a->dtype, SM_DTYPE_F32);
 }
 
 static sm_ultralight *load_model(const char *path, sm_threadpool *pool)
@@ -81,9 +65,9 @@ static double run_cases(sm_ultralight *m)
         char rel[128], what[96];
         sm_npy in, ref;
         snprintf(rel, sizeof rel, "ultralight_ref/%s/input.npy", cases[c]);
-        load_npy(rel, &in);
+        sm_test_load_npy_f32(rel, &in);
         snprintf(rel, sizeof rel, "ultralight_ref/%s/bpm.npy", cases[c]);
-        load_npy(rel, &ref);
+        sm_test_load_npy_f32(rel, &ref);
         ck_assert_int_eq(in.ndim, 5);
         size_t b = (size_t)in.dims[0], t = (size_t)in.dims[1], fs = 3 * 36 * 36;
         ck_assert_uint_eq(ref.numel, b);
@@ -143,8 +127,8 @@ START_TEST(ultralight_incremental_equals_full)
     if (!p)
         return;
     sm_npy in, ref90;
-    load_npy("ultralight_ref/batch2/input.npy", &in);
-    load_npy("ultralight_ref/t90/bpm.npy", &ref90);
+    sm_test_load_npy_f32("ultralight_ref/batch2/input.npy", &in);
+    sm_test_load_npy_f32("ultralight_ref/t90/bpm.npy", &ref90);
     /* 360 frames: random then constant */
     float *x = frames_nhwc(in.data, 360);
     size_t fs = 36 * 36 * 3;
@@ -179,7 +163,7 @@ START_TEST(ultralight_incremental_equals_full)
     ck_assert_int_eq(checked, 37);
     /* the last 180 frames are the constant clip: PyTorch's constant case */
     sm_npy refc;
-    load_npy("ultralight_ref/constant/bpm.npy", &refc);
+    sm_test_load_npy_f32("ultralight_ref/constant/bpm.npy", &refc);
     ck_assert_int_eq(sm_ultralight_stream_bpm(s, m, &a, &err), SM_OK);
     check_bpm("constant via the ring", a, ((const float *)refc.data)[0]);
     sm_ultralight_stream_reset(s);
@@ -187,7 +171,7 @@ START_TEST(ultralight_incremental_equals_full)
     /* the rppg_pos.h callback adapter is the full NHWC path */
     ck_assert_int_eq(sm_ultralight_net_fn(m, x, 180, &a, &err), SM_OK);
     sm_npy refr;
-    load_npy("ultralight_ref/random/bpm.npy", &refr);
+    sm_test_load_npy_f32("ultralight_ref/random/bpm.npy", &refr);
     check_bpm("random via sm_ultralight_net_fn", a, ((const float *)refr.data)[0]);
     ck_assert_int_eq(sm_ultralight_net_fn(m, x, 0, &a, &err), SM_ERR_ARG);
     sm_npy_free(&refr);
@@ -209,7 +193,7 @@ START_TEST(ultralight_threads_bit_identical)
     if (!p)
         return;
     sm_npy in;
-    load_npy("ultralight_ref/random/input.npy", &in);
+    sm_test_load_npy_f32("ultralight_ref/random/input.npy", &in);
     sm_threadpool *pool;
     sm_error err;
     ck_assert_int_eq(sm_threadpool_init(&pool, 2, &err), SM_OK);
@@ -241,7 +225,7 @@ START_TEST(ultralight_smw_run)
     sm_npy ours, ref;
     sm_error err;
     ck_assert_msg(sm_npy_load(f, &ours, &err) == SM_OK, "%s", err.msg);
-    load_npy("ultralight_ref/batch2/bpm.npy", &ref);
+    sm_test_load_npy_f32("ultralight_ref/batch2/bpm.npy", &ref);
     ck_assert_int_eq(ours.dtype, SM_DTYPE_F32);
     ck_assert_uint_eq(ours.ndim, 1);
     ck_assert_uint_eq(ours.dims[0], 2);
@@ -264,8 +248,7 @@ static void expect_load_error(const char *path, const char *const *needles)
     err.msg[0] = '\0';
     ck_assert_int_ne(sm_ultralight_load_file(path, NULL, &m, &err), SM_OK);
     ck_assert_ptr_null(m);
-    for (; *needles; needles++)
-        ck_assert_msg(strstr(err.msg, *needles) != NULL, "message '%s' lacks '%s'", err.msg, *needles);
+    sm_test_assert_has_all(err.msg, needles);
 }
 
 START_TEST(ultralight_rejects_bad_files)

@@ -79,6 +79,40 @@ int sm_test_run(const char *prog, const char *args, char *out, size_t cap)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+bool sm_test_convert(const char *src, const char *name, char *out, size_t cap, char *msg, size_t msg_cap)
+{
+    const char *dir = sm_test_tmpdir();
+    if (msg && msg_cap)
+        snprintf(msg, msg_cap, "no temporary directory");
+    if (!dir || (size_t)snprintf(out, cap, "%s/%s", dir, name) >= cap) {
+        if (cap)
+            out[0] = '\0';
+        return false;
+    }
+    char args[8400];
+    snprintf(args, sizeof args, "'%.4000s' -o '%.4000s'", src, out);
+    if (sm_test_run("smw-convert", args, msg, msg_cap) != 0) {
+        out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+void sm_test_load_npy_f32(const char *rel, sm_npy *a)
+{
+    const char *p = sm_test_fixture(rel);
+    ck_assert_msg(p != NULL, "fixture %s missing", rel);
+    sm_error err;
+    ck_assert_msg(sm_npy_load(p, a, &err) == SM_OK, "%s", err.msg);
+    ck_assert_msg(a->dtype == SM_DTYPE_F32, "fixture %s is not float32", rel);
+}
+
+void sm_test_assert_has_all(const char *msg, const char *const *needles)
+{
+    for (; *needles; needles++)
+        ck_assert_msg(strstr(msg, *needles) != NULL, "message '%s' lacks '%s'", msg, *needles);
+}
+
 void sm_test_skip(const char *test, const char *why)
 {
     printf("skipped: %s: %s\n", test, why);

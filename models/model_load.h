@@ -1,0 +1,22 @@
+/* model_load.h: what every seed-model loader does with a .smw before it prepares
+ * its ops, with one error style: the file's path first, then what is wrong and
+ * what was expected. The face models go through tflite_graph, which has its own. */
+#ifndef SM_MODEL_LOAD_H
+#define SM_MODEL_LOAD_H
+
+#include <stdint.h>
+
+#include "sm_engine.h"
+
+/* SM_ERR_FORMAT unless general.architecture is the string arch:
+ * "<path>: architecture '<found>', expected '<arch>'" (found cut at 64 bytes) or
+ * "<path>: no string metadata 'general.architecture' (expected '<arch>')". */
+sm_status sm_model_expect_arch(const sm_smw *f, const char *arch, sm_error *err);
+
+/* The F32 tensor `name` of rank ndim with dims d0..d(ndim-1) (the others are
+ * ignored; -1 matches any size), data pointing into the mapped file. Errors as
+ * sm_smw_get_tensor's (SM_ERR_SHAPE naming the file, tensor and both shapes). */
+sm_status sm_model_f32(const sm_smw *f, const char *name, uint32_t ndim, int64_t d0, int64_t d1, int64_t d2,
+                       int64_t d3, const float **out, sm_error *err);
+
+#endif
