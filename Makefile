@@ -8,6 +8,7 @@
 #   make bench-pipeline  the live pipeline, headless real time on a 640x480 clip
 #   make fuzz            every libFuzzer harness (FUZZ_SECONDS=N, FUZZ_SEED=S)
 #   make test-arm64      aarch64 cross build, suites under qemu-user
+#   make test-riscv64    riscv64 cross build (scalar kernels), suites under qemu-user
 #   make models          fetch the MediaPipe face models (npm) and convert them
 #   make eval-fatigue    replay tests/fixtures/eval/fatigue tracks: events found vs annotated
 #   make eval-heart      heart-rate estimators vs contact ground truth (docs/HEART.md)
@@ -28,6 +29,8 @@ ifneq ($(findstring aarch64,$(TARGET_MACHINE)),)
   ARCH := aarch64
 else ifneq ($(findstring x86_64,$(TARGET_MACHINE)),)
   ARCH := x86_64
+else ifneq ($(findstring riscv64,$(TARGET_MACHINE)),)
+  ARCH := riscv64
 else
   ARCH := other
 endif
@@ -37,10 +40,14 @@ FLAVOUR := $(if $(CROSS),$(ARCH),)$(if $(filter-out gcc cc,$(notdir $(CC))),$(if
 FLAVOUR := $(patsubst -%,%,$(FLAVOUR))
 B := build$(if $(FLAVOUR),/$(FLAVOUR),)
 
+# A cross build reads the target's multiarch .pc files, and before them those of
+# libraries built for the target by tests/deps.sh into build/cross/<triplet>
+# (Check for riscv64, which Debian 12 does not package).
 ifeq ($(CROSS),)
   PKGS_ENV :=
 else
-  PKGS_ENV := PKG_CONFIG_PATH=/usr/lib/$(patsubst %-,%,$(CROSS))/pkgconfig PKG_CONFIG_LIBDIR=/usr/lib/$(patsubst %-,%,$(CROSS))/pkgconfig
+  CROSS_PC := $(abspath build/cross/$(patsubst %-,%,$(CROSS))/lib/pkgconfig):/usr/lib/$(patsubst %-,%,$(CROSS))/pkgconfig
+  PKGS_ENV := PKG_CONFIG_PATH=$(CROSS_PC) PKG_CONFIG_LIBDIR=$(CROSS_PC)
 endif
 pkg = $(shell $(PKGS_ENV) $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
 
@@ -142,14 +149,14 @@ else
   Q := @
 endif
 
-.PHONY: eval-fatigue all test test-build run bench bench-compare bench-pipeline models deps deps-test deps-run clean fuzz test-arm64 help
+.PHONY: eval-fatigue all test test-build run bench bench-compare bench-pipeline models deps deps-test deps-run clean fuzz test-arm64 test-riscv64 help
 .PHONY: eval-heart
 .DEFAULT_GOAL := all
 
 all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
 
 help:
-	@sed -n '2,16p' Makefile
+	@sed -n '2,17p' Makefile
 
 $(B)/obj/%-avx2.o: %-avx2.c
 	@mkdir -p $(dir $@)
@@ -257,6 +264,15 @@ test-arm64:
 	@sh tests/deps.sh arm64
 	@$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- BLAS=none test-build
 	@B=build/aarch64-noblas SM_TEST_RUNNER="qemu-aarch64 -L /" CK_FORK=no \
+	    PYTHON=$(PYTHON) sh tests/run-tests.sh
+
+# riscv64: scalar kernels only (no RVV variants yet); Check is cross-built from
+# Debian's source package by tests/deps.sh. The cross toolchain's own libc serves
+# as the run-time root (Debian 12 has no riscv64 libc6 to install).
+test-riscv64:
+	@sh tests/deps.sh riscv64
+	@$(MAKE) --no-print-directory CROSS=riscv64-linux-gnu- BLAS=none test-build
+	@B=build/riscv64-noblas SM_TEST_RUNNER="qemu-riscv64 -L /usr/riscv64-linux-gnu" CK_FORK=no \
 	    PYTHON=$(PYTHON) sh tests/run-tests.sh
 
 clean:

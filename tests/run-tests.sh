@@ -1,13 +1,24 @@
 #!/bin/sh
 # Runs the fixture generators (tests/gen/gen_*.py with Debian's torch/sklearn,
 # tests/gen/gen_*.sh with sh; each gets the fixture folder as its argument) into
-# $B/fixtures, then every Check suite in $B/tests, and prints one summary line.
+# $B/fixtures, then every Check suite in $B/tests, and prints one summary line:
+#   tests: P passed, F failed, S skipped
+# P and F are Check's counts; S counts the "skipped: <test>: <why>" lines that the
+# suites (sm_test_skip) and generators print: tests or cases that did not run.
+# Check counts a test that skipped as passed, so a skip is in P too.
 # Environment for the suites:
 #   SM_FIXTURES  generated fixtures;  SM_BIN  the built programs
 #   SM_SHARED    ../shared when present (tests using the user's real files skip otherwise)
 #   SM_TEST_FILTER  run only suites whose name contains this
 #   SM_TEST_RUNNER  a command prefix for the suites and programs (qemu for cross builds)
 #   SM_SUITE_TIMEOUT  seconds after which one suite is stopped and counted as failed
+#   SM_REQUIRE_ALL=1  (set by .ci/run, not by `make test`) every skip must be allowed by
+#                tests/skips-allowed for this run's tags, else the run fails: CI has
+#                every tool and file a test needs, so a skip there means a test that
+#                should have run did not.
+#   SM_SKIP_TAGS  extra tags for the allow-list (space-separated); the runner adds
+#                `all`, `qemu` (SM_TEST_RUNNER set), `noblas`/`asan` (from $B),
+#                `scalar` (SM_ISA=scalar).
 set -u
 B=${B:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -29,13 +40,28 @@ mkdir -p "$SM_FIXTURES"
 export XDG_CONFIG_HOME="$root/$B/test-config"
 mkdir -p "$XDG_CONFIG_HOME"
 
+tags="all ${SM_SKIP_TAGS:-}"
+[ -n "${SM_TEST_RUNNER:-}" ] && tags="$tags qemu"
+case "$B" in *noblas*) tags="$tags noblas" ;; esac
+case "$B" in *asan*) tags="$tags asan" ;; esac
+[ "${SM_ISA:-}" = scalar ] && tags="$tags scalar"
+skips=$(mktemp)
+trap 'rm -f "$skips"' EXIT
+# note_skips <who> <output>: appends "<who>: <test>: <why>" for each skip line
+note_skips() {
+    printf '%s\n' "$2" | sed -n "s/^skipped: /$1: /p" >>"$skips"
+}
+
 gen_fail=0
 for g in tests/gen/gen_*.py tests/gen/gen_*.sh; do
     [ -e "$g" ] || continue
     case "$(basename "$g")" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
     echo "== generating fixtures: $g"
     case "$g" in *.py) run="$PYTHON" ;; *) run=sh ;; esac
-    if ! "$run" "$g" "$SM_FIXTURES"; then
+    out=$("$run" "$g" "$SM_FIXTURES" 2>&1); rc=$?
+    [ -n "$out" ] && printf '%s\n' "$out"
+    note_skips "$(basename "$g")" "$out"
+    if [ $rc -ne 0 ]; then
         echo "FAILED: fixture generator $g"
         gen_fail=$((gen_fail + 1))
     fi
@@ -47,7 +73,7 @@ for t in "$B"/tests/test_*; do
     name=$(basename "$t")
     case "$name" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
     echo "== $name"
-    # SM_TEST_RUNNER (e.g. qemu-aarch64 -L /usr/aarch64-linux-gnu) runs foreign binaries
+    # SM_TEST_RUNNER (e.g. qemu-aarch64 -L /) runs foreign binaries
     t0=$(date +%s)
     if [ -n "${SM_SUITE_TIMEOUT:-}" ]; then
         out=$(timeout "$SM_SUITE_TIMEOUT" ${SM_TEST_RUNNER:-} "$t" 2>&1); rc=$?
@@ -58,6 +84,7 @@ $name: TIMED OUT after ${SM_SUITE_TIMEOUT}s"
     fi
     printf '%s\n' "$out"
     echo "($name: $(( $(date +%s) - t0 ))s)"
+    note_skips "$name" "$out"
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
     if [ -n "$line" ]; then
         n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
@@ -70,9 +97,34 @@ $name: TIMED OUT after ${SM_SUITE_TIMEOUT}s"
         [ -z "$line" ] && failed=$((failed + 1))
     fi
 done
+
+# The allow-list: "<tags> <glob>" per line (# comments); a skip line
+# "<suite or generator>: <test>: <why>" is allowed when the glob matches it and
+# one of the comma-separated tags is among this run's tags.
+allowed() {
+    while read -r ltags pat; do
+        case "$ltags" in ''|'#'*) continue ;; esac
+        for lt in $(echo "$ltags" | tr ',' ' '); do
+            case " $tags " in *" $lt "*) ;; *) continue ;; esac
+            # shellcheck disable=SC2254
+            case "$1" in $pat) return 0 ;; esac
+        done
+    done <"$root/tests/skips-allowed"
+    return 1
+}
+nskip=$(wc -l <"$skips" | tr -d ' ')
+unexpected=0
+if [ "${SM_REQUIRE_ALL:-0}" = 1 ] && [ "$nskip" -gt 0 ]; then
+    while IFS= read -r s; do
+        allowed "$s" && continue
+        [ $unexpected -eq 0 ] && echo "skipped where every test must run (SM_REQUIRE_ALL=1; tags:$tags; allow-list: tests/skips-allowed):"
+        echo "  $s"
+        unexpected=$((unexpected + 1))
+    done <"$skips"
+fi
 passed=$((total - failed))
 [ $passed -lt 0 ] && passed=0
 [ -n "$suites_failed" ] && echo "failed suites:$suites_failed"
 [ $gen_fail -gt 0 ] && echo "failed fixture generators: $gen_fail"
-echo "tests: $passed passed, $((failed + gen_fail)) failed"
-[ -z "$suites_failed" ] && [ $gen_fail -eq 0 ] && [ $total -gt 0 ]
+echo "tests: $passed passed, $((failed + gen_fail + unexpected)) failed, $nskip skipped"
+[ -z "$suites_failed" ] && [ $gen_fail -eq 0 ] && [ $unexpected -eq 0 ] && [ $total -gt 0 ]

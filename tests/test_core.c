@@ -123,6 +123,11 @@ START_TEST(isa_dispatch_levels)
     /* the Makefile builds AVX2 and AVX-512 kernels; report what this CPU has */
     printf("cpu: avx2=%d fma=%d avx512f=%d bf16=%d vnni=%d, default level %s\n", f->avx2, f->fma,
            f->avx512f, f->avx512_bf16, f->avx512_vnni, sm_isa_name(best));
+#else
+    /* a CPU without vector kernels in the build (riscv64 today): scalar is all there is */
+    ck_assert(!f->neon && !f->avx2);
+    ck_assert_int_eq(best, SM_ISA_SCALAR);
+    ck_assert(!sm_isa_supported(SM_ISA_NEON) && !sm_isa_supported(SM_ISA_AVX2));
 #endif
     ck_assert(sm_isa_force(best));
     ck_assert_str_eq(sm_isa_name(SM_ISA_AVX512), "avx512");
