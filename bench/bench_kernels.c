@@ -190,10 +190,10 @@ static const char *kernel_name(const bcase *c, const bstate *s, const sm_kernel_
     switch (c->kind) {
     case C_CONV: return s->conv ? sm_conv2d_kernel_name(s->conv) : kt->gemm.name;
     case C_GEMM_BLAS: return "cblas_sgemm + epilogue";
-    case C_DW:
-        if ((c->k == 3 || c->k == 5) && (c->s == 1 || c->s == 2))
-            return kt->dwconv[c->k == 5][c->s == 2].name;
-        return "sm_f32_dwconv_ukernel_kxk_4c__scalar";
+    case C_DW: {
+        const sm_dwconv_variant *v = sm_kernels_dwconv(kt, c->k, c->s);
+        return v ? v->name : "sm_f32_dwconv_ukernel_kxk_4c__scalar";
+    }
     case C_SE: return "gavgpool + se + vscale";
     case C_MAXPOOL: return "maxpool";
     case C_SILU: return "vsilu";
@@ -215,7 +215,6 @@ int sm_bench_kernels(const sm_bench_kernel_opts *o)
         return 1;
     }
     const sm_isa initial = sm_isa_active();
-    const char *gemm_env = getenv("SM_GEMM");
     if (o->json)
         printf("{\"fma_peak_gflops_per_core\": %.2f, \"peak_isa\": \"%s\", \"threads\": %zu, \"clock\": \"%s\", \"results\": [\n",
                peak1, peak_isa, o->threads, sm_bench_clock_name());
@@ -226,22 +225,18 @@ int sm_bench_kernels(const sm_bench_kernel_opts *o)
                "rate", "%peak");
     }
     bool first = true;
-    const sm_isa levels[] = {SM_ISA_SCALAR, SM_ISA_AVX2, SM_ISA_AVX512, SM_ISA_NEON};
     for (size_t ci = 0; ci < sizeof k_cases / sizeof *k_cases; ci++) {
         const bcase *c = &k_cases[ci];
         if (o->filter && !strstr(c->name, o->filter) && !strstr(c->model, o->filter))
             continue;
-        for (size_t li = 0; li < 4; li++) {
-            const sm_kernel_table *kt = sm_kernels_for(levels[li]);
-            if (!kt || (getenv("SM_ISA") && levels[li] > initial))
+        for (int li = 0; li < SM_ISA_COUNT; li++) {
+            const sm_isa level = (sm_isa)li;
+            const sm_kernel_table *kt = sm_kernels_for(level);
+            if (!kt || (getenv("SM_ISA") && level > initial))
                 continue;
-            if (c->kind == C_GEMM_BLAS && (levels[li] != SM_ISA_SCALAR || !sm_ops_blas_available()))
+            if (c->kind == C_GEMM_BLAS && (level != SM_ISA_SCALAR || !sm_ops_blas_available()))
                 continue;
-            sm_isa_force(levels[li]);
-            if (c->kind == C_GEMM_BLAS)
-                setenv("SM_GEMM", "blas", 1);
-            else
-                unsetenv("SM_GEMM");
+            sm_isa_force(level);
             bstate s = {c, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, pool};
             size_t oh = c->h, ow = c->w, lead;
             sm_conv_out_extent(c->h, c->k, c->s, c->pad, c->k / 2, c->k / 2, &oh, &lead, &err);
@@ -268,6 +263,7 @@ int sm_bench_kernels(const sm_bench_kernel_opts *o)
             d.bn = &bn;
             d.act = c->act;
             d.alpha = s.alpha;
+            d.gemm = c->kind == C_GEMM_BLAS ? SM_GEMM_KERNEL_BLAS : SM_GEMM_KERNEL_AUTO;
             sm_status st = SM_OK;
             double flops = 0, bytes = 0;
             switch (c->kind) {
@@ -313,7 +309,7 @@ int sm_bench_kernels(const sm_bench_kernel_opts *o)
             double rate = flops > 0 ? flops / med * 1e-9 : bytes / med * 1e-9;
             const char *unit = flops > 0 ? "GFLOP/s" : "GB/s";
             double pct = flops > 0 && peak > 0 ? 100.0 * rate / peak : -1;
-            const char *isa_name = c->kind == C_GEMM_BLAS ? "openblas" : sm_isa_name(levels[li]);
+            const char *isa_name = c->kind == C_GEMM_BLAS ? "openblas" : sm_isa_name(level);
             if (o->json) {
                 printf("%s  {\"model\": \"%s\", \"layer\": \"%s\", \"isa\": \"%s\", \"kernel\": \"%s\", "
                        "\"median_ms\": %.5f, \"runs\": %zu, \"%s\": %.3f, \"pct_peak\": %.1f}",
@@ -346,10 +342,6 @@ int sm_bench_kernels(const sm_bench_kernel_opts *o)
     }
     if (o->json)
         printf("\n]}\n");
-    if (gemm_env)
-        setenv("SM_GEMM", gemm_env, 1);
-    else
-        unsetenv("SM_GEMM");
     sm_isa_force(initial);
     sm_threadpool_free(pool);
     return 0;

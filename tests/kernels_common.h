@@ -48,10 +48,9 @@ static inline void expect_close(const float *got, const float *ref, size_t n, co
 static inline size_t isa_levels(sm_isa *out)
 {
     size_t n = 0;
-    const sm_isa all[] = {SM_ISA_SCALAR, SM_ISA_AVX2, SM_ISA_AVX512, SM_ISA_NEON};
-    for (size_t i = 0; i < 4; i++)
-        if (sm_kernels_for(all[i]))
-            out[n++] = all[i];
+    for (int i = 0; i < SM_ISA_COUNT; i++)
+        if (sm_kernels_for((sm_isa)i))
+            out[n++] = (sm_isa)i;
     return n;
 }
 

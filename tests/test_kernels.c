@@ -40,6 +40,9 @@ static bool use_isa(sm_isa isa)
 }
 
 static const sm_act k_acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID, SM_ACT_PRELU};
+/* The GEMM kernel the regular convs of the running test name in their
+ * description (gemm_variants: the list entry under test). */
+static sm_gemm_kernel g_gemm;
 
 typedef struct {
     bool dw;
@@ -69,6 +72,7 @@ static void run_conv_case(const conv_case *c, const char *variant)
     d.act = c->act;
     d.alpha = alpha;
     d.name = variant;
+    d.gemm = g_gemm;
     sm_error err;
     size_t oh, ow, pt, pl;
     sm_conv2d *cv = NULL;
@@ -121,9 +125,11 @@ done:
 }
 
 /* ---- dwconv: every (isa, k, stride) in dwconv.inc ---- */
-typedef struct { sm_isa isa; size_t k, s, tile; const char *name; } dw_entry;
+typedef struct { sm_isa isa; size_t k, s, tile; const char *name; sm_dwconv_ukernel_fn fn; } dw_entry;
 static const dw_entry k_dw[] = {
-#define SM_DWCONV_UKERNEL(isa_enum, isa, k, s, t) {isa_enum, k, s, t, "sm_f32_dwconv_ukernel_" #k "x" #k "s" #s "_" #t "c__" #isa},
+#define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t) \
+    {isa_enum, K_, S_, t, "sm_f32_dwconv_ukernel_" #K_ "x" #K_ "s" #S_ "_" #t "c__" #isa, \
+     SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa)},
 #include "dwconv/dwconv.inc"
 #undef SM_DWCONV_UKERNEL
 };
@@ -135,6 +141,9 @@ START_TEST(dwconv_variants)
         sm_test_skip(e->name, "ISA not available here");
         return;
     }
+    /* the op at this level runs exactly this listed kernel */
+    const sm_dwconv_variant *v = sm_kernels_dwconv(sm_kernels_for(e->isa), (uint32_t)e->k, (uint32_t)e->s);
+    ck_assert_msg(v && v->fn == e->fn && v->tile == e->tile, "%s is not what the table dispatches", e->name);
     const size_t T = e->tile, chans[] = {1, T - 1, T, T + 1, 3 * T + 1};
     const size_t sizes[][2] = {{7, 9}, {6, 5}, {1, 1}, {2, 11}, {13, 4}};
     const uint32_t p = (uint32_t)e->k / 2;
@@ -173,7 +182,7 @@ END_TEST
 START_TEST(dwconv_generic_kernel)
 {
     /* shapes without a specialised kernel: 7x7, stride 3, on every level */
-    sm_isa isas[4];
+    sm_isa isas[SM_ISA_COUNT];
     size_t n = isa_levels(isas);
     for (size_t i = 0; i < n; i++) {
         if (!use_isa(isas[i]))
@@ -190,10 +199,12 @@ START_TEST(dwconv_generic_kernel)
 END_TEST
 
 /* ---- gemm: every (isa, MR, NR) in gemm.inc, through 1x1 and im2col convs ---- */
-typedef struct { sm_isa isa; size_t mr, nr; const char *name; bool narrow; } gemm_entry;
+typedef struct { sm_isa isa; size_t mr, nr; const char *name; bool narrow; sm_gemm_ukernel_fn fn; } gemm_entry;
 static const gemm_entry k_gemm[] = {
-#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, false},
-#define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_) {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, true},
+#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) \
+    {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, false, SM_UK_NAME(gemm, MR_##x##NR_, isa)},
+#define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_) \
+    {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, true, SM_UK_NAME(gemm, MR_##x##NR_, isa)},
 #include "gemm/gemm.inc"
 #undef SM_GEMM_UKERNEL
 #undef SM_GEMM_NARROW_UKERNEL
@@ -206,7 +217,24 @@ START_TEST(gemm_variants)
         sm_test_skip(e->name, "ISA not available here");
         return;
     }
-    setenv("SM_GEMM", e->narrow ? "narrow" : "wide", 1);
+    g_gemm = e->narrow ? SM_GEMM_KERNEL_NARROW : SM_GEMM_KERNEL_WIDE;
+    /* the table at this level holds exactly this listed kernel */
+    const sm_kernel_table *kt = sm_kernels_for(e->isa);
+    ck_assert(e->narrow ? kt->gemm_narrow.fn == e->fn : kt->gemm.fn == e->fn);
+    {   /* and a conv that names it runs it */
+        float w1 = 1.0f;
+        sm_conv_desc d = {0};
+        d.in_ch = d.out_ch = 1;
+        d.kh = d.kw = d.stride_h = d.stride_w = 1;
+        d.pad = sm_padding_valid();
+        d.weights = &w1;
+        d.gemm = g_gemm;
+        sm_conv2d *cv;
+        sm_error err;
+        ck_assert_msg(sm_conv2d_prepare(&d, &cv, &err) == SM_OK, "%s", err.msg);
+        ck_assert_str_eq(sm_conv2d_kernel_name(cv), e->name);
+        sm_conv2d_free(cv);
+    }
     const size_t MR = e->mr, NR = e->nr;
     const size_t ms[] = {1, MR - 1, MR, MR + 1, 3 * MR + 1}, ns[] = {1, NR - 1, NR, NR + 1, 3 * NR + 1};
     const size_t ks[] = {1, 3, 17};
@@ -244,7 +272,7 @@ START_TEST(gemm_variants)
     };
     for (size_t i = 0; i < sizeof real / sizeof *real && !quick(); i++)
         run_conv_case(&real[i], e->name);
-    unsetenv("SM_GEMM");
+    g_gemm = SM_GEMM_KERNEL_AUTO;
 }
 END_TEST
 
@@ -254,14 +282,14 @@ START_TEST(gemm_blas_path)
         sm_test_skip("gemm_blas_path", "built with BLAS=none");
         return;
     }
-    setenv("SM_GEMM", "blas", 1);
+    g_gemm = SM_GEMM_KERNEL_BLAS;
     const conv_case cs[] = {
         {false, 576, 96, 1, 1, 1, 19, 19, sm_padding_valid(), SM_ACT_SILU, true, true},
         {false, 17, 33, 1, 1, 1, 5, 3, sm_padding_valid(), SM_ACT_PRELU, false, true},
     };
     for (size_t i = 0; i < 2; i++)
         run_conv_case(&cs[i], "openblas");
-    unsetenv("SM_GEMM");
+    g_gemm = SM_GEMM_KERNEL_AUTO;
 }
 END_TEST
 
@@ -439,15 +467,18 @@ END_TEST
 
 START_TEST(tables_cover_every_level)
 {
-    sm_isa isas[4];
+    sm_isa isas[SM_ISA_COUNT];
     size_t n = isa_levels(isas);
     ck_assert_uint_ge(n, 1);
     for (size_t i = 0; i < n; i++) {
         const sm_kernel_table *t = sm_kernels_for(isas[i]);
         ck_assert_ptr_nonnull(t->gemm.fn);
-        for (int k = 0; k < 2; k++)
-            for (int s = 0; s < 2; s++)
-                ck_assert_ptr_nonnull(t->dwconv[k][s].fn);
+        /* the specialised depthwise kernels every level lists: 3x3 and 5x5 at strides 1 and 2 */
+        for (uint32_t k = 3; k <= 5; k += 2)
+            for (uint32_t s = 1; s <= 2; s++)
+                ck_assert_ptr_nonnull(sm_kernels_dwconv(t, k, s));
+        ck_assert_ptr_null(sm_kernels_dwconv(t, 7, 1));
+        ck_assert_ptr_null(sm_kernels_dwconv(t, 3, 3));
         ck_assert(t->maxpool && t->gavgpool && t->vrelu && t->vsilu && t->vsigmoid && t->prelu &&
                   t->vadd && t->vscale && t->se && t->dwconv_generic);
     }

@@ -41,6 +41,13 @@ void sm_error_clear(sm_error *err)
     }
 }
 
+void sm_assert_fail(const char *cond, const char *file, int line, const char *func)
+{
+    fprintf(stderr, "%s:%d: %s: assertion '%s' failed\n", file, line, func, cond);
+    fflush(stderr);
+    abort();
+}
+
 const char *sm_status_name(sm_status st)
 {
     switch (st) {

@@ -59,6 +59,15 @@ void sm_error_prefix(sm_error *err, const char *fmt, ...)
 void sm_error_clear(sm_error *err);
 const char *sm_status_name(sm_status st);
 
+/* Programmer errors: a broken invariant of our own code (a NULL where the
+ * contract forbids it, a table overflowing its fixed size, an index a caller
+ * computed wrongly). Checked in every build, release included; prints
+ * "file:line: function: assertion 'cond' failed" to stderr and aborts. Never
+ * for untrusted input (files, command lines, cameras): those get an sm_status
+ * and a message (docs/ARCHITECTURE.md, "Errors"). */
+#define SM_ASSERT(cond) ((cond) ? (void)0 : sm_assert_fail(#cond, __FILE__, __LINE__, __func__))
+_Noreturn void sm_assert_fail(const char *cond, const char *file, int line, const char *func);
+
 /* ---- logging ------------------------------------------------------------ */
 
 typedef enum { SM_LOG_ERROR = 0, SM_LOG_WARN, SM_LOG_INFO, SM_LOG_DEBUG } sm_log_level;
@@ -104,6 +113,8 @@ typedef enum {
     SM_ISA_AVX512,    /* AVX-512 F+DQ+BW+VL (all four required) */
     SM_ISA_NEON
 } sm_isa;
+/* Levels are 0 .. SM_ISA_COUNT - 1 (tables indexed by level use it). */
+#define SM_ISA_COUNT ((int)SM_ISA_NEON + 1)
 
 typedef struct {
     bool avx2, fma, avx512f, avx512dq, avx512bw, avx512vl, avx512_bf16, avx512_vnni;

@@ -95,6 +95,17 @@ typedef struct {
     float eps; /* PyTorch default 1e-5 */
 } sm_batchnorm;
 
+/* Which GEMM kernel a regular conv runs. AUTO (0, what a zeroed description
+ * says) lets prepare choose from the shape and the level; tests and benchmarks
+ * name one of the gemm.inc variants (or BLAS) to reach each listed kernel. */
+typedef enum {
+    SM_GEMM_KERNEL_AUTO = 0,
+    SM_GEMM_KERNEL_OWN,    /* never BLAS; wide or narrow tile by the shape */
+    SM_GEMM_KERNEL_WIDE,   /* the level's main GEMM tile */
+    SM_GEMM_KERNEL_NARROW, /* its narrow tile (the main one where the level has none) */
+    SM_GEMM_KERNEL_BLAS    /* pointwise convs through cblas_sgemm when built with BLAS */
+} sm_gemm_kernel;
+
 /* One description for regular (sm_conv2d_*) and depthwise (sm_dwconv_*) convs. */
 typedef struct {
     uint32_t in_ch, out_ch;     /* depthwise: out_ch == in_ch (0 = same as in_ch) */
@@ -108,6 +119,7 @@ typedef struct {
     sm_act act;
     const float *alpha;          /* out_ch PReLU slopes when act == SM_ACT_PRELU */
     const char *name;            /* for error messages (e.g. "blocks.3.1.conv_pw"); may be NULL */
+    sm_gemm_kernel gemm;         /* regular convs: kernel choice, AUTO by default */
 } sm_conv_desc;
 
 /* ---- regular convolution (groups = 1), pointwise 1x1 via GEMM ------------------ */

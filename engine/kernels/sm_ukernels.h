@@ -142,15 +142,24 @@ void sm_f64_dense_ukernel__scalar(size_t n_in, size_t n_out, const double *x, co
                                   const double *b, sm_act act, double *y);
 
 /* ---- dispatch table (one per ISA level, filled from the .inc lists) ---- */
+/* A specialised depthwise kernel: square k x k window at one stride. */
+typedef struct {
+    sm_dwconv_ukernel_fn fn;
+    uint32_t k, stride, tile;
+    const char *name;
+} sm_dwconv_variant;
+#define SM_DWCONV_MAX_VARIANTS 16 /* per level; dispatch.c asserts the list fits */
+
 typedef struct {
     sm_isa isa;
     /* each GEMM tile comes with its direct-convolution twin (same mr, nr, panels) */
     struct { sm_gemm_ukernel_fn fn; sm_dconv_ukernel_fn direct; uint32_t mr, nr; const char *name; } gemm;
     /* optional narrower GEMM (fn NULL when absent) for small output channel counts */
     struct { sm_gemm_ukernel_fn fn; sm_dconv_ukernel_fn direct; uint32_t mr, nr; const char *name; } gemm_narrow;
-    /* [k == 5][stride == 2] for 3x3/5x5 at stride 1/2 */
-    struct { sm_dwconv_ukernel_fn fn; uint32_t tile; const char *name; } dwconv[2][2];
-    sm_dwconv_generic_ukernel_fn dwconv_generic; /* tile 4 */
+    /* every (k, stride) of dwconv.inc for this level; look up with sm_kernels_dwconv */
+    sm_dwconv_variant dwconv[SM_DWCONV_MAX_VARIANTS];
+    size_t n_dwconv;
+    sm_dwconv_generic_ukernel_fn dwconv_generic; /* tile 4, any k and stride */
     uint32_t tile;                  /* channel tile of pool/act/eltwise/se kernels */
     sm_maxpool_ukernel_fn maxpool;
     sm_gavgpool_ukernel_fn gavgpool;
@@ -166,6 +175,9 @@ typedef struct {
  * cannot run it. sm_kernels_active() = sm_kernels_for(sm_isa_active()). */
 const sm_kernel_table *sm_kernels_for(sm_isa isa);
 const sm_kernel_table *sm_kernels_active(void);
+/* The level's depthwise kernel for a k x k window at stride s, or NULL (the
+ * generic kernel serves it). */
+const sm_dwconv_variant *sm_kernels_dwconv(const sm_kernel_table *t, uint32_t k, uint32_t s);
 /* Name of the GEMM micro-kernel (or BLAS path) a prepared conv runs (benchmarks). */
 const char *sm_conv2d_kernel_name(const sm_conv2d *op);
 

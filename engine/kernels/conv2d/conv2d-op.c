@@ -42,28 +42,24 @@ struct sm_conv2d {
 
 /* OpenBLAS beats our scalar C by far; with AVX2/AVX-512 our fused kernel wins on
  * this model family's shapes (docs/KERNELS.md), so BLAS serves the scalar level. */
-static bool prefer_blas(const sm_kernel_table *kt)
+static bool prefer_blas(const sm_kernel_table *kt, sm_gemm_kernel choice)
 {
-    const char *e = getenv("SM_GEMM");
     if (!sm_ops_blas_available())
         return false;
-    if (e && strcmp(e, "blas") == 0)
-        return true;
-    if (e && (strcmp(e, "own") == 0 || strcmp(e, "narrow") == 0 || strcmp(e, "wide") == 0))
-        return false;
+    if (choice != SM_GEMM_KERNEL_AUTO)
+        return choice == SM_GEMM_KERNEL_BLAS;
     return kt->isa == SM_ISA_SCALAR;
 }
 
 /* The narrow kernel when the wide panels would pad the output channels by much more
- * (e.g. 40 -> 64 vs 48, 16 -> 32 vs 16); SM_GEMM=narrow|wide forces it for tests. */
-static bool use_narrow(const sm_kernel_table *kt, uint32_t oc)
+ * (e.g. 40 -> 64 vs 48, 16 -> 32 vs 16), unless the description names one. */
+static bool use_narrow(const sm_kernel_table *kt, uint32_t oc, sm_gemm_kernel choice)
 {
     if (!kt->gemm_narrow.fn)
         return false;
-    const char *e = getenv("SM_GEMM");
-    if (e && strcmp(e, "narrow") == 0)
+    if (choice == SM_GEMM_KERNEL_NARROW)
         return true;
-    if (e && strcmp(e, "wide") == 0)
+    if (choice == SM_GEMM_KERNEL_WIDE || choice == SM_GEMM_KERNEL_BLAS)
         return false;
     size_t wide = (oc + kt->gemm.nr - 1) / kt->gemm.nr * kt->gemm.nr;
     size_t narrow = (oc + kt->gemm_narrow.nr - 1) / kt->gemm_narrow.nr * kt->gemm_narrow.nr;
@@ -100,7 +96,7 @@ sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *er
     op->gemm_name = op->kt->gemm.name;
     op->nr = op->kt->gemm.nr;
     op->mr = op->kt->gemm.mr;
-    if (use_narrow(op->kt, d->out_ch)) {
+    if (use_narrow(op->kt, d->out_ch, d->gemm)) {
         op->gemm = op->kt->gemm_narrow.fn;
         op->direct = op->kt->gemm_narrow.direct;
         op->gemm_name = op->kt->gemm_narrow.name;
@@ -123,7 +119,7 @@ sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *er
     op->packed = sm_ops_pack_gemm(w, b, op->oc, op->k, op->nr);
     op->alpha = sm_ops_padded_copy(d->act == SM_ACT_PRELU ? d->alpha : NULL, op->oc, op->panels * op->nr);
     bool ok = op->packed && op->alpha;
-    if (op->pointwise && prefer_blas(op->kt)) {
+    if (op->pointwise && prefer_blas(op->kt, d->gemm)) {
         op->blas = true;
         sm_ops_blas_single_thread();
         op->w_kn = sm_aligned_alloc(op->k * op->oc * sizeof(float));

@@ -49,9 +49,10 @@ sm_status sm_dwconv_prepare(const sm_conv_desc *d, sm_dwconv **out, sm_error *er
     op->pad = d->pad;
     op->act = d->act;
     op->gavgpool = kt->gavgpool;
-    if ((op->k == 3 || op->k == 5) && (op->s == 1 || op->s == 2) && kt->dwconv[op->k == 5][op->s == 2].fn) {
-        op->fn = kt->dwconv[op->k == 5][op->s == 2].fn;
-        op->tile = kt->dwconv[op->k == 5][op->s == 2].tile;
+    const sm_dwconv_variant *v = sm_kernels_dwconv(kt, op->k, op->s);
+    if (v) {
+        op->fn = v->fn;
+        op->tile = v->tile;
     } else {
         op->generic = kt->dwconv_generic;
         op->tile = 4;
