@@ -13,6 +13,7 @@ double sm_clock_ms(void)
 
 void sm_layer_prof_init(sm_layer_prof *p, sm_layer_time *rec, size_t cap)
 {
+    SM_ASSERT(rec != NULL || cap == 0);
     memset(p, 0, sizeof *p);
     p->rec = rec;
     p->cap = cap;

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sm_engine.h"
+
 typedef struct {
     const char *layer;  /* e.g. "blocks.3.1" (owned by the model) */
     const char *op;     /* e.g. "conv_pw", "se", "pool" */

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 START_TEST(error_messages_compose)
@@ -134,6 +136,45 @@ START_TEST(isa_dispatch_levels)
 }
 END_TEST
 
+/* SM_ASSERT is on in every build: a broken invariant aborts with its place and
+ * condition on stderr (run in a child so that the suite survives). */
+static int assert_in_child(int value, char *msg, size_t cap)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        SM_ASSERT(value == 42);
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < cap && (r = read(fds[0], msg + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    msg[n] = '\0';
+    close(fds[0]);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return st;
+}
+
+START_TEST(assert_is_always_on)
+{
+    char msg[512];
+    int st = assert_in_child(42, msg, sizeof msg);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_str_eq(msg, "");
+    st = assert_in_child(7, msg, sizeof msg);
+    ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "status %d", st);
+    ck_assert_msg(strstr(msg, "test_core.c:") && strstr(msg, "assertion 'value == 42' failed"), "%s", msg);
+}
+END_TEST
+
 START_TEST(atomic_write_replaces_whole_file)
 {
     const char *dir = sm_test_tmpdir();
@@ -169,6 +210,7 @@ int main(void)
     tcase_add_test(tc, threadpool_runs_each_task_once);
     tcase_add_test(tc, threads_default_honours_env);
     tcase_add_test(tc, isa_dispatch_levels);
+    tcase_add_test(tc, assert_is_always_on);
     tcase_add_test(tc, atomic_write_replaces_whole_file);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

@@ -172,6 +172,7 @@ size_t sm_threadpool_size(const sm_threadpool *p) { return p ? p->n_threads : 1;
 
 void sm_threadpool_run(sm_threadpool *p, size_t n_tasks, sm_parallel_fn fn, void *ctx)
 {
+    SM_ASSERT(fn != NULL);
     if (!p || p->n_threads == 1 || n_tasks <= 1) {
         for (size_t t = 0; t < n_tasks; t++)
             fn(ctx, t, 0);
