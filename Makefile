@@ -156,7 +156,7 @@ endif
 all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
 
 help:
-	@sed -n '2,17p' Makefile
+	@sed -n '2,18p' Makefile
 
 $(B)/obj/%-avx2.o: %-avx2.c
 	@mkdir -p $(dir $@)
