@@ -73,7 +73,7 @@
 #define SM_HEART_SPECTRUM_S 10.0
 #define SM_HEART_MIN_RAW_S 5.0       /* an (ungated) estimate needs this much segment */
 #define SM_HEART_MIN_CLEAN_S 8.0     /* the gate needs this much */
-#define SM_HEART_EST_PERIOD 0.1      /* s between estimates */
+#define SM_HEART_EST_PERIOD 0.25     /* s between estimates */
 #define SM_HEART_BAND_LO_HZ 0.6
 #define SM_HEART_BAND_HI_HZ 3.5
 #define SM_HEART_BPM_MIN 42.0
