@@ -628,6 +628,53 @@ START_TEST(loop_keeps_time_going)
 }
 END_TEST
 
+/* The learnt Q-table can be forgotten or never saved; the notes say where checkpoints were looked for. */
+START_TEST(qtable_reset_and_checkpoint_notes)
+{
+    const char *dir = sm_test_tmpdir();
+    char q[4200], args[9000], out[8192];
+    snprintf(q, sizeof q, "%s/q.txt", dir);
+    write_text(q, "smartmirror-qtable 1\nentries 0\ncrc32 00000000\n");
+    const char *clip = sm_test_fixture("viewer/e2e.y4m");
+    ck_assert(clip != NULL);
+    snprintf(args, sizeof args, "--headless --video '%s' --frames 1 --models /nonexistent --qtable '%s' --reset-qtable "
+             "--checkpoints '%s/ck'", clip, q, dir);
+    ck_assert_msg(sm_test_run("smartmirror", args, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(access(q, F_OK) != 0, "the Q-table is still there");
+    ck_assert_msg(strstr(out, "starts afresh: removed") && strstr(out, q), "%s", out);
+    char want[4400];
+    snprintf(want, sizeof want, "looked for your checkpoint best_model.pth in %s/ck", dir);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    /* a checkpoint that is there but not converted: the note gives the command */
+    snprintf(want, sizeof want, "%s/ck", dir);
+    ck_assert_int_eq(mkdir(want, 0755), 0);
+    snprintf(want, sizeof want, "%s/ck/fatigue_mlp.joblib", dir);
+    write_text(want, "x");
+    ck_assert_msg(sm_test_run("smartmirror", args, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "is there but not converted") && strstr(out, "smw-convert"), "%s", out);
+    /* --no-qtable: the advisor runs (it needs the face models) but writes nothing; without it, it does */
+    const char *mesh = sm_test_fixture("face/face_landmark_with_attention.smw");
+    const char *pulse = sm_test_fixture("pipeline/pulse.y4m");
+    if (!mesh || !pulse) {
+        sm_test_skip("qtable_reset_and_checkpoint_notes (--no-qtable part)", "face models or pipeline/pulse.y4m missing");
+        return;
+    }
+    char models[4200];
+    snprintf(models, sizeof models, "%s", mesh);
+    *strrchr(models, '/') = '\0';
+    setenv("XDG_STATE_HOME", dir, 1);
+    snprintf(want, sizeof want, "%s/smartmirror/qtable.txt", dir);
+    /* 15.7 s of video: the advisor decides at once and learns its first reward at 15 s, when a
+     * persisted table is saved (advisor.h) */
+    snprintf(args, sizeof args, "--headless --video '%s' --loop --frames 470 --models '%s' --no-landmarks --out /dev/null "
+             "--no-qtable", pulse, models);
+    ck_assert_msg(sm_test_run("smartmirror", args, out, sizeof out) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "\"decisions\":1,\"suggestions\":0,\"rewards\":1"), "no reward learnt: %s", out);
+    ck_assert_msg(access(want, F_OK) != 0, "--no-qtable wrote %s", want);
+    unsetenv("XDG_STATE_HOME");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("viewer_session");
@@ -640,6 +687,7 @@ int main(void)
     tcase_add_test(tc, config_file_precedence_and_errors);
     tcase_add_test(tc, chime_is_gentle_and_rate_limited);
     tcase_add_test(tc, loop_keeps_time_going);
+    tcase_add_test(tc, qtable_reset_and_checkpoint_notes);
     tcase_add_loop_test(tc, window_sizes_under_xvfb, 0, 2);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
