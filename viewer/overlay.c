@@ -216,7 +216,8 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
             char lab[16], val[16];
             snprintf(lab, sizeof lab, "%.8s", e->labels[i] ? e->labels[i] : "?");
             snprintf(val, sizeof val, "%.2f", e->probs[i]);
-            bar(&col[i / half], lab, 9, e->probs[i], i == e->label ? GREEN : TITLE, val);
+            /* each class in its colour of the history band (plots.c) */
+            bar(&col[i / half], lab, 9, e->probs[i], sm_plots_emotion_colour(e->labels[i]), val);
         }
         p.y = col[0].y > col[1].y ? col[0].y : col[1].y;
         say(&p, TEXT, "Valence %+.2f   Arousal %+.2f", e->valence, e->arousal);
