@@ -55,7 +55,7 @@ struct sm_session {
     /* counters */
     bool have_prev;
     bool prev_alert, prev_closed;
-    int prev_blinks, prev_yawns, prev_actions, prev_rewards;
+    int prev_blinks, prev_yawns, prev_actions, prev_rewards, prev_long, prev_micro;
     int blinks, yawns, alerts, long_closures, microsleeps;
     double closed_since;               /* t of the first closed frame of the run */
     bool run_long, run_micro;          /* this run already counted */
@@ -336,8 +336,22 @@ static uint8_t count_events(sm_session *s, const sm_mirror_result *r)
         s->prev_blinks = fa->blinks;
         s->prev_yawns = fa->yawns;
     }
-    /* closure runs (a frame without a face ends the run) */
-    bool closed = fa->valid && fa->eyes_closed;
+    /* the calibrated detector counts closures itself */
+    bool events = fa->rules && !strcmp(fa->rules, "wellness");
+    if (events && fa->valid) {
+        if (s->have_prev && fa->long_closures > s->prev_long) {
+            s->long_closures += fa->long_closures - s->prev_long;
+            m |= SM_MARK_LONG_CLOSURE;
+        }
+        if (s->have_prev && fa->microsleeps > s->prev_micro) {
+            s->microsleeps += fa->microsleeps - s->prev_micro;
+            m |= SM_MARK_MICROSLEEP;
+        }
+        s->prev_long = fa->long_closures;
+        s->prev_micro = fa->microsleeps;
+    }
+    /* otherwise closure runs of eyes_closed (a frame without a face ends the run) */
+    bool closed = !events && fa->valid && fa->eyes_closed;
     if (closed && !s->prev_closed) {
         s->closed_since = r->t;
         s->run_long = s->run_micro = false;

@@ -16,16 +16,17 @@
  * column, its unit, how a second is aggregated, the decimals written, when a
  * frame has a value and what it is (expressions on `r`, a const
  * sm_mirror_result *). Adding a plotted or recorded quantity is adding a line.
- * Until issues 13-15 landed their fields, some lines read the older ones
- * (docs/JSON.md, "Session"):  level <- fatigue.p_drowsy, bpm <- heart.bpm_pos
- * when POS is valid, quality <- none.
+ * Until issues 13 and 15 land their fields, some lines read the older ones
+ * (docs/JSON.md, "Recording"): bpm <- heart.bpm_pos when POS is valid,
+ * quality <- none.
  *
  * Events per second (marks on the plots): alert start, long closure,
  * microsleep, yawn, advisor suggestion; counted for the summary too. Counts
- * come from the detector's own counters where it has them (yawns, blinks) and
- * from the session's closure tracker otherwise (eyes_closed runs:
- * >= SM_SESSION_LONG_CLOSURE_S a long closure, >= SM_SESSION_MICROSLEEP_S a
- * microsleep) until issue 14's counters are on main.
+ * come from the detector's own counters (blinks, yawns; with the default
+ * wellness rules also long_closures and microsleeps); with --fatigue-rules
+ * seed, which has no closure events, from the session's closure tracker
+ * (eyes_closed runs: >= SM_SESSION_LONG_CLOSURE_S a long closure,
+ * >= SM_SESSION_MICROSLEEP_S a microsleep).
  *
  * Threading: none inside; the window guards the session with its own mutex. */
 #ifndef SM_SESSION_H
@@ -48,7 +49,7 @@
     X(FACE, "face", "share 0..1", MEAN, 2, true, r->face.valid ? 1.0 : 0.0)                                         \
     X(EAR, "ear", "ratio", MEAN, 3, r->fatigue.valid, r->fatigue.ear)                                                \
     X(MAR, "mar", "ratio", MEAN, 3, r->fatigue.valid, r->fatigue.mar)                                                \
-    X(LEVEL, "level", "0..1", MEAN, 3, r->fatigue.valid, r->fatigue.p_drowsy)                                        \
+    X(LEVEL, "level", "0..1", MEAN, 3, r->fatigue.valid, r->fatigue.level)                                           \
     X(ALERT, "alert", "0/1", MAX, 0, r->fatigue.available, r->fatigue.alert ? 1.0 : 0.0)                              \
     X(BPM, "bpm", "1/min", MEAN, 1, r->heart.valid_pos, r->heart.bpm_pos)                                             \
     X(QUALITY, "quality", "0..1", MEAN, 2, false, 0.0)                                                              \

@@ -29,7 +29,8 @@ static const char header[] =
  *   blinks      cumulative counter 1 at frame 30, 2 at 40, 3 at 150  -> 3 blinks, 3 / (23/60) = 7.8 /min
  *   yawns       counter 1 from frame 200                             -> 1 yawn, mark in second 20
  *   alert       frames 120-139 and 160-164                           -> 2 alerts, marks in seconds 12, 16
- *   p_drowsy    0.9 while alert, else 0.2                             -> level 0.9 in s 12-13, 0.55 in s 16
+ *   level       0.9 while alert, else 0.2                             -> level 0.9 in s 12-13, 0.55 in s 16
+ *   rules       none given (as --fatigue-rules seed): closures are counted by the session
  *   BPM (POS)   from second 6: 60 + 2 (second - 6)                    -> 19 s, mean 78, range 60..96
  *   stress      from second 6: 20 (s 6-11), 45 (s 12-17), 80 (s 18-24) -> 6/19 low, 6/19 moderate, 7/19 high,
  *                                                                     mean (120 + 270 + 560) / 19 = 50.0
@@ -55,7 +56,7 @@ static void scripted_frame(int i, sm_mirror_result *r)
         fa->eyes_closed = (i >= 50 && i <= 56) || (i >= 100 && i <= 112);
         fa->blinks = (i >= 30) + (i >= 40) + (i >= 150);
         fa->yawns = i >= 200;
-        fa->p_drowsy = alert ? 0.9f : 0.2f;
+        fa->p_drowsy = fa->level = alert ? 0.9f : 0.2f;
         fa->alert = alert;
     }
     sm_heart_result *h = &r->heart;
@@ -216,7 +217,7 @@ START_TEST(history_and_marks)
     for (int i = 0; i < 40 * 60 * 2; i++) {
         r->t = i * 0.5;
         r->fatigue.available = r->fatigue.valid = true;
-        r->fatigue.p_drowsy = (float)(i / 2) / 10000.0f; /* the second's index / 1e4 */
+        r->fatigue.level = (float)(i / 2) / 10000.0f; /* the second's index / 1e4 */
         ck_assert_int_eq(sm_session_push(s, r, 0, &err), SM_OK);
     }
     free(r);
@@ -424,6 +425,41 @@ START_TEST(series_table)
 }
 END_TEST
 
+/* With the calibrated detector (rules "wellness") its own counters are used:
+ * eyes_closed runs are ignored, counter steps become marks. */
+START_TEST(detector_counters_with_wellness_rules)
+{
+    sm_session *s;
+    sm_error err = {0};
+    ck_assert_int_eq(sm_session_init(&s, &err), SM_OK);
+    sm_mirror_result *r = calloc(1, sizeof *r);
+    for (int i = 0; i < 100; i++) {
+        r->t = i / 10.0;
+        r->face.valid = true;
+        r->fatigue.available = r->fatigue.valid = true;
+        r->fatigue.rules = "wellness";
+        r->fatigue.eyes_closed = i >= 10 && i < 40; /* 3 s shut: would be counted by the session's own tracker */
+        r->fatigue.long_closures = (i >= 25) + (i >= 61) + (i >= 62);
+        r->fatigue.microsleeps = i >= 35;
+        ck_assert_int_eq(sm_session_push(s, r, 0, &err), SM_OK);
+    }
+    sm_session_finish(s, &err);
+    sm_session_summary o;
+    sm_session_summarize(s, &o);
+    ck_assert_int_eq(o.long_closures, 3);
+    ck_assert_int_eq(o.microsleeps, 1);
+    uint8_t m[10];
+    float v[10];
+    sm_session_history(s, SM_SERIES_LEVEL, 10, v, m);
+    ck_assert_int_eq(m[2], SM_MARK_LONG_CLOSURE);
+    ck_assert_int_eq(m[3], SM_MARK_MICROSLEEP);
+    ck_assert_int_eq(m[6], SM_MARK_LONG_CLOSURE);
+    ck_assert_int_eq(m[1] | m[4] | m[5] | m[7], 0);
+    free(r);
+    sm_session_free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("session");
@@ -431,6 +467,7 @@ int main(void)
     tcase_add_test(tc, series_table);
     tcase_add_test(tc, summary_of_scripted_track);
     tcase_add_test(tc, history_and_marks);
+    tcase_add_test(tc, detector_counters_with_wellness_rules);
     tcase_add_test(tc, csv_rows_header_and_append);
     tcase_add_test(tc, csv_flushes_while_running);
     tcase_add_test(tc, files_refused_and_summary_never_through_symlink);

@@ -147,7 +147,7 @@ static const char oracle_py[] =
     "    assert int(r['t[s]']) == s\n"
     "    face = mean([1.0 if o['face'] else 0.0 for o in os_])\n"
     "    ear = mean([o['fatigue']['ear'] for o in os_ if o['fatigue']])\n"
-    "    lvl = mean([o['fatigue']['p_drowsy'] for o in os_ if o['fatigue']])\n"
+    "    lvl = mean([o['fatigue']['level'] for o in os_ if o['fatigue']])\n"
     "    b = mean([o['heart']['bpm_pos'] for o in os_ if o['heart'] and o['heart']['bpm_pos'] is not None])\n"
     "    st = mean([o['heart']['stress'] for o in os_ if o['heart'] and o['heart']['stress'] is not None])\n"
     "    for key, v, dec in (('face[share 0..1]', face, 2), ('ear[ratio]', ear, 3), ('level[0..1]', lvl, 3),\n"
@@ -295,8 +295,8 @@ static sm_session *busy_session(void)
         r->face.valid = sec % 97 > 5;
         r->fatigue.available = true;
         r->fatigue.valid = r->face.valid;
-        r->fatigue.p_drowsy = (float)(0.5 + 0.45 * sin(sec / 40.0));
-        r->fatigue.alert = r->fatigue.p_drowsy > 0.9f;
+        r->fatigue.p_drowsy = r->fatigue.level = (float)(0.5 + 0.45 * sin(sec / 40.0));
+        r->fatigue.alert = r->fatigue.level > 0.9f;
         r->fatigue.eyes_closed = sec % 150 < 2;
         r->heart.valid_pos = sec % 60 > 12;
         r->heart.bpm_pos = (float)(72 + 9 * sin(sec / 25.0));
@@ -402,7 +402,8 @@ START_TEST(layout_no_text_overlaps)
             }
             /* the band: every plot named, the time axis labelled, the drowsiness line drawn */
             const char *want[] = {"Drowsiness", "Heart rate", "Stress", "Emotion", "now", mode == 2 ? "-30s" : "-5m",
-                                  "BREAKS", mode == 1 ? "q: quit now   any other key: stay" : "How about a short nap?"};
+                                  "BREAKS", mode == 1 ? "q: quit now   any other key: stay" : "How about a short nap?",
+                                  mode == 1 ? "BREAKS" : "learning your eyes: 8 s"};
             for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
                 bool found = false;
                 for (int i = 0; i < n && !found; i++)

@@ -462,6 +462,9 @@ static int run_window(pipeline *p, window *w)
     ov.session = p->session;
     ov.history_s = o->history_s;
     ov.advice_age_s = -1;
+    ov.calib_done_s = -1;
+    bool prev_calibrated = true;
+    double calib_done_t = 0;
     /* the alert: a flash every time it starts, a chime at most every --sound-every s */
     SDL_AudioDeviceID audio = 0;
     float *chime = NULL;
@@ -571,6 +574,10 @@ static int run_window(pipeline *p, window *w)
                 advice_t = res->t;
             }
             ov.advice_age_s = res->advisor.valid ? res->t - advice_t : -1;
+            bool calibrated = !res->fatigue.valid || res->fatigue.calibrated;
+            if (calibrated && !prev_calibrated)
+                calib_done_t = now_s();
+            prev_calibrated = calibrated;
         }
         bool ended = p->ended, failed = p->failed;
         snprintf(status, sizeof status, "%s", failed ? p->error : p->status);
@@ -579,6 +586,10 @@ static int run_window(pipeline *p, window *w)
             dirty = true;
         snprintf(last_status, sizeof last_status, "%s", status);
         ov.ended = ended && !failed;
+        double since_calib = now_s() - calib_done_t;
+        ov.calib_done_s = calib_done_t > 0 && since_calib < 4 ? since_calib : -1;
+        if (ov.calib_done_s >= 0)
+            dirty = true;
         double since_flash = now_s() - flash_t;
         ov.flash = since_flash < 1.5 ? (float)(1.0 - since_flash / 1.5) : 0.0f;
         if (ov.flash > 0)

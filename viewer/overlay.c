@@ -389,11 +389,6 @@ void sm_overlay_render(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
         banner(c, vx, by, vw, ui, RED, "! You look drowsy!");
         by += (SM_FONT_CELL_H + 6) * ui * 2;
     }
-    /* a friendly prompt for 30 s after the advisor suggests a break */
-    if (r && r->advisor.valid && r->advisor.action != 0 && st.advice_age_s >= 0 && st.advice_age_s < 30) {
-        banner(c, vx, by, vw, ui, (sm_rgb){40, 90, 140}, r->advisor.action == 1 ? "Time for a short break?" : "How about a short nap?");
-        by += (SM_FONT_CELL_H + 6) * ui * 2;
-    }
     if (st.status)
         banner(c, vx, by, vw, ui, ORANGE, st.status);
     int lh = (SM_FONT_CELL_H + 2) * ui;
@@ -402,6 +397,25 @@ void sm_overlay_render(sm_canvas *c, const sm_frame *f, const sm_mirror_result *
         sm_canvas_text(c, vx + (vw - sm_font_text_width(m, ui)) / 2, vh / 2, ui, DIM, m);
     }
     int ly = vy + vh - lh - 2 * ui;
+    /* notes at the bottom left of the video (the face and its tag are usually higher up):
+     * the advisor's prompt for 30 s after a suggestion, the calibration of the eyes */
+    if (r && r->advisor.valid && r->advisor.action != 0 && st.advice_age_s >= 0 && st.advice_age_s < 30 && !st.summary) {
+        const char *m = r->advisor.action == 1 ? "Time for a short break?" : "How about a short nap?";
+        sm_canvas_blend(c, vx + 4 * ui, ly - ui, sm_font_text_width(m, ui) + 4 * ui, lh, (sm_rgb){40, 90, 140}, 230);
+        sm_canvas_text(c, vx + 6 * ui, ly, ui, WHITE, m);
+        ly -= lh + ui;
+    }
+    const sm_fatigue_result *fr = r ? &r->fatigue : NULL;
+    char cal[64] = "";
+    if (fr && fr->available && fr->valid && fr->rules && !strcmp(fr->rules, "wellness") && !fr->calibrated)
+        snprintf(cal, sizeof cal, "learning your eyes: %.0f s", ceilf(fr->calib_remaining_s));
+    else if (st.calib_done_s >= 0 && st.calib_done_s < 4)
+        snprintf(cal, sizeof cal, "your eyes are learnt (c: learn again)");
+    if (cal[0] && !st.summary) {
+        sm_canvas_blend(c, vx + 4 * ui, ly - ui, sm_font_text_width(cal, ui) + 4 * ui, lh, (sm_rgb){30, 110, 70}, 230);
+        sm_canvas_text(c, vx + 6 * ui, ly, ui, WHITE, cal);
+        ly -= lh + ui;
+    }
     if (st.paused && !st.summary) {
         sm_canvas_blend(c, vx + 4 * ui, ly - ui, sm_font_text_width("PAUSED (p)", ui) + 4 * ui, lh, BG, 180);
         sm_canvas_text(c, vx + 6 * ui, ly, ui, YELLOW, "PAUSED (p)");

@@ -24,6 +24,7 @@ typedef struct {
     bool quitting;        /* ... shown because q was pressed: "q again quits" */
     double advice_age_s;  /* seconds since the advisor's last decision (< 0: unknown) */
     float flash;          /* 0..1: the alert's flash around the video (fades out) */
+    double calib_done_s;  /* seconds since the fatigue calibration finished (< 0: not just now) */
 } sm_overlay_state;
 
 /* Video area of a canvas (where the frame is letterboxed; the history band,
