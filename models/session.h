@@ -16,9 +16,8 @@
  * column, its unit, how a second is aggregated, the decimals written, when a
  * frame has a value and what it is (expressions on `r`, a const
  * sm_mirror_result *). Adding a plotted or recorded quantity is adding a line.
- * Until issues 13 and 15 land their fields, some lines read the older ones
- * (docs/JSON.md, "Recording"): bpm <- heart.bpm_pos when POS is valid,
- * quality <- none.
+ * bpm is the shown heart rate only while it is trusted and fresh (issue 15's
+ * valid_bpm and !stale): the plot and the CSV have gaps otherwise.
  *
  * Events per second (marks on the plots): alert start, long closure,
  * microsleep, yawn, advisor suggestion; counted for the summary too. Counts
@@ -35,6 +34,7 @@
 #include "mirror_types.h"
 #include "sm_engine.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,8 +51,9 @@
     X(MAR, "mar", "ratio", MEAN, 3, r->fatigue.valid, r->fatigue.mar)                                                \
     X(LEVEL, "level", "0..1", MEAN, 3, r->fatigue.valid, r->fatigue.level)                                           \
     X(ALERT, "alert", "0/1", MAX, 0, r->fatigue.available, r->fatigue.alert ? 1.0 : 0.0)                              \
-    X(BPM, "bpm", "1/min", MEAN, 1, r->heart.valid_pos, r->heart.bpm_pos)                                             \
-    X(QUALITY, "quality", "0..1", MEAN, 2, false, 0.0)                                                              \
+    X(BPM, "bpm", "1/min", MEAN, 1, r->heart.valid_bpm && !r->heart.stale, r->heart.bpm)                             \
+    X(QUALITY, "quality", "0..1", MEAN, 2, isfinite(r->heart.quality) && (r->heart.valid_bpm || r->heart.reason),   \
+      r->heart.quality)                                                                                              \
     X(STRESS, "stress", "0..100", MEAN, 1, r->heart.valid_stress, r->heart.stress)                                    \
     X(EMOTION, "emotion", "label", LAST, 0, r->emotion.valid && r->emotion.label_argmax >= 0,                       \
       r->emotion.label_argmax)                                                                                       \

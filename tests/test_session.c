@@ -31,7 +31,7 @@ static const char header[] =
  *   alert       frames 120-139 and 160-164                           -> 2 alerts, marks in seconds 12, 16
  *   level       0.9 while alert, else 0.2                             -> level 0.9 in s 12-13, 0.55 in s 16
  *   rules       none given (as --fatigue-rules seed): closures are counted by the session
- *   BPM (POS)   from second 6: 60 + 2 (second - 6)                    -> 19 s, mean 78, range 60..96
+ *   BPM         trusted from second 6: 60 + 2 (second - 6), quality 0.75 -> 19 s, mean 78, range 60..96
  *   stress      from second 6: 20 (s 6-11), 45 (s 12-17), 80 (s 18-24) -> 6/19 low, 6/19 moderate, 7/19 high,
  *                                                                     mean (120 + 270 + 560) / 19 = 50.0
  *   emotion     top class happy in seconds 2-9, neutral in 10-24      -> shares 8/23, 15/23
@@ -61,8 +61,9 @@ static void scripted_frame(int i, sm_mirror_result *r)
     }
     sm_heart_result *h = &r->heart;
     if (sec >= 6) {
-        h->valid_pos = true;
-        h->bpm_pos = (float)(60 + 2 * (sec - 6));
+        h->valid_bpm = true;
+        h->bpm = (float)(60 + 2 * (sec - 6));
+        h->quality = 0.75f;
         h->valid_stress = true;
         h->stress = sec < 12 ? 20.0f : sec < 18 ? 45.0f : 80.0f;
     }
@@ -282,10 +283,10 @@ START_TEST(csv_rows_header_and_append)
     ck_assert_str_eq(csv_row(csv, 0, row, sizeof row),
                      "2027-01-15T08:00:00Z,0,2027-01-15T08:00:00Z,0.00,,,,0,,,,,,,,,");
     ck_assert_str_eq(csv_row(csv, 12, row, sizeof row),
-                     "2027-01-15T08:00:00Z,12,2027-01-15T08:00:12Z,1.00,0.300,0.200,0.900,1,72.0,,45.0,neutral,0.700,"
+                     "2027-01-15T08:00:00Z,12,2027-01-15T08:00:12Z,1.00,0.300,0.200,0.900,1,72.0,0.75,45.0,neutral,0.700,"
                      "0.250,-0.500,1,alert");
     ck_assert_str_eq(csv_row(csv, 11, row, sizeof row),
-                     "2027-01-15T08:00:00Z,11,2027-01-15T08:00:11Z,1.00,0.300,0.200,0.200,0,70.0,,20.0,neutral,0.700,"
+                     "2027-01-15T08:00:00Z,11,2027-01-15T08:00:11Z,1.00,0.300,0.200,0.200,0,70.0,0.75,20.0,neutral,0.700,"
                      "0.250,-0.500,1,microsleep");
     ck_assert_msg(strstr(csv_row(csv, 20, row, sizeof row), ",0,yawn"), "%s", row);
     ck_assert_msg(strstr(csv_row(csv, 2, row, sizeof row), ",happy,0.700,0.250,-0.500,1,suggestion"), "%s", row);
@@ -460,6 +461,48 @@ START_TEST(detector_counters_with_wellness_rules)
 }
 END_TEST
 
+/* The shown heart rate is recorded only while it is trusted and fresh. */
+START_TEST(heart_gaps_without_trusted_reading)
+{
+    sm_session *s;
+    sm_error err = {0};
+    ck_assert_int_eq(sm_session_init(&s, &err), SM_OK);
+    sm_mirror_result *r = calloc(1, sizeof *r);
+    for (int i = 0; i < 40; i++) {
+        memset(&r->heart, 0, sizeof r->heart);
+        r->t = i / 10.0;
+        r->heart.bpm = 70.0f;          /* held in all four seconds */
+        r->heart.quality = NAN;
+        if (i < 10) {                  /* second 0: trusted */
+            r->heart.valid_bpm = true;
+            r->heart.quality = 0.8f;
+        } else if (i < 20) {           /* second 1: trusted but stale */
+            r->heart.valid_bpm = true;
+            r->heart.stale = true;
+        } else if (i < 30) {           /* second 2: no reading, a reason */
+            r->heart.reason = "hold still";
+            r->heart.quality = 0.1f;
+        }                              /* second 3: nothing at all */
+        ck_assert_int_eq(sm_session_push(s, r, 0, &err), SM_OK);
+    }
+    sm_session_finish(s, &err);
+    float v[4], q[4];
+    sm_session_history(s, SM_SERIES_BPM, 4, v, NULL);
+    sm_session_history(s, SM_SERIES_QUALITY, 4, q, NULL);
+    ck_assert_float_eq(v[0], 70.0f);
+    ck_assert(isnan(v[1]) && isnan(v[2]) && isnan(v[3]));
+    ck_assert_float_eq_tol(q[0], 0.8f, 1e-6f);
+    ck_assert(isnan(q[1]));
+    ck_assert_float_eq_tol(q[2], 0.1f, 1e-6f);
+    ck_assert(isnan(q[3]));
+    sm_session_summary o;
+    sm_session_summarize(s, &o);
+    ck_assert_int_eq(o.bpm_n, 1);
+    free(r);
+    sm_session_free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("session");
@@ -468,6 +511,7 @@ int main(void)
     tcase_add_test(tc, summary_of_scripted_track);
     tcase_add_test(tc, history_and_marks);
     tcase_add_test(tc, detector_counters_with_wellness_rules);
+    tcase_add_test(tc, heart_gaps_without_trusted_reading);
     tcase_add_test(tc, csv_rows_header_and_append);
     tcase_add_test(tc, csv_flushes_while_running);
     tcase_add_test(tc, files_refused_and_summary_never_through_symlink);

@@ -148,10 +148,13 @@ static const char oracle_py[] =
     "    face = mean([1.0 if o['face'] else 0.0 for o in os_])\n"
     "    ear = mean([o['fatigue']['ear'] for o in os_ if o['fatigue']])\n"
     "    lvl = mean([o['fatigue']['level'] for o in os_ if o['fatigue']])\n"
-    "    b = mean([o['heart']['bpm_pos'] for o in os_ if o['heart'] and o['heart']['bpm_pos'] is not None])\n"
+    "    b = mean([o['heart']['bpm'] for o in os_ if o['heart'] and o['heart']['bpm'] is not None and not o['heart']['stale']])\n"
+    "    q = mean([o['heart']['quality'] for o in os_ if o['heart'] and o['heart']['quality'] is not None\n"
+    "              and (o['heart']['bpm'] is not None or o['heart']['reason'] is not None)])\n"
     "    st = mean([o['heart']['stress'] for o in os_ if o['heart'] and o['heart']['stress'] is not None])\n"
     "    for key, v, dec in (('face[share 0..1]', face, 2), ('ear[ratio]', ear, 3), ('level[0..1]', lvl, 3),\n"
-    "                        ('bpm[1/min]', b, 1), ('stress[0..100]', st, 1)):\n"
+    "                        ('bpm[1/min]', b, 1), ('stress[0..100]', st, 1),\n"
+    "                        ('quality[0..1]', q, 2)):\n"
     "        if v is None:\n"
     "            assert r[key] == '', (s, key, r[key])\n"
     "        else:\n"
@@ -167,6 +170,7 @@ static const char oracle_py[] =
     "printed = [json.loads(l) for l in open(stdout_path) if l.startswith('{\"summary\"')]\n"
     "assert printed == [summ], (printed, summ)\n"
     "assert summ['frames'] == len(objs) and summ['seconds'] == n\n"
+    "assert len(bpm) >= 3, 'no trusted heart rate in 15 s of the pulse clip: %d s' % len(bpm)\n"
     "assert abs(summ['duration_s'] - (objs[-1]['t'] - t0)) < 0.006\n"
     "assert abs(summ['face_s'] - face_s) < 0.06, (summ['face_s'], face_s)\n"
     "assert summ['fatigue']['alerts'] == alerts\n"
@@ -205,7 +209,7 @@ START_TEST(summary_matches_json_lines)
     snprintf(sum, sizeof sum, "%s/summary.json", dir);
     snprintf(so, sizeof so, "%s/stdout.txt", dir);
     snprintf(cmd, sizeof cmd,
-             "%s '%s/smartmirror' --headless --video '%s' --models '%s' --qtable '%s/q.txt' --no-landmarks "
+             "%s '%s/smartmirror' --headless --video '%s' --loop --frames 450 --models '%s' --qtable '%s/q.txt' --no-landmarks "
              "--out '%s' --record '%s' --summary '%s' > '%s' 2>/dev/null",
              getenv("SM_TEST_RUNNER") ? getenv("SM_TEST_RUNNER") : "", bin(), clip, models, dir, jsonl, csv, sum, so);
     ck_assert_int_eq(system(cmd), 0);
@@ -298,9 +302,10 @@ static sm_session *busy_session(void)
         r->fatigue.p_drowsy = r->fatigue.level = (float)(0.5 + 0.45 * sin(sec / 40.0));
         r->fatigue.alert = r->fatigue.level > 0.9f;
         r->fatigue.eyes_closed = sec % 150 < 2;
-        r->heart.valid_pos = sec % 60 > 12;
-        r->heart.bpm_pos = (float)(72 + 9 * sin(sec / 25.0));
-        r->heart.valid_stress = r->heart.valid_pos;
+        r->heart.valid_bpm = sec % 60 > 12;
+        r->heart.bpm = (float)(72 + 9 * sin(sec / 25.0));
+        r->heart.quality = (float)(0.5 + 0.5 * sin(sec / 7.0));
+        r->heart.valid_stress = r->heart.valid_bpm;
         r->heart.stress = (float)(50 + 45 * sin(sec / 33.0));
         r->emotion.available = r->emotion.valid = r->face.valid;
         r->emotion.n_labels = 8;

@@ -86,8 +86,19 @@ static void gutter(const band *b, int y, const char *title, sm_rgb tcol, const c
     sm_canvas_text(b->c, b->gx, y + line_h(b->ui), b->ui, DIM, range);
 }
 
-/* A line plot of cv over [lo, hi] in the row's area; gaps where NaN. */
+/* A line plot of cv over [lo, hi] in the row's area; gaps where NaN; the
+ * colour from the value, or (qual non-NULL) from the signal quality. */
+static void line_plot_q(const band *b, int y, int h, const float *cv, const float *qual, float lo, float hi,
+                        sm_rgb (*colour)(float));
 static void line_plot(const band *b, int y, int h, const float *cv, float lo, float hi, sm_rgb (*colour)(float))
+{
+    line_plot_q(b, y, h, cv, NULL, lo, hi, colour);
+}
+
+static sm_rgb quality_colour(float q) { return !isfinite(q) ? TEXT : q >= 0.6f ? GREEN : q >= 0.3f ? YELLOW : ORANGE; }
+
+static void line_plot_q(const band *b, int y, int h, const float *cv, const float *qual, float lo, float hi,
+                        sm_rgb (*colour)(float))
 {
     int prev = -1;
     for (int i = 0; i < b->pw; i++) {
@@ -105,7 +116,7 @@ static void line_plot(const band *b, int y, int h, const float *cv, float lo, fl
             if (prev + b->ui > y1)
                 y1 = prev + b->ui;
         }
-        sm_canvas_fill(b->c, b->px + i, y0, 1, y1 - y0, colour(cv[i]));
+        sm_canvas_fill(b->c, b->px + i, y0, 1, y1 - y0, qual ? quality_colour(qual[i]) : colour(cv[i]));
         prev = yy;
     }
 }
@@ -154,7 +165,13 @@ void sm_plots_draw(sm_canvas *c, int x, int y, int w, int h, int ui, const sm_se
     gutter(&b, ry, "Drowsiness", TITLE, "level 0-1");
     ry += rh;
 
-    /* heart rate: auto range (>= 20 /min, multiples of 10), gaps without a reading */
+    /* heart rate: auto range (>= 20 /min, multiples of 10), gaps without a trusted
+     * reading, coloured by the signal quality (green >= 0.6, yellow >= 0.3, orange) */
+    float *qv = malloc(sizeof(float) * (size_t)b.pw);
+    if (!qv)
+        goto out;
+    sm_session_history(s, SM_SERIES_QUALITY, b.span, v, NULL);
+    columns(&b, v, NULL, false, qv, cm);
     sm_session_history(s, SM_SERIES_BPM, b.span, v, NULL);
     columns(&b, v, NULL, false, cv, cm);
     float lo = INFINITY, hi = -INFINITY;
@@ -172,7 +189,8 @@ void sm_plots_draw(sm_canvas *c, int x, int y, int w, int h, int ui, const sm_se
     if (hi - lo < 20)
         hi = lo + 20;
     sm_canvas_fill(c, b.px, ry, b.pw, ph, PLOT_BG);
-    line_plot(&b, ry, ph, cv, lo, hi, heart_colour);
+    line_plot_q(&b, ry, ph, cv, qv, lo, hi, heart_colour);
+    free(qv);
     snprintf(buf, sizeof buf, "%.0f-%.0f/min", lo, hi);
     gutter(&b, ry, "Heart rate", TITLE, buf);
     ry += rh;
