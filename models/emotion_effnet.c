@@ -445,17 +445,7 @@ sm_status sm_emotion_load(const sm_smw *f, sm_threadpool *pool, sm_emotion **out
     return SM_OK;
 }
 
-sm_status sm_emotion_load_file(const char *path, sm_threadpool *pool, sm_emotion **out, sm_error *err)
-{
-    sm_smw *f;
-    *out = NULL;
-    sm_status st = sm_smw_open(path, NULL, &f, err);
-    if (st)
-        return st;
-    st = sm_emotion_load(f, pool, out, err);
-    sm_smw_free(f);
-    return st;
-}
+SM_MODEL_DEFINE_LOAD_FILE(sm_emotion, sm_emotion)
 
 /* ---- planning ----------------------------------------------------------------- */
 

@@ -19,4 +19,20 @@ sm_status sm_model_expect_arch(const sm_smw *f, const char *arch, sm_error *err)
 sm_status sm_model_f32(const sm_smw *f, const char *name, uint32_t ndim, int64_t d0, int64_t d1, int64_t d2,
                        int64_t d3, const float **out, sm_error *err);
 
+/* Defines <prefix>_load_file(path, pool, out, err): maps the .smw, runs
+ * <prefix>_load and unmaps it again (the loaders copy or repack what they keep).
+ * *out is NULL on failure; open errors name the path. */
+#define SM_MODEL_DEFINE_LOAD_FILE(prefix, type)                                                     \
+    sm_status prefix##_load_file(const char *path, sm_threadpool *pool, type **out, sm_error *err) \
+    {                                                                                              \
+        sm_smw *f;                                                                                 \
+        *out = NULL;                                                                               \
+        sm_status st = sm_smw_open(path, NULL, &f, err);                                           \
+        if (st)                                                                                    \
+            return st;                                                                             \
+        st = prefix##_load(f, pool, out, err);                                                     \
+        sm_smw_free(f);                                                                            \
+        return st;                                                                                 \
+    }
+
 #endif

@@ -244,17 +244,7 @@ sm_status sm_ultralight_load(const sm_smw *f, sm_threadpool *pool, sm_ultralight
     return SM_OK;
 }
 
-sm_status sm_ultralight_load_file(const char *path, sm_threadpool *pool, sm_ultralight **out, sm_error *err)
-{
-    sm_smw *f;
-    *out = NULL;
-    sm_status st = sm_smw_open(path, NULL, &f, err);
-    if (st)
-        return st;
-    st = sm_ultralight_load(f, pool, out, err);
-    sm_smw_free(f);
-    return st;
-}
+SM_MODEL_DEFINE_LOAD_FILE(sm_ultralight, sm_ultralight)
 
 uint32_t sm_ultralight_input_size(const sm_ultralight *m) { return m->size; }
 uint32_t sm_ultralight_frames(const sm_ultralight *m) { return m->frames; }

@@ -107,10 +107,31 @@ void sm_test_load_npy_f32(const char *rel, sm_npy *a)
     ck_assert_msg(a->dtype == SM_DTYPE_F32, "fixture %s is not float32", rel);
 }
 
+void sm_test_assert_rejected(sm_status st, const void *out, const sm_error *err, const char *const *needles)
+{
+    ck_assert_msg(st != SM_OK, "accepted; expected a message with '%s'", needles[0] ? needles[0] : "");
+    ck_assert_ptr_null(out);
+    sm_test_assert_has_all(err->msg, needles);
+}
+
 void sm_test_assert_has_all(const char *msg, const char *const *needles)
 {
     for (; *needles; needles++)
         ck_assert_msg(strstr(msg, *needles) != NULL, "message '%s' lacks '%s'", msg, *needles);
+}
+
+bool sm_test_quick(void)
+{
+    static int quick = -1;
+    if (quick < 0) {
+        const char *q = getenv("SM_TEST_QUICK");
+        quick = q && strcmp(q, "1") == 0;
+        if (quick) {
+            printf("quick: SM_TEST_QUICK=1, the longest suites run fewer cases\n");
+            fflush(stdout);
+        }
+    }
+    return quick == 1;
 }
 
 void sm_test_skip(const char *test, const char *why)

@@ -51,8 +51,16 @@ bool sm_test_convert(const char *src, const char *name, char *out, size_t cap, c
 /* Loads the generated fixture rel ($SM_FIXTURES/rel) as a float32 .npy; fails the
  * test naming the file when it is missing, unreadable or of another dtype. */
 void sm_test_load_npy_f32(const char *rel, sm_npy *a);
+/* A loader's refusal: st is an error, *out was left NULL, and err's message has
+ * every needle (NULL-terminated). */
+void sm_test_assert_rejected(sm_status st, const void *out, const sm_error *err, const char *const *needles);
 /* Fails the test unless msg contains every string of the NULL-terminated needles. */
 void sm_test_assert_has_all(const char *msg, const char *const *needles);
+/* True when SM_TEST_QUICK=1: the longest model suites run a documented subset of
+ * their cases (make test-riscv64 sets it: scalar code under qemu-user is ~10x
+ * slower than NEON there; docs/PORTING.md lists what each suite leaves out). The
+ * first call prints a "quick:" note (not a skip: every test still runs). */
+bool sm_test_quick(void);
 /* Deterministic xorshift random numbers. */
 void sm_test_seed(uint64_t seed);
 float sm_test_uniform(float lo, float hi);
