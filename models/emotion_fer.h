@@ -63,6 +63,10 @@ bool sm_fer_face_box(const float *pts, int n, int pt_stride, const sm_fer_box_ru
 
 /* ---- preprocessing --------------------------------------------------------------------- */
 
+/* Step 1 alone: the crop rectangle [x1, x2) x [y1, y2) face-api slices for
+ * box in a width x height frame. False when it is empty. */
+bool sm_fer_clip_box(const float box[4], int width, int height, int crop[4]);
+
 /* face-api's crop, pad, resize and normalisation of box in a packed RGB8
  * image into dst (SM_FER_SIZE^2 * 3 floats, NHWC), reading the black padding
  * virtually (no allocation). SM_ERR_ARG when the box, once clipped and
@@ -81,7 +85,7 @@ sm_status sm_fer_load_file(const char *path, sm_threadpool *pool, sm_fer **out, 
 void sm_fer_free(sm_fer *m);
 int sm_fer_n_classes(const sm_fer *m);
 const char *sm_fer_label(const sm_fer *m, int i);
-/* The model's name for the panel: metadata general.name when present, else
+/* The model's name for the panel: metadata model.name when present, else
  * SM_FER_MODEL_NAME. */
 const char *sm_fer_name(const sm_fer *m);
 

@@ -1,6 +1,8 @@
 /* Per-frame fusion of the analysis results (app.py's main loop), see mirror.h. */
 #include "mirror.h"
 
+#include "emotion_fer.h"
+
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -145,11 +147,10 @@ sm_status sm_mirror_init(sm_mirror **out, const sm_mirror_config *cfg, sm_error 
             sm_mirror_free(m);
             return sm_error_set(err, SM_ERR_NOMEM, "mirror: out of memory");
         }
-        if (strcasecmp(l, "happy") == 0)
-            m->idx_happy = i;
-        if (strcasecmp(l, "surprise") == 0)
-            m->idx_surprise = i;
     }
+    /* by name, with synonyms (face-api says "surprised"; emotion_fer.h) */
+    m->idx_happy = sm_emotion_find_label((const char *const *)m->labels, cfg->n_labels, "happy");
+    m->idx_surprise = sm_emotion_find_label((const char *const *)m->labels, cfg->n_labels, "surprise");
     m->cfg.labels = NULL;
     atomic_init(&m->recalibrate, false);
     sm_status st = sm_fatigue_tracker_init(&m->tracker, err);
@@ -541,7 +542,8 @@ sm_status sm_mirror_step(sm_mirror *m, const sm_mirror_input *in, sm_mirror_resu
         em->conf = (float)avg[best];
         em->label_argmax = best;
         em->label = avg[best] >= SM_MIRROR_CONF_THRESH ? best : -1;
-        fusion_label = m->labels[best];
+        /* the fusion and the advisor speak the seed's label names */
+        fusion_label = sm_emotion_canonical(m->labels[best]);
         positivity = (m->idx_happy >= 0 ? avg[m->idx_happy] : 0.0) +
                      (m->idx_surprise >= 0 ? avg[m->idx_surprise] : 0.0);
     }

@@ -61,6 +61,8 @@ typedef struct {
     float gate[2];
     int label_argmax;              /* argmax of probs whatever its confidence (-1: none):
                                       the label app.py's fusion and advisor use */
+    const char *model_name;        /* "NovelEmotionModel" or "face-api FaceExpressionNet"
+                                      (the model in use; NULL when none) */
 } sm_emotion_result;
 
 typedef struct {

@@ -3,6 +3,7 @@
 #include "pipeline.h"
 
 #include "advisor.h"
+#include "emotion_fer.h"
 #include "face_mesh.h"
 #include "fatigue_features.h"
 #include "fatigue_mlp.h"
@@ -58,7 +59,10 @@ struct sm_pipeline {
     sm_face_tracker *face;
     int n_landmarks;
 
-    sm_emotion *emo;
+    sm_emotion *emo;            /* the user's NovelEmotionModel, or */
+    sm_fer *fer;                /* the default public model (emotion_fer.h) */
+    const sm_fer_box_rule *fer_rule;
+    char emo_name[128];         /* sm_emotion_result.model_name */
     char *labels[SM_MAX_EMOTIONS];
     int n_labels;
     double emo_period, emo_due;
@@ -133,6 +137,40 @@ static sm_status net_fn(void *ctx, const float *frames, int n_frames, float *bpm
     return st;
 }
 
+/* ---- emotion models ------------------------------------------------------------------- */
+
+/* Runs whichever emotion model is loaded on the crop [x1, x2) x [y1, y2) of
+ * the frame. For the default model the box is already face-api's clipped and
+ * floored rectangle (emotion_box), so passing it as (x, y, w, h) reproduces
+ * the library's crop exactly, also on a copy of just that rectangle (the
+ * live worker's mailbox). It has no valence/arousal heads: they are derived
+ * from the smoothed probabilities after the fusion (sm_pipeline_process). */
+static sm_status run_model(sm_pipeline *p, const uint8_t *rgb, int width, int height, size_t stride,
+                           const int box[4], sm_emotion_output *o, sm_error *err)
+{
+    if (p->emo)
+        return sm_emotion_run_rgb8(p->emo, rgb, width, height, stride, box, o, err);
+    const float fbox[4] = {(float)box[0], (float)box[1], (float)(box[2] - box[0]), (float)(box[3] - box[1])};
+    o->n_classes = sm_fer_n_classes(p->fer);
+    sm_status st = sm_fer_run_rgb8(p->fer, rgb, width, height, stride, fbox, o->probs, err);
+    for (int i = 0; i < o->n_classes; i++)
+        o->logits[i] = NAN;
+    o->valence = o->arousal = NAN;
+    o->gate[0] = o->gate[1] = NAN;
+    return st;
+}
+
+/* The crop box of the loaded model from the landmarks: app.py's square for
+ * the NovelEmotionModel, the face-api box rule for the default model. */
+static bool emotion_box(const sm_pipeline *p, const sm_face_result *face, int width, int height, int box[4])
+{
+    if (p->emo)
+        return sm_pipeline_emotion_box(&face->landmarks[0][0], face->n_landmarks, 3, width, height, box);
+    float fb[4];
+    return sm_fer_face_box(&face->landmarks[0][0], face->n_landmarks, 3, p->fer_rule, fb) &&
+           sm_fer_clip_box(fb, width, height, box);
+}
+
 /* ---- emotion worker ------------------------------------------------------------------- */
 
 static void *worker_main(void *arg)
@@ -165,7 +203,7 @@ static void *worker_main(void *arg)
         double t0 = now_ms();
         const int whole[4] = {0, 0, cw, ch};
         sm_error err = {0};
-        sm_status st = sm_emotion_run_rgb8(p->emo, mine, cw, ch, (size_t)cw * 3, whole, o, &err);
+        sm_status st = run_model(p, mine, cw, ch, (size_t)cw * 3, whole, o, &err);
         double ms = now_ms() - t0;
         if (st != SM_OK)
             sm_log(SM_LOG_WARN, "emotion: %s", err.msg);
@@ -266,6 +304,7 @@ void sm_pipeline_free(sm_pipeline *p)
     free(p->ul_frame);
     sm_fatigue_mlp_free(p->mlp);
     sm_emotion_free(p->emo);
+    sm_fer_free(p->fer);
     for (int i = 0; i < SM_MAX_EMOTIONS; i++)
         free(p->labels[i]);
     sm_face_tracker_free(p->face);
@@ -298,31 +337,54 @@ static void load_face(sm_pipeline *p)
     p->n_landmarks = sm_face_tracker_n_points(p->face);
 }
 
+/* The user's NovelEmotionModel when given and loadable, else the default
+ * public model (emotion_default), else no emotion panel. */
 static void load_emotion(sm_pipeline *p, sm_threadpool *pool)
 {
     const sm_pipeline_config *c = &p->cfg;
-    if (!wanted(c->emotion))
-        return;
     sm_error e = {0};
-    if (sm_emotion_load_file(c->emotion, pool, &p->emo, &e) != SM_OK) {
-        note(p, "emotion: %s: emotion panel off", e.msg);
-        p->emo = NULL;
-        return;
+    int n = 0;
+    if (wanted(c->emotion)) {
+        if (sm_emotion_load_file(c->emotion, pool, &p->emo, &e) != SM_OK) {
+            note(p, "emotion: %s: %s", e.msg,
+                 wanted(c->emotion_default) ? "trying the default model" : "emotion panel off");
+            p->emo = NULL;
+        } else if ((n = sm_emotion_n_classes(p->emo)) < 1 || n > SM_MAX_EMOTIONS) {
+            note(p, "emotion: %s has %d labels (this mirror shows 1..%d)", c->emotion, n, SM_MAX_EMOTIONS);
+            sm_emotion_free(p->emo);
+            p->emo = NULL;
+        } else {
+            snprintf(p->emo_name, sizeof p->emo_name, "NovelEmotionModel");
+        }
     }
-    int n = sm_emotion_n_classes(p->emo);
-    if (n < 1 || n > SM_MAX_EMOTIONS) {
-        note(p, "emotion: %s has %d labels (this mirror shows 1..%d): emotion panel off", c->emotion, n,
-             SM_MAX_EMOTIONS);
-        sm_emotion_free(p->emo);
-        p->emo = NULL;
-        return;
+    if (!p->emo && wanted(c->emotion_default)) {
+        p->fer_rule = sm_fer_box_rule_find(c->emotion_box_rule ? c->emotion_box_rule : "faceapi");
+        if (!p->fer_rule) {
+            note(p, "emotion: unknown face box rule '%s': using 'faceapi'", c->emotion_box_rule);
+            p->fer_rule = sm_fer_box_rules();
+        }
+        if (sm_fer_load_file(c->emotion_default, pool, &p->fer, &e) != SM_OK) {
+            note(p, "emotion: %s: emotion panel off", e.msg);
+            p->fer = NULL;
+        } else if ((n = sm_fer_n_classes(p->fer)) > SM_MAX_EMOTIONS) {
+            note(p, "emotion: %s has %d labels (this mirror shows 1..%d): emotion panel off", c->emotion_default,
+                 n, SM_MAX_EMOTIONS);
+            sm_fer_free(p->fer);
+            p->fer = NULL;
+        } else {
+            snprintf(p->emo_name, sizeof p->emo_name, "%s", sm_fer_name(p->fer));
+        }
     }
+    if (!p->emo && !p->fer)
+        return;
     for (int i = 0; i < n; i++) {
-        p->labels[i] = strdup(sm_emotion_label(p->emo, i));
+        p->labels[i] = strdup(p->emo ? sm_emotion_label(p->emo, i) : sm_fer_label(p->fer, i));
         if (!p->labels[i]) {
             note(p, "emotion: out of memory: emotion panel off");
             sm_emotion_free(p->emo);
+            sm_fer_free(p->fer);
             p->emo = NULL;
+            p->fer = NULL;
             return;
         }
     }
@@ -397,7 +459,7 @@ sm_status sm_pipeline_init(sm_pipeline **out, const sm_pipeline_config *cfg, sm_
     p->cfg = *cfg;
     p->emo_frame = -1;
     size_t n = cfg->threads > 0 ? (size_t)cfg->threads : sm_threads_default();
-    bool live_emotion = cfg->live && wanted(cfg->emotion);
+    bool live_emotion = cfg->live && (wanted(cfg->emotion) || wanted(cfg->emotion_default));
     p->n_emo_threads = live_emotion ? (n / 2 > 1 ? n / 2 : 1) : 0;
     p->n_threads = live_emotion ? (n > p->n_emo_threads ? n - p->n_emo_threads : 1) : n;
     sm_status st = make_pool(p->n_threads, &p->pool, err);
@@ -412,7 +474,7 @@ sm_status sm_pipeline_init(sm_pipeline **out, const sm_pipeline_config *cfg, sm_
     load_emotion(p, live_emotion ? p->emo_pool : p->pool);
     load_mlp(p);
     load_rppg(p);
-    if (p->emo && cfg->live) {
+    if ((p->emo || p->fer) && cfg->live) {
         emo_worker *w = calloc(1, sizeof *w);
         if (!w) {
             sm_pipeline_free(p);
@@ -444,7 +506,7 @@ sm_status sm_pipeline_init(sm_pipeline **out, const sm_pipeline_config *cfg, sm_
 
     sm_mirror_config mc = {
         .face_available = p->face != NULL,
-        .n_labels = p->emo ? p->n_labels : 0,
+        .n_labels = p->emo || p->fer ? p->n_labels : 0,
         .labels = (const char *const *)p->labels,
         .mlp = p->mlp ? mlp_fn : NULL,
         .mlp_ctx = p,
@@ -480,7 +542,8 @@ sm_pipeline_info sm_pipeline_get_info(const sm_pipeline *p)
     if (!p)
         return i;
     i.face = p->face != NULL;
-    i.emotion = p->emo != NULL;
+    i.emotion = p->emo != NULL || p->fer != NULL;
+    i.emotion_model = p->emo_name;
     i.fatigue_mlp = p->mlp != NULL;
     i.rppg_net = p->ul != NULL;
     i.advisor = p->advisor != NULL;
@@ -518,7 +581,7 @@ bool sm_pipeline_emotion_box(const float *pts, int n, int pt_stride, int width, 
 
 bool sm_pipeline_last_emotion(sm_pipeline *p, sm_emotion_output *out, int box[4], int64_t *frame)
 {
-    if (!p || !p->emo)
+    if (!p || (!p->emo && !p->fer))
         return false;
     if (p->worker) {
         emo_worker *w = p->worker;
@@ -552,7 +615,7 @@ static bool step_emotion(sm_pipeline *p, const uint8_t *rgb, int width, int heig
                          const sm_face_result *face, int64_t index, double t, double *ms)
 {
     *ms = 0;
-    if (!p->emo)
+    if (!p->emo && !p->fer)
         return false;
     bool fresh = false;
     if (p->worker) {
@@ -578,7 +641,7 @@ static bool step_emotion(sm_pipeline *p, const uint8_t *rgb, int width, int heig
     if (p->emo_started && t + eps < p->emo_due)
         return fresh;
     int box[4];
-    if (!sm_pipeline_emotion_box(&face->landmarks[0][0], face->n_landmarks, 3, width, height, box))
+    if (!emotion_box(p, face, width, height, box))
         return fresh;
     if (!p->emo_started || t - p->emo_due > p->emo_period)
         p->emo_due = t;
@@ -590,7 +653,7 @@ static bool step_emotion(sm_pipeline *p, const uint8_t *rgb, int width, int heig
     }
     double t0 = now_ms();
     sm_error e = {0};
-    if (sm_emotion_run_rgb8(p->emo, rgb, width, height, stride, box, &p->emo_out, &e) != SM_OK) {
+    if (run_model(p, rgb, width, height, stride, box, &p->emo_out, &e) != SM_OK) {
         sm_log(SM_LOG_WARN, "emotion on frame %lld: %s", (long long)index, e.msg);
         return false;
     }
@@ -667,6 +730,13 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
         out->emotion.gate[0] = p->emo_out.gate[0];
         out->emotion.gate[1] = p->emo_out.gate[1];
     }
+    /* a model without valence/arousal heads: the circumplex estimate from
+     * the smoothed probabilities (emotion_fer.h), so they are never empty */
+    if (out->emotion.valid && p->fer)
+        sm_emotion_valence_arousal(out->emotion.labels, out->emotion.probs, out->emotion.n_labels,
+                                   &out->emotion.valence, &out->emotion.arousal);
+    if (out->emotion.available)
+        out->emotion.model_name = p->emo_name;
     out->ms.face = ms_face;
     out->ms.fatigue = ms_feats + p->mlp_ms;
     out->ms.emotion = ms_emo;

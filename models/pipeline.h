@@ -8,7 +8,10 @@
  *             mirror.h;
  *   emotion   NovelEmotionModel on app.py's square landmark crop
  *             (crop_face_from_landmarks, expand 1.0; bilinear resize to the
- *             model's input.size, /255) at emotion_hz on the frame clock;
+ *             model's input.size, /255), or, when the user's model is absent,
+ *             the default face-api FaceExpressionNet on its own preprocessing
+ *             (emotion_fer.h: a face-api-like box from the landmarks), at
+ *             emotion_hz on the frame clock;
  *             synchronous in file mode (deterministic output), on its own
  *             worker thread in live mode (latest-crop mailbox: a slow model
  *             never stalls face and fatigue; its newest result is used);
@@ -49,7 +52,9 @@ typedef struct {
     /* Model files; NULL or "" = not wanted (no note). A path that cannot be
      * opened or loaded disables its panel with a note. */
     const char *face_detector, *face_mesh; /* both needed for face + fatigue + POS */
-    const char *emotion;        /* NovelEmotionModel .smw */
+    const char *emotion;        /* NovelEmotionModel .smw (the user's; takes over when it loads) */
+    const char *emotion_default;/* the public default, emotion_fer.smw: used when emotion is absent or bad */
+    const char *emotion_box_rule; /* default model's face box rule (emotion_fer.h); NULL = "faceapi" */
     const char *fatigue_mlp;    /* sklearn_mlp_pipeline .smw; absent: rule estimator */
     const char *rppg;           /* UltraLightNet .smw; absent: stress from POS */
     bool advisor;               /* run the Q-learning advisor */
@@ -84,6 +89,7 @@ void sm_pipeline_recalibrate(sm_pipeline *p);
 /* What the pipeline has: face, emotion, MLP, UltraLightNet, advisor. */
 typedef struct {
     bool face, emotion, fatigue_mlp, rppg_net, advisor;
+    const char *emotion_model;  /* "NovelEmotionModel", "face-api FaceExpressionNet" or "" */
     int n_landmarks;            /* 478 or 468 (0 without face) */
     size_t threads, emotion_threads;
 } sm_pipeline_info;

@@ -4,6 +4,7 @@
  * general.architecture through the runner table below: adding a model is one
  * entry (architecture, input contract, run function). */
 #include "emotion_effnet.h"
+#include "emotion_fer.h"
 #include "face_mesh.h"
 #include "fatigue_mlp.h"
 #include "npy.h"
@@ -385,13 +386,62 @@ static void face_usage(FILE *out)
             "  --models DIR   folder with face_detection_short_range.smw and face_landmark*.smw\n"
             "                 (default: models, filled by make models)\n"
             "  --no-refine    468 points with face_landmark.smw instead of 478 with the attention model\n"
-            "  --json         one JSON object: image, detection, face (presence, roi, landmarks)\n"
+            "  --json         one JSON object: image, detection, face (presence, roi, landmarks),\n"
+            "                 emotion (model, rule, box, label, probs by class name, valence, arousal)\n"
+            "  --emotion F    the expression model (default: DIR/emotion_fer.smw, face-api's\n"
+            "                 FaceExpressionNet from make models); absent: emotion is null\n"
+            "  --emotion-box RULE  face box rule from the landmarks (docs/EMOTION.md): faceapi (default),\n"
+            "                 faceapi-square, landmarks, landmarks-square, square-1.25, or all (then\n"
+            "                 also \"emotion_rules\": every rule's box and probabilities)\n"
+            "  --emotion-at X,Y,W,H  also run the model on this box (\"emotion_at\"; e.g. another\n"
+            "                 detector's box), with face-api's crop, pad and resize\n"
             "Exit status: 0 success (also when no face is found), 1 bad model or image, 2 usage error.\n");
+}
+
+/* One emotion result as JSON: the rule, the box and the model's output. */
+static void put_emotion_json(sm_fer *fer, const sm_rgb_image *img, const char *rule, const float box[4],
+                             bool full)
+{
+    float probs[SM_FER_MAX_CLASSES];
+    sm_error err = {0};
+    if (sm_fer_run_rgb8(fer, img->rgb, img->width, img->height, img->stride, box, probs, &err) != SM_OK) {
+        printf("null");
+        fprintf(stderr, "smw-run: emotion: %s\n", err.msg);
+        return;
+    }
+    int n = sm_fer_n_classes(fer), best = 0;
+    const char *labels[SM_FER_MAX_CLASSES];
+    for (int i = 0; i < n; i++) {
+        labels[i] = sm_fer_label(fer, i);
+        if (probs[i] > probs[best])
+            best = i;
+    }
+    printf("{");
+    if (full) {
+        printf("\"model\": ");
+        put_json_str(sm_fer_name(fer));
+        printf(", ");
+    }
+    printf("\"rule\": ");
+    put_json_str(rule);
+    printf(", \"box\": [%.9g, %.9g, %.9g, %.9g], \"label\": ", box[0], box[1], box[2], box[3]);
+    put_json_str(labels[best]);
+    printf(", \"probs\": {");
+    for (int i = 0; i < n; i++) {
+        printf("%s", i ? ", " : "");
+        put_json_str(labels[i]);
+        printf(": %.9g", probs[i]);
+    }
+    printf("}");
+    float v, a;
+    if (full && sm_emotion_valence_arousal(labels, probs, n, &v, &a))
+        printf(", \"valence\": %.6g, \"arousal\": %.6g", v, a);
+    printf("}");
 }
 
 static int face_main(int argc, char **argv)
 {
-    const char *image = NULL, *dir = "models";
+    const char *image = NULL, *dir = "models", *emo_path = NULL, *emo_rule = "faceapi", *emo_at = NULL;
     bool refine = true, json = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -402,15 +452,23 @@ static int face_main(int argc, char **argv)
             refine = false;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
-        } else if (!strcmp(argv[i], "--image") || !strcmp(argv[i], "--models")) {
+        } else if (!strcmp(argv[i], "--image") || !strcmp(argv[i], "--models") || !strcmp(argv[i], "--emotion") ||
+                   !strcmp(argv[i], "--emotion-box") || !strcmp(argv[i], "--emotion-at")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "smw-run: %s needs a value\n", argv[i]);
                 return 2;
             }
-            if (!strcmp(argv[i], "--image"))
-                image = argv[++i];
+            const char *opt = argv[i++];
+            if (!strcmp(opt, "--image"))
+                image = argv[i];
+            else if (!strcmp(opt, "--models"))
+                dir = argv[i];
+            else if (!strcmp(opt, "--emotion"))
+                emo_path = argv[i];
+            else if (!strcmp(opt, "--emotion-box"))
+                emo_rule = argv[i];
             else
-                dir = argv[++i];
+                emo_at = argv[i];
         } else {
             fprintf(stderr, "smw-run: unexpected argument '%s' with --face (see --face --help)\n", argv[i]);
             return 2;
@@ -421,11 +479,27 @@ static int face_main(int argc, char **argv)
         face_usage(stderr);
         return 2;
     }
+    bool all_rules = !strcmp(emo_rule, "all");
+    const sm_fer_box_rule *rule = sm_fer_box_rule_find(all_rules ? "faceapi" : emo_rule);
+    if (!rule) {
+        fprintf(stderr, "smw-run: --emotion-box: unknown rule '%s' (see --face --help)\n", emo_rule);
+        return 2;
+    }
+    float at_box[4];
+    char at_end = 0;
+    if (emo_at && (sscanf(emo_at, "%f,%f,%f,%f%c", &at_box[0], &at_box[1], &at_box[2], &at_box[3], &at_end) != 4 ||
+                   !(at_box[2] > 0) || !(at_box[3] > 0))) {
+        fprintf(stderr, "smw-run: --emotion-at: expected X,Y,W,H with W, H > 0, found '%s'\n", emo_at);
+        return 2;
+    }
+    char emo_default[4096];
+    snprintf(emo_default, sizeof emo_default, "%s/emotion_fer.smw", dir);
     char det_path[4096], mesh_path[4096];
     sm_face_model_paths(dir, refine, det_path, sizeof det_path, mesh_path, sizeof mesh_path);
     sm_error err = {0};
     sm_rgb_image img = {0};
     sm_face_tracker *t = NULL;
+    sm_fer *fer = NULL;
     sm_face_result *res = calloc(1, sizeof *res);
     int rc = 1;
     if (!res) {
@@ -435,6 +509,18 @@ static int face_main(int argc, char **argv)
     if (sm_rgb_image_load(image, &img, &err) || sm_face_tracker_init(det_path, mesh_path, &t, &err))
         goto done;
     sm_face_tracker_process(t, img.rgb, img.width, img.height, img.stride, NULL, res);
+    /* the expression model is optional: without it emotion is null */
+    sm_error emo_err = {0};
+    if (sm_fer_load_file(emo_path ? emo_path : emo_default, NULL, &fer, &emo_err) != SM_OK) {
+        fprintf(stderr, "smw-run: emotion: %s\n", emo_err.msg);
+        if (emo_path) {
+            err = emo_err;
+            goto done;
+        }
+    }
+    float emo_box[4];
+    bool have_emo = fer && res->valid &&
+                    sm_fer_face_box(&res->landmarks[0][0], res->n_landmarks, 3, rule, emo_box);
     sm_face_detection det;
     bool have_det = sm_face_tracker_last_detection(t, &det);
     const sm_face_landmarks *lm = sm_face_tracker_landmarks(t);
@@ -462,6 +548,29 @@ static int face_main(int argc, char **argv)
                        res->landmarks[i][2]);
             printf("]}");
         }
+        printf(", \"emotion\": ");
+        if (have_emo)
+            put_emotion_json(fer, &img, rule->name, emo_box, true);
+        else
+            printf("null");
+        if (all_rules && fer && res->valid) {
+            printf(", \"emotion_rules\": {");
+            int k = 0;
+            for (const sm_fer_box_rule *r = sm_fer_box_rules(); r->name; r++) {
+                float b[4];
+                if (!sm_fer_face_box(&res->landmarks[0][0], res->n_landmarks, 3, r, b))
+                    continue;
+                printf("%s", k++ ? ", " : "");
+                put_json_str(r->name);
+                printf(": ");
+                put_emotion_json(fer, &img, r->name, b, false);
+            }
+            printf("}");
+        }
+        if (emo_at && fer) {
+            printf(", \"emotion_at\": ");
+            put_emotion_json(fer, &img, "given", at_box, false);
+        }
         printf("}\n");
     } else {
         printf("image: %s %dx%d\n", image, img.width, img.height);
@@ -482,12 +591,26 @@ static int face_main(int argc, char **argv)
         } else {
             printf("face: none (presence %.4f)\n", lm->presence);
         }
+        if (have_emo) {
+            float probs[SM_FER_MAX_CLASSES];
+            if (sm_fer_run_rgb8(fer, img.rgb, img.width, img.height, img.stride, emo_box, probs, &err) != SM_OK)
+                goto done;
+            int n = sm_fer_n_classes(fer), best = 0;
+            for (int i = 1; i < n; i++)
+                if (probs[i] > probs[best])
+                    best = i;
+            printf("emotion: %s %.3f (%s, box rule %s: x %.1f y %.1f w %.1f h %.1f)\n", sm_fer_label(fer, best),
+                   probs[best], sm_fer_name(fer), rule->name, emo_box[0], emo_box[1], emo_box[2], emo_box[3]);
+        } else {
+            printf("emotion: none (%s)\n", fer ? "no face" : "no expression model");
+        }
     }
     rc = 0;
 done:
     if (rc)
         fprintf(stderr, "smw-run: %s\n", err.msg[0] ? err.msg : "failed");
     free(res);
+    sm_fer_free(fer);
     sm_face_tracker_free(t);
     sm_rgb_image_free(&img);
     return rc;

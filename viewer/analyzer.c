@@ -29,6 +29,8 @@ const char *sm_viewer_model_path(const sm_viewer_models *m, const char *which, c
     } else if (!strcmp(which, "emotion")) {
         given = m->emotion;
         name = SM_MODEL_EMOTION;
+    } else if (!strcmp(which, "emotion_default")) {
+        name = SM_MODEL_EMOTION_DEFAULT;
     } else if (!strcmp(which, "fatigue")) {
         given = m->fatigue;
         name = SM_MODEL_FATIGUE;

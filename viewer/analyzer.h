@@ -25,6 +25,7 @@
 #define SM_MODEL_FACE_MESH_REFINED "face_landmark_with_attention.smw"
 #define SM_MODEL_FACE_MESH "face_landmark.smw"
 #define SM_MODEL_EMOTION "emotion.smw"
+#define SM_MODEL_EMOTION_DEFAULT "emotion_fer.smw" /* face-api FaceExpressionNet (make models) */
 #define SM_MODEL_FATIGUE "fatigue_mlp.smw"
 #define SM_MODEL_RPPG "ultralight_rppg.smw"
 typedef struct {

@@ -12,7 +12,7 @@
 
 typedef struct {
     sm_pipeline *p;
-    char det[1024], mesh[1024], emo[1024], fat[1024], rppg[1024];
+    char det[1024], mesh[1024], emo[1024], emo_default[1024], fat[1024], rppg[1024];
     char name[160];
 } ctx;
 
@@ -43,15 +43,24 @@ static sm_status pl_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_er
     sm_viewer_model_path(m, "face_detector", c->det, sizeof c->det);
     sm_viewer_model_path(m, "face_mesh", c->mesh, sizeof c->mesh);
     sm_viewer_model_path(m, "emotion", c->emo, sizeof c->emo);
+    sm_viewer_model_path(m, "emotion_default", c->emo_default, sizeof c->emo_default);
     sm_viewer_model_path(m, "fatigue", c->fat, sizeof c->fat);
     sm_viewer_model_path(m, "rppg", c->rppg, sizeof c->rppg);
     const char *face_off = "no face, fatigue or POS heart rate (make models fetches the face models)";
     const char *det = existing(a, "face detector", c->det, face_off);
     const char *mesh = existing(a, "face mesh", c->mesh, face_off);
+    bool have_emo = access(c->emo, R_OK) == 0, have_default = access(c->emo_default, R_OK) == 0;
+    if (!have_emo && have_default)
+        add_note(a, "emotion: %s missing; using the default public model %s\n", c->emo, c->emo_default);
+    else if (!have_emo)
+        existing(a, "emotion", c->emo, "no user emotion model (smw-convert YOUR_EMOTION.pth; docs/PIPELINE.md)");
     sm_pipeline_config cfg = {
         .face_detector = det && mesh ? det : NULL,
         .face_mesh = det && mesh ? mesh : NULL,
-        .emotion = existing(a, "emotion", c->emo, "no emotion panel (smw-convert YOUR_EMOTION.pth -o it; docs/PIPELINE.md)"),
+        /* the user's NovelEmotionModel when converted, else the public default */
+        .emotion = access(c->emo, R_OK) == 0 ? c->emo : NULL,
+        .emotion_default = existing(a, "default emotion model", c->emo_default,
+                                    "no emotion panel (make models fetches it; docs/EMOTION.md)"),
         .fatigue_mlp = existing(a, "fatigue", c->fat, "rule-based fatigue (PERCLOS/EAR) instead of the MLP"),
         .rppg = existing(a, "rppg", c->rppg, "heart rate from POS only (no UltraLightNet)"),
         .advisor = det && mesh,   /* its state needs the face-based signals */
@@ -70,7 +79,8 @@ static sm_status pl_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_er
     snprintf(a->notes + n, sizeof a->notes - n, "%s", sm_pipeline_notes(c->p));
     sm_pipeline_info info = sm_pipeline_get_info(c->p);
     snprintf(c->name, sizeof c->name, "pipeline (face %s, emotion %s, fatigue %s, heart %s; %zu+%zu threads)",
-             info.face ? (info.n_landmarks == 478 ? "478" : "468") : "off", info.emotion ? "on" : "off",
+             info.face ? (info.n_landmarks == 478 ? "478" : "468") : "off",
+             info.emotion ? info.emotion_model : "off",
              info.fatigue_mlp ? "mlp" : (info.face ? "rules" : "off"), info.rppg_net ? "net+pos" : "pos",
              info.threads, info.emotion_threads);
     a->name = c->name;

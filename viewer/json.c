@@ -174,7 +174,8 @@ char *sm_result_to_json(const sm_mirror_result *r, bool landmarks)
         sb_add(&b, ",\"arousal\":"); num(&b, e->arousal);
         sb_add(&b, ",\"gate\":["); num(&b, e->gate[0]);
         sb_add(&b, ","); num(&b, e->gate[1]);
-        sb_add(&b, "]}");
+        sb_add(&b, "],\"model_name\":"); str(&b, e->model_name);
+        sb_add(&b, "}");
     }
 
     const sm_heart_result *h = &r->heart;
