@@ -139,6 +139,35 @@ START_TEST(model_matches_faceapi)
 }
 END_TEST
 
+/* smw-run --face on a real smiling face of the committed evaluation set:
+ * landmarks, the default box rule, the model, the JSON emotion object. */
+START_TEST(smw_run_face_json_emotion)
+{
+    const char *repo = getenv("SM_REPO");
+    char models[1024], need[3][1100];
+    snprintf(models, sizeof models, "%s/models", repo ? repo : ".");
+    snprintf(need[0], sizeof need[0], "%s/emotion_fer.smw", models);
+    snprintf(need[1], sizeof need[1], "%s/face_detection_short_range.smw", models);
+    snprintf(need[2], sizeof need[2], "%s/face_landmark_with_attention.smw", models);
+    for (int i = 0; i < 3; i++)
+        if (access(need[i], R_OK) != 0) {
+            sm_test_skip("smw_run_face_json_emotion", "models/ lacks the face models or emotion_fer.smw (make models)");
+            return;
+        }
+    const char *img = sm_test_committed("eval/emotion/london/happy_001_08.jpg");
+    ck_assert_ptr_nonnull(img);
+    char args[4096];
+    static char out[1 << 17];
+    snprintf(args, sizeof args, "--face --image '%s' --models '%s' --json 2>/dev/null",
+             img, models);
+    ck_assert_int_eq(sm_test_run("smw-run", args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "\"model\": \"face-api FaceExpressionNet\""), "%s", out);
+    ck_assert_msg(strstr(out, "\"rule\": \"faceapi\""), "%s", out);
+    ck_assert_msg(strstr(out, "\"label\": \"happy\""), "%s", out);
+    ck_assert_msg(strstr(out, "\"valence\":"), "%s", out);
+}
+END_TEST
+
 START_TEST(clip_box_like_faceapi)
 {
     int c[4];
@@ -248,6 +277,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, preprocess_matches_faceapi);
     tcase_add_test(tc, model_matches_faceapi);
+    tcase_add_test(tc, smw_run_face_json_emotion);
     tcase_add_test(tc, clip_box_like_faceapi);
     tcase_add_test(tc, box_rules);
     tcase_add_test(tc, labels_by_name);
