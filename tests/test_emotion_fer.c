@@ -106,13 +106,30 @@ START_TEST(preprocess_matches_faceapi)
 }
 END_TEST
 
+/* Where the converted models are: the fixtures' face folder (make test fetches
+ * and converts them there, tests/gen/gen_face_models.sh), else the repository's
+ * models/ (make models). */
+static void fer_models_dir(char *dir, size_t n)
+{
+    const char *fx = getenv("SM_FIXTURES");
+    const char *repo = getenv("SM_REPO");
+    char probe[1200];
+    if (fx) {
+        snprintf(dir, n, "%s/face", fx);
+        snprintf(probe, sizeof probe, "%s/emotion_fer.smw", dir);
+        if (access(probe, R_OK) == 0)
+            return;
+    }
+    snprintf(dir, n, "%s/models", repo ? repo : ".");
+}
+
 START_TEST(model_matches_faceapi)
 {
-    char path[1024];
-    const char *repo = getenv("SM_REPO");
-    snprintf(path, sizeof path, "%s/models/emotion_fer.smw", repo ? repo : ".");
+    char path[1200], dir[1024];
+    fer_models_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/emotion_fer.smw", dir);
     if (access(path, R_OK) != 0) {
-        sm_test_skip("model_matches_faceapi", "models/emotion_fer.smw absent (make models)");
+        sm_test_skip("model_matches_faceapi", "emotion_fer.smw absent (make models)");
         return;
     }
     sm_fer *m = NULL;
@@ -148,15 +165,14 @@ START_TEST(smw_run_face_json_emotion)
     sm_test_skip("smw_run_face_json_emotion", "built without libjpeg-turbo");
     return;
 #endif
-    const char *repo = getenv("SM_REPO");
     char models[1024], need[3][1100];
-    snprintf(models, sizeof models, "%s/models", repo ? repo : ".");
+    fer_models_dir(models, sizeof models);
     snprintf(need[0], sizeof need[0], "%s/emotion_fer.smw", models);
     snprintf(need[1], sizeof need[1], "%s/face_detection_short_range.smw", models);
     snprintf(need[2], sizeof need[2], "%s/face_landmark_with_attention.smw", models);
     for (int i = 0; i < 3; i++)
         if (access(need[i], R_OK) != 0) {
-            sm_test_skip("smw_run_face_json_emotion", "models/ lacks the face models or emotion_fer.smw (make models)");
+            sm_test_skip("smw_run_face_json_emotion", "the face models or emotion_fer.smw are absent (make models)");
             return;
         }
     const char *img = sm_test_committed("eval/emotion/london/happy_001_08.jpg");
