@@ -40,9 +40,9 @@ const sm_fer_box_rule *sm_fer_box_rule_find(const char *name)
     return NULL;
 }
 
-bool sm_fer_face_box(const float *pts, int n, int pt_stride, const sm_fer_box_rule *rule, float box[4])
+bool sm_landmarks_extent(const float *pts, int n, int pt_stride, float ext[4])
 {
-    if (!pts || n < 1 || pt_stride < 2 || !rule || !box)
+    if (!pts || n < 1 || pt_stride < 2)
         return false;
     float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (int i = 0; i < n; i++) {
@@ -54,6 +54,21 @@ bool sm_fer_face_box(const float *pts, int n, int pt_stride, const sm_fer_box_ru
         y0 = fminf(y0, y);
         y1 = fmaxf(y1, y);
     }
+    ext[0] = x0;
+    ext[1] = y0;
+    ext[2] = x1;
+    ext[3] = y1;
+    return true;
+}
+
+bool sm_fer_face_box(const float *pts, int n, int pt_stride, const sm_fer_box_rule *rule, float box[4])
+{
+    if (!pts || n < 1 || pt_stride < 2 || !rule || !box)
+        return false;
+    float e[4];
+    if (!sm_landmarks_extent(pts, n, pt_stride, e))
+        return false;
+    float x0 = e[0], y0 = e[1], x1 = e[2], y1 = e[3];
     float W = x1 - x0, H = y1 - y0;
     if (!(W > 0.0f) || !(H > 0.0f) || W > 1e6f || H > 1e6f)
         return false;

@@ -56,6 +56,9 @@ const sm_fer_box_rule *sm_fer_box_rules(void);
 /* The rule called name, or NULL. */
 const sm_fer_box_rule *sm_fer_box_rule_find(const char *name);
 
+/* x0, y0, x1, y1 of n points (x, y at pts[i * pt_stride]); false for no points or
+ * a non-finite coordinate. Shared by both emotion crops (this one and the pipeline's). */
+bool sm_landmarks_extent(const float *pts, int n, int pt_stride, float ext[4]);
 /* The box (x, y, w, h; frame pixels, float, may extend past the frame) of n
  * points (x, y at pts[i * pt_stride]). False when n < 1, a point is not
  * finite or the extents are empty. */

@@ -559,16 +559,10 @@ bool sm_pipeline_emotion_box(const float *pts, int n, int pt_stride, int width, 
 {
     if (!pts || n < 1 || pt_stride < 2)
         return false;
-    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    for (int i = 0; i < n; i++) {
-        float x = pts[(size_t)i * pt_stride], y = pts[(size_t)i * pt_stride + 1];
-        if (!isfinite(x) || !isfinite(y))
-            return false;
-        x0 = fminf(x0, x);
-        x1 = fmaxf(x1, x);
-        y0 = fminf(y0, y);
-        y1 = fmaxf(y1, y);
-    }
+    float e[4];
+    if (!sm_landmarks_extent(pts, n, pt_stride, e))
+        return false;
+    float x0 = e[0], y0 = e[1], x1 = e[2], y1 = e[3];
     /* far outside the frame: nothing to crop (and no overflow in the casts) */
     if (x1 < -1e6f || y1 < -1e6f || x0 > 1e6f || y0 > 1e6f)
         return false;
