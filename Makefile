@@ -54,7 +54,19 @@ pkg = $(shell $(PKGS_ENV) $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 OPT ?= -O2
-CPPFLAGS_ALL := -D_GNU_SOURCE -Iengine/include -Iengine/core -Iengine/kernels -Imodels -Itools -Iviewer
+CPPFLAGS_ALL := -D_GNU_SOURCE
+# Each library sees the public headers of the libraries below it and its own, so
+# a private header cannot leak upwards: engine (include/ public; core/, kernels/
+# private) < models (the networks) < app (analysis: fatigue, heart, mirror,
+# pipeline, session) < tools, viewer. Tests and the kernel benchmark are white-box
+# and see everything.
+INC_ENGINE := -Iengine/include -Iengine/core -Iengine/kernels
+INC_MODELS := -Iengine/include -Imodels
+INC_APP := $(INC_MODELS) -Iapp
+INC_TOOLS := $(INC_APP) -Itools
+INC_VIEWER := $(INC_APP) -Iviewer
+INC_BENCH := $(INC_APP) -Iengine/kernels -Ibench
+INC_TESTS := $(INC_ENGINE) -Imodels -Iapp -Itools -Iviewer -Itests/support
 CFLAGS_ALL := -std=c11 $(OPT) -g $(WARN) -fno-strict-aliasing -pthread $(CFLAGS)
 LDLIBS_ALL := -lm -pthread
 ifeq ($(SANITIZE),1)
@@ -105,6 +117,7 @@ ENGINE_SRC := $(call skip_isa,$(sort $(wildcard engine/core/*.c engine/image/*.c
 ENGINE_SRC := $(filter-out engine/kernels/ref/%,$(ENGINE_SRC))
 REF_SRC := $(wildcard engine/kernels/ref/*.c)
 MODELS_SRC := $(sort $(wildcard models/*.c))
+APP_SRC := $(sort $(wildcard app/*.c))
 TOOL_MAINS := $(sort $(wildcard tools/smw-*.c))
 TOOLS_SRC := $(filter-out $(TOOL_MAINS),$(sort $(wildcard tools/*.c)))
 VIEWER_MAIN := viewer/main.c
@@ -119,6 +132,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_ENGINE := $(B)/libsmengine.a
 LIB_REF := $(B)/libsmref.a
 LIB_MODELS := $(B)/libsmmodels.a
+LIB_APP := $(B)/libsmapp.a
 LIB_TOOLS := $(B)/libsmtools.a
 LIB_VIEWER := $(B)/libsmviewer.a
 LIB_TESTSUPPORT := $(B)/libsmtestsupport.a
@@ -138,7 +152,7 @@ BENCH_BIN := $(if $(wildcard $(BENCH_MAIN)),$(B)/smw-bench,)
 TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
 # The viewer needs SDL2 and libjpeg-turbo; everything else only libc, libm, pthreads, BLAS.
-CORE_LIBS := $(LIB_TOOLS) $(LIB_MODELS) $(LIB_ENGINE)
+CORE_LIBS := $(LIB_TOOLS) $(LIB_APP) $(LIB_MODELS) $(LIB_ENGINE)
 # JPEG decoding (engine/image/jpeg.c) uses libjpeg-turbo when it is there.
 CORE_LDLIBS := $(BLAS_LIBS) $(JPEG_LIBS) $(LDLIBS_ALL)
 $(B)/obj/engine/image/jpeg.o: CFLAGS_ALL += $(if $(JPEG_LIBS),-DSM_HAVE_TURBOJPEG $(JPEG_CFLAGS),)
@@ -163,17 +177,17 @@ help:
 $(B)/obj/%-avx2.o: %-avx2.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC [avx2]   $<",)
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(ISA_FLAGS_avx2) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(INC_ENGINE) $(CFLAGS_ALL) $(ISA_FLAGS_avx2) -MMD -MP -c $< -o $@
 
 $(B)/obj/%-avx512f.o: %-avx512f.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC [avx512] $<",)
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(ISA_FLAGS_avx512f) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(INC_ENGINE) $(CFLAGS_ALL) $(ISA_FLAGS_avx512f) -MMD -MP -c $< -o $@
 
 $(B)/obj/viewer/%.o: viewer/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC          $<",)
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(SDL_CFLAGS) $(JPEG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(INC_VIEWER) $(CFLAGS_ALL) $(SDL_CFLAGS) $(JPEG_CFLAGS) -MMD -MP -c $< -o $@
 
 # Debian's aarch64-linux-gnu-gcc 12.2 crashes (ICE in vect_transform_reduction)
 # vectorising a test's error reductions; tests need no vectorisation anyway.
@@ -181,12 +195,17 @@ TEST_CROSS_CFLAGS := $(if $(CROSS),-fno-tree-vectorize,)
 $(B)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC          $<",)
-	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/support $(if $(JPEG_LIBS),-DSM_HAVE_TURBOJPEG,) $(CFLAGS_ALL) $(TEST_CROSS_CFLAGS) $(CHECK_CFLAGS) $(SDL_CFLAGS) $(JPEG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(INC_TESTS) $(if $(JPEG_LIBS),-DSM_HAVE_TURBOJPEG,) $(CFLAGS_ALL) $(TEST_CROSS_CFLAGS) $(CHECK_CFLAGS) $(SDL_CFLAGS) $(JPEG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC          $<",)
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(INC) $(CFLAGS_ALL) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
+$(B)/obj/engine/%.o: INC := $(INC_ENGINE)
+$(B)/obj/models/%.o: INC := $(INC_MODELS)
+$(B)/obj/app/%.o: INC := $(INC_APP)
+$(B)/obj/tools/%.o: INC := $(INC_TOOLS)
+$(B)/obj/bench/%.o: INC := $(INC_BENCH)
 
 define static_lib
 $(1): $(call obj,$(2))
@@ -197,6 +216,7 @@ endef
 $(eval $(call static_lib,$(LIB_ENGINE),$(ENGINE_SRC)))
 $(eval $(call static_lib,$(LIB_REF),$(REF_SRC)))
 $(eval $(call static_lib,$(LIB_MODELS),$(MODELS_SRC)))
+$(eval $(call static_lib,$(LIB_APP),$(APP_SRC)))
 $(eval $(call static_lib,$(LIB_TOOLS),$(TOOLS_SRC)))
 $(eval $(call static_lib,$(LIB_VIEWER),$(VIEWER_SRC)))
 $(eval $(call static_lib,$(LIB_TESTSUPPORT),$(TEST_SUPPORT_SRC)))

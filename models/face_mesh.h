@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "face_detector.h"
-#include "mirror_types.h"
+#include "face_result.h"
 #include "sm_engine.h"
 #include "tflite_graph.h"
 

@@ -1,4 +1,4 @@
-/* The calibrated drowsiness detector (models/fatigue_events.h, issue 14):
+/* The calibrated drowsiness detector (app/fatigue_events.h, issue 14):
  * synthetic EAR/MAR/pitch series with jittered timestamps and dropped frames
  * at 5-60 fps, bad input (NaN, vanishing faces, clocks that stall or run
  * backwards), the mirror's rule switch, and the committed real-clip tracks of

@@ -1,6 +1,6 @@
 /* Fatigue features against tests/gen/gen_analysis_fatigue.py, a numpy
  * transcription of seed/fatigue_module.py (per-frame features) and of the
- * blink/PERCLOS/yawn rules in models/fatigue_features.h (time statistics). */
+ * blink/PERCLOS/yawn rules in app/fatigue_features.h (time statistics). */
 #include "fatigue_features.h"
 #include "sm_test.h"
 

@@ -1,4 +1,4 @@
-/* The per-frame pipeline (models/pipeline.c) and the smartmirror headless run
+/* The per-frame pipeline (app/pipeline.c) and the smartmirror headless run
  * on real faces. Fixtures: tests/gen/gen_pipeline.py (clips from Debian's
  * astronaut photo, app.py's crop transcribed in numpy, the JSON checker),
  * tests/gen/gen_face_models.sh (the MediaPipe models, `make models`),

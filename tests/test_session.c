@@ -1,4 +1,4 @@
-/* The session (models/session.h): per-second series, history, event counts,
+/* The session (app/session.h): per-second series, history, event counts,
  * the summary and the CSV recorder, on a scripted 25 s track whose expected
  * numbers are worked out by hand in the comments below (not by the code under
  * test). The program-level tests (kill -9 during --record, the summary against

@@ -1,7 +1,7 @@
 /* smartmirror's session outputs end to end: --record survives kill -9 with
  * only the last seconds lost and stays appendable; --summary and the printed
  * summary agree with a per-second recomputation from the JSON lines done by
- * Python (an independent implementation of the binning in models/session.c);
+ * Python (an independent implementation of the binning in app/session.c);
  * --history parsing. */
 #include "canvas.h"
 #include "chime.h"

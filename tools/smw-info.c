@@ -1,7 +1,6 @@
 /* smw-info: prints a .smw file's header, metadata, tensor table, parameter
  * count and checksum status, as text or as one JSON object. */
 #include "sm_engine.h"
-#include "smw_layout.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,40 +55,9 @@ static void put_double(double d)
     fputs(buf, stdout);
 }
 
-/* One element of a numeric array or a scalar, given its little-endian bytes. */
-static void put_number(sm_meta_type t, const uint8_t *p)
-{
-    uint32_t u32 = 0;
-    uint64_t u64 = 0;
-    float f;
-    double d;
-    int32_t i32;
-    int64_t i64;
-    switch (t) {
-    case SM_META_U32: printf("%" PRIu32, smw_rd32(p)); break;
-    case SM_META_I32: u32 = smw_rd32(p); memcpy(&i32, &u32, 4); printf("%" PRId32, i32); break;
-    case SM_META_F32: u32 = smw_rd32(p); memcpy(&f, &u32, 4); put_double((double)f); break;
-    case SM_META_U64: printf("%" PRIu64, smw_rd64(p)); break;
-    case SM_META_I64: u64 = smw_rd64(p); memcpy(&i64, &u64, 8); printf("%" PRId64, i64); break;
-    case SM_META_F64: u64 = smw_rd64(p); memcpy(&d, &u64, 8); put_double(d); break;
-    case SM_META_BOOL: printf("%s", p[0] ? "true" : "false"); break;
-    default: break;
-    }
-}
-
-static size_t elem_size(sm_meta_type t)
-{
-    switch (t) {
-    case SM_META_U32: case SM_META_I32: case SM_META_F32: return 4;
-    case SM_META_U64: case SM_META_I64: case SM_META_F64: return 8;
-    case SM_META_BOOL: return 1;
-    default: return 0;
-    }
-}
-
 static void put_meta_value(const sm_meta *m, bool json, uint64_t max_array)
 {
-    uint8_t scratch[8];
+    sm_meta element;
     switch (m->type) {
     case SM_META_STRING:
         (json ? put_json_string : put_text_string)(m->v.str.ptr, m->v.str.len);
@@ -102,22 +70,17 @@ static void put_meta_value(const sm_meta *m, bool json, uint64_t max_array)
                 printf(", ");
             if (m->elem_type == SM_META_STRING)
                 (json ? put_json_string : put_text_string)(m->strings[i].ptr, m->strings[i].len);
-            else
-                put_number(m->elem_type, m->array_data + i * elem_size(m->elem_type));
+            else if (sm_meta_array_at(m, i, &element))
+                put_meta_value(&element, json, max_array);
         }
         if (shown < m->count)
             printf(", ... (%" PRIu64 " in all)", m->count);
         putchar(']');
         return;
     }
-    case SM_META_U32: case SM_META_I32: case SM_META_F32:
-        smw_wr32(scratch, m->type == SM_META_U32 ? m->v.u32 : 0);
-        if (m->type == SM_META_I32)
-            memcpy(scratch, &m->v.i32, 4);
-        if (m->type == SM_META_F32)
-            memcpy(scratch, &m->v.f32, 4);
-        put_number(m->type, scratch);
-        return;
+    case SM_META_U32: printf("%" PRIu32, m->v.u32); return;
+    case SM_META_I32: printf("%" PRId32, m->v.i32); return;
+    case SM_META_F32: put_double((double)m->v.f32); return;
     case SM_META_U64: printf("%" PRIu64, m->v.u64); return;
     case SM_META_I64: printf("%" PRId64, m->v.i64); return;
     case SM_META_F64: put_double(m->v.f64); return;

@@ -3,7 +3,7 @@
  *
  * The viewer never analyses anything itself: it hands each frame to an
  * sm_viewer_analyzer and renders / serialises the sm_mirror_result
- * (models/mirror_types.h) it gets back. The real pipeline (models/pipeline.c,
+ * (app/mirror_types.h) it gets back. The real pipeline (app/pipeline.c,
  * adapted in analyzer_pipeline.c) provides these three functions; the default
  * analyzer (a placeholder kept for tests) reports every section as "model
  * missing" (available = false) and the face as not found.
@@ -61,7 +61,7 @@ struct sm_viewer_analyzer {
 
 /* The analyzer smartmirror uses: the real pipeline (analyzer_pipeline.c). */
 void sm_viewer_analyzer_select(sm_viewer_analyzer *a);
-/* models/pipeline.c behind the analyzer interface. */
+/* app/pipeline.c behind the analyzer interface. */
 void sm_viewer_analyzer_pipeline(sm_viewer_analyzer *a);
 /* models->X or models_dir/default (refine picks the mesh) into buf. */
 const char *sm_viewer_model_path(const sm_viewer_models *m, const char *which, char *buf, size_t cap);

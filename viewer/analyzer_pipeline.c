@@ -1,4 +1,4 @@
-/* The real analysis behind the viewer's analyzer hook: models/pipeline.c.
+/* The real analysis behind the viewer's analyzer hook: app/pipeline.c.
  * Resolves the model paths (command line, else the defaults under
  * models_dir), tells the user which files are missing and what that turns
  * off, and runs the pipeline per frame. */

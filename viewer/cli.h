@@ -18,7 +18,7 @@ typedef struct {
     double fps;                  /* capture rate / timestamps for images (0 = default) */
     bool mirror, landmarks, realtime;
     const char *screenshot;      /* --screenshot FILE.{bmp,png} */
-    const char *record;          /* --record FILE.csv: one row per second (models/session.h) */
+    const char *record;          /* --record FILE.csv: one row per second (app/session.h) */
     const char *summary;         /* --summary FILE.json: the session summary at exit */
     int history_s;               /* --history 60s|5m|30m: seconds the window plots (default 300) */
     int win_w, win_h;            /* --size WxH: the window (default 1280x760) */

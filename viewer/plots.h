@@ -1,7 +1,7 @@
 /* plots.h: the window's history band (drowsiness with alert/microsleep
  * marks, heart rate with gaps where there is no trusted reading, stress, the
  * top emotion as a colour band, a labelled time axis) and the session
- * summary box, drawn from a models/session.h session with our canvas.
+ * summary box, drawn from a app/session.h session with our canvas.
  *
  * Layout: a gutter of SM_PLOTS_GUTTER_CHARS characters on the left holds
  * each plot's name and its axis range with unit; the plot area follows; the

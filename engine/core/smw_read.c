@@ -628,6 +628,31 @@ sm_status sm_smw_meta_f32_array(const sm_smw *f, const char *key, float *out, si
     return SM_OK;
 }
 
+bool sm_meta_array_at(const sm_meta *m, uint64_t i, sm_meta *scalar)
+{
+    if (!m || m->type != SM_META_ARRAY || i >= m->count)
+        return false;
+    memset(scalar, 0, sizeof *scalar);
+    scalar->type = m->elem_type;
+    switch (m->elem_type) {
+    case SM_META_U32: case SM_META_I32: case SM_META_F32: {
+        uint32_t u = smw_rd32(m->array_data + 4 * i);
+        memcpy(&scalar->v, &u, 4);
+        return true;
+    }
+    case SM_META_U64: case SM_META_I64: case SM_META_F64: {
+        uint64_t u = smw_rd64(m->array_data + 8 * i);
+        memcpy(&scalar->v, &u, 8);
+        return true;
+    }
+    case SM_META_BOOL:
+        scalar->v.b = m->array_data[i] != 0;
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool sm_smw_arch_is(const sm_smw *f, const char *arch)
 {
     const sm_meta *m = sm_smw_find_meta(f, "general.architecture");

@@ -260,6 +260,9 @@ sm_status sm_smw_get_tensor(const sm_smw *f, const char *name, sm_dtype dtype,
                             const sm_tensor_info **out, sm_error *err);
 
 const sm_meta *sm_smw_find_meta(const sm_smw *f, const char *key);
+/* Element i of a numeric SM_META_ARRAY as a scalar meta of the array's element
+ * type (key NULL). False when m is not a numeric array or i >= count. */
+bool sm_meta_array_at(const sm_meta *m, uint64_t i, sm_meta *scalar);
 /* Typed getters: SM_ERR_FORMAT when the key is missing or of another type. */
 sm_status sm_smw_meta_string(const sm_smw *f, const char *key, sm_str *out, sm_error *err);
 sm_status sm_smw_meta_u32(const sm_smw *f, const char *key, uint32_t *out, sm_error *err);

@@ -28,7 +28,7 @@ for h in tests/fuzz/fuzz_*.c; do
     echo "== $name: building"
     # shellcheck disable=SC2086
     if ! $CC -std=c11 -g -O1 -D_GNU_SOURCE -DSM_NO_BLAS -fsanitize=fuzzer,address,undefined \
-            -fno-sanitize-recover=undefined -Iengine/include -Iengine/core -Iengine/kernels -Imodels \
+            -fno-sanitize-recover=undefined -Iengine/include -Iengine/core -Iengine/kernels -Imodels -Iapp \
             -Itools -Iviewer "$h" $files $libs -lm -pthread -o "$out/$name"; then
         echo "FAILED to build $name"; status=1; continue
     fi

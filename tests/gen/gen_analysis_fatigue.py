@@ -2,7 +2,7 @@
 
 An independent numpy transcription of seed/fatigue_module.py's formulas
 (EAR, MAR, yawn flag, tilt, pitch ratio) and of the blink/PERCLOS/yawn rules
-documented in models/fatigue_features.h, run on hand-built landmark sets and a
+documented in app/fatigue_features.h, run on hand-built landmark sets and a
 synthetic EAR series with uneven timestamps. Usage: gen_analysis_fatigue.py OUTDIR
 """
 import math
@@ -95,7 +95,7 @@ def landmark_cases():
     return [(n, lm.astype(np.float32)) for n, lm in cases]
 
 
-# ---- time statistics, per models/fatigue_features.h ----
+# ---- time statistics, per app/fatigue_features.h ----
 WINDOW, MAX_HOLD, RATIO, TMIN, TMAX, B0, ALPHA, MIN_RATE = 60.0, 1.0, 0.7, 0.10, 0.25, 0.28, 0.02, 5.0
 
 

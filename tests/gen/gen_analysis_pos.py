@@ -2,7 +2,7 @@
 
 1. A real face photo (Debian's scikit-image astronaut.png, Eileen Collins) cropped
    around the face, as raw RGB, with hand-placed FaceMesh landmark positions for
-   the vertices of the POS skin polygons (indices as in models/rppg_pos.h; all
+   the vertices of the POS skin polygons (indices as in app/rppg_pos.h; all
    other landmarks at the nose) and a skin map (face ellipse and a colour rule)
    that tells the test where to put the pulse. The test builds the video itself.
 2. The seed's UltraLightNet preprocessing (app.py extract_rppg_frame: centre

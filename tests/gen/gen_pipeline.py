@@ -1,4 +1,4 @@
-"""Fixtures for test_pipeline (models/pipeline.c, the per-frame analysis).
+"""Fixtures for test_pipeline (app/pipeline.c, the per-frame analysis).
 
 OUTDIR/pipeline/
   pan.y4m        a real face photo (Debian's scikit-image astronaut.png, public

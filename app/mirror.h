@@ -39,7 +39,7 @@
  * add 0.4; it then goes through the same fusion rules as the MLP's output.
  *
  * All of the above is fatigue_rules SEED. With WELLNESS (the programs'
- * default) the fatigue section comes from models/fatigue_events.h instead:
+ * default) the fatigue section comes from app/fatigue_events.h instead:
  * per-person calibration, eye/yawn/nod events, a level and an alert with
  * hysteresis; the MLP (when present) gives P(drowsy) = 1 - output on the raw
  * features, one input of the level (weight 0.15, docs/FATIGUE.md); p_drowsy

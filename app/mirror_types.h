@@ -1,5 +1,5 @@
 /* What one analysed frame produces: the data contract between the analysis
- * (models/mirror.c), the window (viewer/overlay.c) and the headless JSON
+ * (app/mirror.c), the window (viewer/overlay.c) and the headless JSON
  * (viewer/json.c). Units: pixels of the source frame, seconds, degrees, BPM.
  * A section whose `valid` is false is printed as null in JSON and drawn as
  * "no data" (or "model missing" when `available` is false). */
@@ -9,16 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SM_MAX_LANDMARKS 478
-#define SM_MAX_EMOTIONS 8
+#include "face_result.h"
 
-typedef struct {
-    bool valid;                    /* a face was found in this frame */
-    float score;                   /* detector score or mesh presence, 0..1 */
-    float box[4];                  /* x, y, w, h */
-    int n_landmarks;               /* 478 (refined) or 468 */
-    float landmarks[SM_MAX_LANDMARKS][3]; /* x, y in frame pixels; z in the same scale */
-} sm_face_result;
+#define SM_MAX_EMOTIONS 8
 
 typedef struct {
     bool available;                /* fatigue features can be computed (face models present) */
@@ -35,7 +28,7 @@ typedef struct {
     int streak;                    /* consecutive frames with p_drowsy > 0.80 */
     bool eyes_closed;              /* EAR below the adaptive threshold this frame */
     int blinks;                    /* blink count since start */
-    /* issue 14 (models/fatigue_events.h); with --fatigue-rules seed: level =
+    /* issue 14 (app/fatigue_events.h); with --fatigue-rules seed: level =
      * p_drowsy, state from it, the rest 0 / false */
     const char *rules;             /* "seed" or "wellness" */
     float level;                   /* 0..1 graded drowsiness */
