@@ -113,7 +113,7 @@ ALL_ISAS := avx2 avx512f neon
 isa_of = $(lastword $(subst -, ,$(basename $(notdir $(1)))))
 skip_isa = $(foreach f,$(1),$(if $(filter $(ALL_ISAS),$(call isa_of,$(f))),$(if $(filter $(ISAS),$(call isa_of,$(f))),$(f),),$(f)))
 
-ENGINE_SRC := $(call skip_isa,$(sort $(wildcard engine/core/*.c engine/image/*.c engine/kernels/*/*.c)))
+ENGINE_SRC := $(call skip_isa,$(sort $(wildcard engine/core/*.c engine/graph/*.c engine/image/*.c engine/kernels/*/*.c)))
 ENGINE_SRC := $(filter-out engine/kernels/ref/%,$(ENGINE_SRC))
 REF_SRC := $(wildcard engine/kernels/ref/*.c)
 MODELS_SRC := $(sort $(wildcard models/*.c))

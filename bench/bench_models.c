@@ -12,7 +12,7 @@
 #include "emotion_effnet.h"
 #include "face_mesh.h"
 #include "rppg_ultralight.h"
-#include "tflite_graph.h"
+#include "sm_graph.h"
 
 static double now_ms(void)
 {
@@ -39,29 +39,29 @@ static sm_status bench_face_graph(const sm_smw *file, const char *path, const sm
                                   sm_bench_model_result *res, sm_error *err)
 {
     (void)path;
-    sm_tfg *g;
+    sm_graph *g;
     size_t nc;
-    const sm_tfg_custom_op *ops = sm_face_custom_ops(&nc);
-    sm_status st = sm_tfg_load(file, ops, nc, &g, err);
+    const sm_graph_custom_op *ops = sm_face_custom_ops(&nc);
+    sm_status st = sm_graph_load(file, ops, nc, &g, err);
     if (st)
         return st;
-    sm_tfg_shape s = sm_tfg_input_shape(g, 0);
-    float *in = sm_tfg_input(g, 0);
+    sm_graph_shape s = sm_graph_input_shape(g, 0);
+    float *in = sm_graph_input(g, 0);
     uint32_t r = 12345;
-    for (size_t i = 0; i < sm_tfg_numel(s); i++) {
+    for (size_t i = 0; i < sm_graph_numel(s); i++) {
         r = r * 1664525u + 1013904223u;
         in[i] = (float)(r >> 8) / 16777216.0f; /* [0,1): valid for both models */
     }
-    WARM_UP(opts, sm_tfg_run(g, opts->pool));
+    WARM_UP(opts, sm_graph_run(g, opts->pool));
     for (size_t i = 0; i < opts->iters; i++) {
         double t0 = now_ms();
-        sm_tfg_run(g, opts->pool);
+        sm_graph_run(g, opts->pool);
         res->ms[i] = now_ms() - t0;
     }
-    sm_tfg_stats stats = sm_tfg_get_stats(g);
+    sm_graph_stats stats = sm_graph_get_stats(g);
     res->gflop = stats.gflop;
     snprintf(res->input, sizeof res->input, "1x%dx%dx%d", (int)s.dims[1], (int)s.dims[2], (int)s.dims[3]);
-    sm_tfg_free(g);
+    sm_graph_free(g);
     return SM_OK;
 }
 

@@ -2,7 +2,7 @@
  * landmark face box, the graph runner and label lookups (emotion_fer.h). */
 #include "emotion_fer.h"
 
-#include "tflite_graph.h"
+#include "sm_graph.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -160,7 +160,7 @@ sm_status sm_fer_preprocess(const uint8_t *rgb, int width, int height, size_t st
 
 struct sm_fer {
     sm_smw *f;
-    sm_tfg *g;
+    sm_graph *g;
     sm_threadpool *pool;
     int n;
     char labels[SM_FER_MAX_CLASSES][64];
@@ -171,7 +171,7 @@ void sm_fer_free(sm_fer *m)
 {
     if (!m)
         return;
-    sm_tfg_free(m->g);
+    sm_graph_free(m->g);
     sm_smw_free(m->f);
     free(m);
 }
@@ -198,16 +198,16 @@ sm_status sm_fer_load_file(const char *path, sm_threadpool *pool, sm_fer **out, 
     m->pool = pool;
     sm_status st = sm_smw_open(path, NULL, &m->f, err);
     if (st == SM_OK)
-        st = sm_tfg_load(m->f, NULL, 0, &m->g, err);
+        st = sm_graph_load(m->f, NULL, 0, &m->g, err);
     if (st == SM_OK) {
-        sm_tfg_shape in = sm_tfg_input_shape(m->g, 0);
-        if (sm_tfg_n_inputs(m->g) != 1 || in.ndim != 4 || in.dims[0] != 1 || in.dims[1] != SM_FER_SIZE ||
+        sm_graph_shape in = sm_graph_input_shape(m->g, 0);
+        if (sm_graph_n_inputs(m->g) != 1 || in.ndim != 4 || in.dims[0] != 1 || in.dims[1] != SM_FER_SIZE ||
             in.dims[2] != SM_FER_SIZE || in.dims[3] != 3)
             st = sm_error_set(err, SM_ERR_SHAPE, "%s: expected one input [1,%d,%d,3] (face-api's 112x112 RGB)",
                               path, SM_FER_SIZE, SM_FER_SIZE);
     }
     if (st == SM_OK) {
-        size_t n = sm_tfg_n_outputs(m->g) == 1 ? sm_tfg_numel(sm_tfg_output_shape(m->g, 0)) : 0;
+        size_t n = sm_graph_n_outputs(m->g) == 1 ? sm_graph_numel(sm_graph_output_shape(m->g, 0)) : 0;
         const sm_meta *lab = sm_smw_find_meta(m->f, "emotion.labels");
         if (n < 1 || n > SM_FER_MAX_CLASSES)
             st = sm_error_set(err, SM_ERR_SHAPE, "%s: expected one output of 1..%d class probabilities", path,
@@ -238,11 +238,11 @@ sm_status sm_fer_load_file(const char *path, sm_threadpool *pool, sm_fer **out, 
 
 void sm_fer_run(sm_fer *m, const float *input, float *probs)
 {
-    float *in = sm_tfg_input(m->g, 0);
+    float *in = sm_graph_input(m->g, 0);
     if (input != in)
         memcpy(in, input, sizeof(float) * SM_FER_SIZE * SM_FER_SIZE * 3);
-    sm_tfg_run(m->g, m->pool);
-    memcpy(probs, sm_tfg_output(m->g, 0), sizeof(float) * (size_t)m->n);
+    sm_graph_run(m->g, m->pool);
+    memcpy(probs, sm_graph_output(m->g, 0), sizeof(float) * (size_t)m->n);
 }
 
 sm_status sm_fer_run_rgb8(sm_fer *m, const uint8_t *rgb, int width, int height, size_t stride,
@@ -250,7 +250,7 @@ sm_status sm_fer_run_rgb8(sm_fer *m, const uint8_t *rgb, int width, int height, 
 {
     if (!m || !probs)
         return sm_error_set(err, SM_ERR_ARG, "emotion: NULL argument");
-    float *in = sm_tfg_input(m->g, 0);
+    float *in = sm_graph_input(m->g, 0);
     sm_status st = sm_fer_preprocess(rgb, width, height, stride, box, in, err);
     if (st != SM_OK)
         return st;

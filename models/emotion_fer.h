@@ -17,7 +17,7 @@
  *      double and stored as float32 (tfjs CPU backend);
  *   4. (x - [122.782, 117.001, 104.298]) / 255, each step rounded to float32.
  * The network then runs on the shared TFLite/TF.js graph executor
- * (tflite_graph.h); the softmax is part of the converted graph.
+ * (sm_graph.h); the softmax is part of the converted graph.
  *
  * Face box from the 478 MediaPipe landmarks (no second face detector): let
  * [x0, x1] x [y0, y1] be the landmarks' bounding box, W = x1 - x0, H = y1 - y0,

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tflite_graph.h"
+#include "sm_graph.h"
 
 struct sm_face_detector {
     sm_smw *f;
-    sm_tfg *g;
+    sm_graph *g;
     int out_reg, out_cls;
     float anchors[SM_FACE_DET_ANCHORS][2];
     sm_face_candidate cand[SM_FACE_DET_ANCHORS];
@@ -236,17 +236,17 @@ sm_status sm_face_detector_load(const char *path, sm_face_detector **out, sm_err
         st = sm_error_set(err, SM_ERR_FORMAT, "%s: general.architecture is not '%s' (make models converts "
                           "face_detection_short_range.tflite)", path, SM_FACE_DETECTOR_ARCH);
     if (st == SM_OK)
-        st = sm_tfg_load(d->f, NULL, 0, &d->g, err);
+        st = sm_graph_load(d->f, NULL, 0, &d->g, err);
     if (st == SM_OK) {
-        sm_tfg_shape in = sm_tfg_input_shape(d->g, 0);
-        d->out_reg = sm_tfg_find_output(d->g, "regressors");
-        d->out_cls = sm_tfg_find_output(d->g, "classificators");
-        if (sm_tfg_n_inputs(d->g) != 1 || in.ndim != 4 || in.dims[0] != 1 || in.dims[1] != SM_FACE_DET_SIZE ||
+        sm_graph_shape in = sm_graph_input_shape(d->g, 0);
+        d->out_reg = sm_graph_find_output(d->g, "regressors");
+        d->out_cls = sm_graph_find_output(d->g, "classificators");
+        if (sm_graph_n_inputs(d->g) != 1 || in.ndim != 4 || in.dims[0] != 1 || in.dims[1] != SM_FACE_DET_SIZE ||
             in.dims[2] != SM_FACE_DET_SIZE || in.dims[3] != 3)
             st = sm_error_set(err, SM_ERR_SHAPE, "%s: detector input must be [1,128,128,3]", path);
         else if (d->out_reg < 0 || d->out_cls < 0 ||
-                 sm_tfg_numel(sm_tfg_output_shape(d->g, (size_t)d->out_reg)) != SM_FACE_DET_ANCHORS * 16 ||
-                 sm_tfg_numel(sm_tfg_output_shape(d->g, (size_t)d->out_cls)) != SM_FACE_DET_ANCHORS)
+                 sm_graph_numel(sm_graph_output_shape(d->g, (size_t)d->out_reg)) != SM_FACE_DET_ANCHORS * 16 ||
+                 sm_graph_numel(sm_graph_output_shape(d->g, (size_t)d->out_cls)) != SM_FACE_DET_ANCHORS)
             st = sm_error_set(err, SM_ERR_SHAPE, "%s: detector outputs must be regressors [1,896,16] and "
                               "classificators [1,896,1]", path);
     }
@@ -263,7 +263,7 @@ void sm_face_detector_free(sm_face_detector *d)
 {
     if (!d)
         return;
-    sm_tfg_free(d->g);
+    sm_graph_free(d->g);
     sm_smw_free(d->f);
     free(d);
 }
@@ -271,12 +271,12 @@ void sm_face_detector_free(sm_face_detector *d)
 void sm_face_detector_run_tensor(sm_face_detector *d, const float *input, sm_threadpool *pool,
                                  const float **regressors, const float **classificators)
 {
-    float *in = sm_tfg_input(d->g, 0);
+    float *in = sm_graph_input(d->g, 0);
     if (input != in)
         memcpy(in, input, sizeof(float) * SM_FACE_DET_SIZE * SM_FACE_DET_SIZE * 3);
-    sm_tfg_run(d->g, pool);
-    *regressors = sm_tfg_output(d->g, (size_t)d->out_reg);
-    *classificators = sm_tfg_output(d->g, (size_t)d->out_cls);
+    sm_graph_run(d->g, pool);
+    *regressors = sm_graph_output(d->g, (size_t)d->out_reg);
+    *classificators = sm_graph_output(d->g, (size_t)d->out_cls);
 }
 
 size_t sm_face_detector_detect(sm_face_detector *d, const uint8_t *rgb, int width, int height, size_t stride,
@@ -284,7 +284,7 @@ size_t sm_face_detector_detect(sm_face_detector *d, const uint8_t *rgb, int widt
 {
     if (!d || !rgb || width <= 0 || height <= 0 || stride < (size_t)width * 3 || max == 0)
         return 0;
-    float *in = sm_tfg_input(d->g, 0);
+    float *in = sm_graph_input(d->g, 0);
     sm_face_letterbox(rgb, width, height, stride, in);
     const float *reg, *cls;
     sm_face_detector_run_tensor(d, in, pool, &reg, &cls);

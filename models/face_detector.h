@@ -1,7 +1,7 @@
 /* face_detector: MediaPipe BlazeFace short range (face_detection_short_range.smw)
  * with the official pre/post-processing (shared/reference/FACE_MODELS.md 3-4):
  * letterboxed 128x128 input in [-1,1] (bilinear at pixel centres, zero border
- * = -1), the network (tflite_graph), 896 SSD anchors, sigmoid scores (logits
+ * = -1), the network (sm_graph), 896 SSD anchors, sigmoid scores (logits
  * clamped to +-100), score >= 0.5, weighted NMS (IoU > 0.3), letterbox removal.
  * Results are in frame pixels. */
 #ifndef SM_FACE_DETECTOR_H

@@ -19,7 +19,7 @@ static const size_t attention_sizes[O_COUNT] = {1404, 1, 160, 142, 142, 10, 10};
 
 struct sm_face_mesh {
     sm_smw *f;
-    sm_tfg *g;
+    sm_graph *g;
     bool refined;
     int out[O_COUNT];
     char *path;
@@ -118,31 +118,31 @@ sm_status sm_face_mesh_load(const char *path, sm_face_mesh **out, sm_error *err)
     }
     if (st == SM_OK) {
         size_t nc = 0;
-        const sm_tfg_custom_op *ops = sm_face_custom_ops(&nc);
-        st = sm_tfg_load(m->f, ops, nc, &m->g, err);
+        const sm_graph_custom_op *ops = sm_face_custom_ops(&nc);
+        st = sm_graph_load(m->f, ops, nc, &m->g, err);
         if (st == SM_OK && m->refined && !sm_face_refine_available())
             st = sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: the 478-point refinement (models/mediapipe_ops) is not "
                               "built in", path);
     }
     if (st == SM_OK) {
-        sm_tfg_shape in = sm_tfg_input_shape(m->g, 0);
-        if (sm_tfg_n_inputs(m->g) != 1 || in.ndim != 4 || in.dims[0] != 1 || in.dims[1] != SM_FACE_MESH_SIZE ||
+        sm_graph_shape in = sm_graph_input_shape(m->g, 0);
+        if (sm_graph_n_inputs(m->g) != 1 || in.ndim != 4 || in.dims[0] != 1 || in.dims[1] != SM_FACE_MESH_SIZE ||
             in.dims[2] != SM_FACE_MESH_SIZE || in.dims[3] != 3)
             st = sm_error_set(err, SM_ERR_SHAPE, "%s: landmark input must be [1,192,192,3]", path);
     }
     if (st == SM_OK && m->refined) {
         for (int k = 0; k < O_COUNT && st == SM_OK; k++) {
-            m->out[k] = sm_tfg_find_output(m->g, attention_outputs[k]);
-            if (m->out[k] < 0 || sm_tfg_numel(sm_tfg_output_shape(m->g, (size_t)m->out[k])) != attention_sizes[k])
+            m->out[k] = sm_graph_find_output(m->g, attention_outputs[k]);
+            if (m->out[k] < 0 || sm_graph_numel(sm_graph_output_shape(m->g, (size_t)m->out[k])) != attention_sizes[k])
                 st = sm_error_set(err, SM_ERR_SHAPE, "%s: output '%s' with %zu values expected", path,
                                   attention_outputs[k], attention_sizes[k]);
         }
     } else if (st == SM_OK) {
-        m->out[O_MESH] = sm_tfg_find_output(m->g, "conv2d_21");
-        m->out[O_FLAG] = sm_tfg_find_output(m->g, "conv2d_31");
+        m->out[O_MESH] = sm_graph_find_output(m->g, "conv2d_21");
+        m->out[O_FLAG] = sm_graph_find_output(m->g, "conv2d_31");
         if (m->out[O_MESH] < 0 || m->out[O_FLAG] < 0 ||
-            sm_tfg_numel(sm_tfg_output_shape(m->g, (size_t)m->out[O_MESH])) != 1404 ||
-            sm_tfg_numel(sm_tfg_output_shape(m->g, (size_t)m->out[O_FLAG])) != 1)
+            sm_graph_numel(sm_graph_output_shape(m->g, (size_t)m->out[O_MESH])) != 1404 ||
+            sm_graph_numel(sm_graph_output_shape(m->g, (size_t)m->out[O_FLAG])) != 1)
             st = sm_error_set(err, SM_ERR_SHAPE, "%s: outputs conv2d_21 [1,1,1,1404] and conv2d_31 [1,1,1,1] expected",
                               path);
     }
@@ -158,7 +158,7 @@ void sm_face_mesh_free(sm_face_mesh *m)
 {
     if (!m)
         return;
-    sm_tfg_free(m->g);
+    sm_graph_free(m->g);
     sm_smw_free(m->f);
     free(m->path);
     free(m);
@@ -174,12 +174,12 @@ const char *sm_face_mesh_path(const sm_face_mesh *m) { return m->path; }
 void sm_face_mesh_run_tensor(sm_face_mesh *m, const float *input, sm_threadpool *pool,
                              float pts192[SM_FACE_MESH_REFINED_POINTS][3], float *flag_logit)
 {
-    float *in = sm_tfg_input(m->g, 0);
+    float *in = sm_graph_input(m->g, 0);
     if (input != in)
         memcpy(in, input, sizeof(float) * SM_FACE_MESH_SIZE * SM_FACE_MESH_SIZE * 3);
-    sm_tfg_run(m->g, pool);
-    *flag_logit = sm_tfg_output(m->g, (size_t)m->out[O_FLAG])[0];
-    const float *mesh = sm_tfg_output(m->g, (size_t)m->out[O_MESH]);
+    sm_graph_run(m->g, pool);
+    *flag_logit = sm_graph_output(m->g, (size_t)m->out[O_FLAG])[0];
+    const float *mesh = sm_graph_output(m->g, (size_t)m->out[O_MESH]);
     if (!m->refined) {
         memcpy(pts192, mesh, sizeof(float) * 1404);
         return;
@@ -192,7 +192,7 @@ void sm_face_mesh_run_tensor(sm_face_mesh *m, const float *input, sm_threadpool 
     for (int k = 0; k < O_COUNT; k++) {
         if (k == O_FLAG)
             continue;
-        const float *src = sm_tfg_output(m->g, (size_t)m->out[k]);
+        const float *src = sm_graph_output(m->g, (size_t)m->out[k]);
         parts[k] = norm + at;
         for (size_t i = 0; i < attention_sizes[k]; i++)
             norm[at + i] = src[i] / SM_FACE_MESH_SIZE;
@@ -207,7 +207,7 @@ void sm_face_mesh_run_tensor(sm_face_mesh *m, const float *input, sm_threadpool 
 bool sm_face_mesh_process(sm_face_mesh *m, const uint8_t *rgb, int width, int height, size_t stride,
                           const sm_face_roi *roi, sm_threadpool *pool, sm_face_landmarks *out)
 {
-    float *in = sm_tfg_input(m->g, 0);
+    float *in = sm_graph_input(m->g, 0);
     sm_face_mesh_crop(rgb, width, height, stride, roi, in);
     float pts[SM_FACE_MESH_REFINED_POINTS][3], logit;
     sm_face_mesh_run_tensor(m, in, pool, pts, &logit);

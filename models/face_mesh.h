@@ -21,7 +21,7 @@
 #include "face_detector.h"
 #include "face_result.h"
 #include "sm_engine.h"
-#include "tflite_graph.h"
+#include "sm_graph.h"
 
 #define SM_FACE_MESH_ARCH "mediapipe_face_mesh"
 #define SM_FACE_MESH_ATTENTION_ARCH "mediapipe_face_mesh_attention"
@@ -63,7 +63,7 @@ void sm_face_mesh_run_tensor(sm_face_mesh *m, const float *input, sm_threadpool 
 
 /* The custom ops of the attention model (models/mediapipe_ops through
  * face_mp_hooks.c); n = 0 when they are not built in. */
-const sm_tfg_custom_op *sm_face_custom_ops(size_t *n);
+const sm_graph_custom_op *sm_face_custom_ops(size_t *n);
 
 /* ---- the pieces (public for the tests) ------------------------------------------------ */
 

@@ -23,10 +23,10 @@ typedef struct {
     size_t n, dims;
 } tl_state;
 
-static bool is_matrix(sm_tfg_shape s) { return sm_tfg_numel(s) == 16 && s.ndim >= 2 && s.dims[s.ndim - 1] == 4; }
+static bool is_matrix(sm_graph_shape s) { return sm_graph_numel(s) == 16 && s.ndim >= 2 && s.dims[s.ndim - 1] == 4; }
 
-static sm_status l2tm_prepare(const sm_smw *f, size_t op_index, size_t n_in, const sm_tfg_shape *in, size_t n_out,
-                              const sm_tfg_shape *out, void **state, sm_error *err)
+static sm_status l2tm_prepare(const sm_smw *f, size_t op_index, size_t n_in, const sm_graph_shape *in, size_t n_out,
+                              const sm_graph_shape *out, void **state, sm_error *err)
 {
     if (n_in != 1 || n_out != 1 || in[0].ndim != 3 || in[0].dims[0] != 1 || in[0].dims[2] != 3 || !is_matrix(out[0]))
         return sm_error_set(err, SM_ERR_SHAPE, "Landmarks2TransformMatrix: expected landmarks [1,N,3] -> [1,4,4]");
@@ -47,8 +47,8 @@ static void l2tm_run(void *state, const float *const *in, float *const *out)
     sm_mp_landmarks_to_transform_matrix(&((l2tm_state *)state)->o, in[0], out[0]);
 }
 
-static sm_status ttb_prepare(const sm_smw *f, size_t op_index, size_t n_in, const sm_tfg_shape *in, size_t n_out,
-                             const sm_tfg_shape *out, void **state, sm_error *err)
+static sm_status ttb_prepare(const sm_smw *f, size_t op_index, size_t n_in, const sm_graph_shape *in, size_t n_out,
+                             const sm_graph_shape *out, void **state, sm_error *err)
 {
     sm_mp_ttb_options o;
     sm_status st = sm_mp_ttb_options_load(f, op_index, &o, err);
@@ -78,14 +78,14 @@ static void ttb_run(void *state, const float *const *in, float *const *out)
     sm_mp_transform_tensor_bilinear(in[0], s->h, s->w, s->c, in[1], s->oh, s->ow, out[0]);
 }
 
-static sm_status tl_prepare(const sm_smw *f, size_t op_index, size_t n_in, const sm_tfg_shape *in, size_t n_out,
-                            const sm_tfg_shape *out, void **state, sm_error *err)
+static sm_status tl_prepare(const sm_smw *f, size_t op_index, size_t n_in, const sm_graph_shape *in, size_t n_out,
+                            const sm_graph_shape *out, void **state, sm_error *err)
 {
     sm_status st = sm_mp_tl_check(f, op_index, err);
     if (st)
         return st;
     if (n_in != 2 || n_out != 1 || in[0].ndim != 3 || in[0].dims[0] != 1 ||
-        (in[0].dims[2] != 2 && in[0].dims[2] != 3) || !is_matrix(in[1]) || sm_tfg_numel(out[0]) != sm_tfg_numel(in[0]))
+        (in[0].dims[2] != 2 && in[0].dims[2] != 3) || !is_matrix(in[1]) || sm_graph_numel(out[0]) != sm_graph_numel(in[0]))
         return sm_error_set(err, SM_ERR_SHAPE, "TransformLandmarks: expected [1,N,2|3] and [1,4,4] -> [1,N,2|3]");
     tl_state *s = malloc(sizeof *s);
     if (!s)
@@ -102,13 +102,13 @@ static void tl_run(void *state, const float *const *in, float *const *out)
     sm_mp_transform_landmarks(in[0], s->n, s->dims, in[1], out[0]);
 }
 
-static const sm_tfg_custom_op hooks[] = {
+static const sm_graph_custom_op hooks[] = {
     {"Landmarks2TransformMatrix", l2tm_prepare, l2tm_run, free},
     {"TransformTensorBilinear", ttb_prepare, ttb_run, free},
     {"TransformLandmarks", tl_prepare, tl_run, free},
 };
 
-const sm_tfg_custom_op *sm_face_custom_ops(size_t *n)
+const sm_graph_custom_op *sm_face_custom_ops(size_t *n)
 {
     *n = sizeof hooks / sizeof hooks[0];
     return hooks;

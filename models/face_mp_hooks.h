@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "tflite_graph.h"
+#include "sm_graph.h"
 
 /* sm_face_custom_ops() is declared in face_mesh.h. */
 bool sm_face_refine_available(void);

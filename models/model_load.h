@@ -1,6 +1,6 @@
 /* model_load.h: what every seed-model loader does with a .smw before it prepares
  * its ops, with one error style: the file's path first, then what is wrong and
- * what was expected. The face models go through tflite_graph, which has its own. */
+ * what was expected. The face models go through the graph executor (sm_graph.h), which has its own. */
 #ifndef SM_MODEL_LOAD_H
 #define SM_MODEL_LOAD_H
 

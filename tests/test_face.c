@@ -19,7 +19,7 @@
 #endif
 #include "sha256.h"
 #include "sm_test.h"
-#include "tflite_graph.h"
+#include "sm_graph.h"
 
 #define REF "face-ref"
 
@@ -203,17 +203,17 @@ START_TEST(executor_fuses_and_matches_arithmetic)
     };
     uint8_t *buf;
     sm_smw *f = mini_graph(ops, 5, "r", &buf);
-    sm_tfg *g;
+    sm_graph *g;
     sm_error err = {0};
-    ck_assert_msg(sm_tfg_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
-    sm_tfg_stats st = sm_tfg_get_stats(g);
+    ck_assert_msg(sm_graph_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
+    sm_graph_stats st = sm_graph_get_stats(g);
     ck_assert_uint_eq(st.n_steps, 2); /* conv+prelu, conv+add+relu */
     ck_assert_uint_eq(st.n_fused, 3);
-    float *x = sm_tfg_input(g, 0);
+    float *x = sm_graph_input(g, 0);
     for (int i = 0; i < 32; i++)
         x[i] = (float)((i * 7) % 11) - 5.0f;
-    sm_tfg_run(g, NULL);
-    const float *y = sm_tfg_output(g, 0);
+    sm_graph_run(g, NULL);
+    const float *y = sm_graph_output(g, 0);
     const float wt[6] = {1, -1, 0.5f, 2, -3, 0.25f}, b[3] = {0.1f, -0.2f, 0.3f}, al[3] = {0.5f, 0.25f, 2};
     for (int p = 0; p < 16; p++)
         for (int o = 0; o < 3; o++) {
@@ -223,7 +223,7 @@ START_TEST(executor_fuses_and_matches_arithmetic)
             e = e > 0 ? e : 0;
             ck_assert_msg(fabsf(y[p * 3 + o] - e) <= 1e-5f, "pixel %d ch %d: %g vs %g", p, o, y[p * 3 + o], e);
         }
-    sm_tfg_free(g);
+    sm_graph_free(g);
     sm_smw_free(f);
     free(buf);
 }
@@ -248,9 +248,9 @@ START_TEST(executor_rejects_bad_graphs)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         uint8_t *buf;
         sm_smw *f = mini_graph(&cases[i].op, 1, "c", &buf);
-        sm_tfg *g = (sm_tfg *)1;
+        sm_graph *g = (sm_graph *)1;
         sm_error err = {0};
-        sm_status st = sm_tfg_load(f, NULL, 0, &g, &err);
+        sm_status st = sm_graph_load(f, NULL, 0, &g, &err);
         ck_assert_msg(st == cases[i].st && strstr(err.msg, cases[i].msg) && strstr(err.msg, "mini.smw: graph op 0"),
                       "case %zu: status %s, message '%s'", i, sm_status_name(st), err.msg);
         ck_assert_ptr_null(g);
@@ -264,15 +264,15 @@ typedef struct {
     size_t n;
 } twice_state;
 
-static sm_status twice_prepare(const sm_smw *f, size_t op_index, size_t n_in, const sm_tfg_shape *in, size_t n_out,
-                               const sm_tfg_shape *out, void **state, sm_error *err)
+static sm_status twice_prepare(const sm_smw *f, size_t op_index, size_t n_in, const sm_graph_shape *in, size_t n_out,
+                               const sm_graph_shape *out, void **state, sm_error *err)
 {
     (void)f;
     (void)op_index;
-    if (n_in != 1 || n_out != 1 || sm_tfg_numel(in[0]) != sm_tfg_numel(out[0]))
+    if (n_in != 1 || n_out != 1 || sm_graph_numel(in[0]) != sm_graph_numel(out[0]))
         return sm_error_set(err, SM_ERR_SHAPE, "Twice: one input and one output of the same size");
     twice_state *s = malloc(sizeof *s);
-    s->n = sm_tfg_numel(in[0]);
+    s->n = sm_graph_numel(in[0]);
     *state = s;
     return SM_OK;
 }
@@ -289,17 +289,17 @@ START_TEST(executor_custom_hook)
     mini_op op = {"CUSTOM:Twice", {"x"}, 1, "c", {1, 4, 4, 2}, 4, NULL};
     uint8_t *buf;
     sm_smw *f = mini_graph(&op, 1, "c", &buf);
-    sm_tfg_custom_op hooks[1] = {{"Twice", twice_prepare, twice_run, free}};
-    sm_tfg *g;
+    sm_graph_custom_op hooks[1] = {{"Twice", twice_prepare, twice_run, free}};
+    sm_graph *g;
     sm_error err = {0};
-    ck_assert_msg(sm_tfg_load(f, hooks, 1, &g, &err) == SM_OK, "%s", err.msg);
-    float *x = sm_tfg_input(g, 0);
+    ck_assert_msg(sm_graph_load(f, hooks, 1, &g, &err) == SM_OK, "%s", err.msg);
+    float *x = sm_graph_input(g, 0);
     for (int i = 0; i < 32; i++)
         x[i] = (float)i;
-    sm_tfg_run(g, NULL);
+    sm_graph_run(g, NULL);
     for (int i = 0; i < 32; i++)
-        ck_assert_float_eq(sm_tfg_output(g, 0)[i], 2.0f * i);
-    sm_tfg_free(g);
+        ck_assert_float_eq(sm_graph_output(g, 0)[i], 2.0f * i);
+    sm_graph_free(g);
     sm_smw_free(f);
     free(buf);
 }
@@ -431,8 +431,8 @@ START_TEST(executor_rejects_mutated_models)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         uint8_t *buf;
         sm_smw *f = rewrite(src, &cases[i].m, &buf);
-        sm_tfg *g = NULL;
-        sm_status st = sm_tfg_load(f, NULL, 0, &g, &err);
+        sm_graph *g = NULL;
+        sm_status st = sm_graph_load(f, NULL, 0, &g, &err);
         ck_assert_msg(st == cases[i].st && strstr(err.msg, cases[i].msg) && strstr(err.msg, "mutated.smw"),
                       "case %zu (%s): status %s, message '%s'", i, cases[i].m.key, sm_status_name(st), err.msg);
         ck_assert_ptr_null(g);
@@ -458,10 +458,10 @@ START_TEST(executor_rejects_mutated_models)
                            m->type == SM_META_I32 ? 0 : (size_t)(v % m->count)};
             uint8_t *buf;
             sm_smw *f = rewrite(src, &mu, &buf);
-            sm_tfg *g = NULL;
-            if (sm_tfg_load(f, NULL, 0, &g, &err) == SM_OK) {
-                sm_tfg_run(g, NULL);
-                sm_tfg_free(g);
+            sm_graph *g = NULL;
+            if (sm_graph_load(f, NULL, 0, &g, &err) == SM_OK) {
+                sm_graph_run(g, NULL);
+                sm_graph_free(g);
                 loaded++;
             } else {
                 refused++;
@@ -485,17 +485,17 @@ START_TEST(networks_match_tflite)
     FILE *cf = open_gen("face/tflite_cases.txt");
     char name[64], model[128], fill[256], sha[65];
     int n_out, cases = 0;
-    sm_tfg *det = NULL, *mesh = NULL;
+    sm_graph *det = NULL, *mesh = NULL;
     sm_smw *fd = NULL, *fm = NULL;
     sm_error err = {0};
     ck_assert(sm_smw_open(model_path("face_detection_short_range"), NULL, &fd, &err) == SM_OK);
     ck_assert(sm_smw_open(model_path("face_landmark"), NULL, &fm, &err) == SM_OK);
-    ck_assert_msg(sm_tfg_load(fd, NULL, 0, &det, &err) == SM_OK, "%s", err.msg);
-    ck_assert_msg(sm_tfg_load(fm, NULL, 0, &mesh, &err) == SM_OK, "%s", err.msg);
+    ck_assert_msg(sm_graph_load(fd, NULL, 0, &det, &err) == SM_OK, "%s", err.msg);
+    ck_assert_msg(sm_graph_load(fm, NULL, 0, &mesh, &err) == SM_OK, "%s", err.msg);
     while (fscanf(cf, "%63s %127s %255s %64s %d", name, model, fill, sha, &n_out) == 5) {
-        sm_tfg *g = strstr(model, "detection") ? det : mesh;
-        size_t n = sm_tfg_numel(sm_tfg_input_shape(g, 0));
-        float *in = sm_tfg_input(g, 0);
+        sm_graph *g = strstr(model, "detection") ? det : mesh;
+        size_t n = sm_graph_numel(sm_graph_input_shape(g, 0));
+        float *in = sm_graph_input(g, 0);
         if (!strncmp(fill, "file:", 5)) {
             float *b = read_f32(fill + 5, n);
             memcpy(in, b, n * sizeof(float));
@@ -515,16 +515,16 @@ START_TEST(networks_match_tflite)
         char hex[65];
         sm_sha256_hex(in, n * sizeof(float), hex);
         ck_assert_msg(!strcmp(hex, sha), "%s: input SHA-256 %s, index.json says %s", name, hex, sha);
-        sm_tfg_run(g, NULL);
+        sm_graph_run(g, NULL);
         for (int k = 0; k < n_out; k++) {
             char oname[64], ofile[256];
             double maxref;
             ck_assert(fscanf(cf, "%63s %255s %lf", oname, ofile, &maxref) == 3);
-            int oi = sm_tfg_find_output(g, oname);
+            int oi = sm_graph_find_output(g, oname);
             ck_assert_int_ge(oi, 0);
-            size_t m = sm_tfg_numel(sm_tfg_output_shape(g, (size_t)oi));
+            size_t m = sm_graph_numel(sm_graph_output_shape(g, (size_t)oi));
             float *ref = read_f32(ofile, m);
-            double e = max_abs_diff(sm_tfg_output(g, (size_t)oi), ref, m);
+            double e = max_abs_diff(sm_graph_output(g, (size_t)oi), ref, m);
             printf("  %-14s %-15s max|err| %.3g (%.2g x max|ref| %.4g)\n", name, oname, e, e / maxref, maxref);
             ck_assert_msg(e <= 1e-4 * maxref, "%s %s: max error %g > 1e-4 x %g", name, oname, e, maxref);
             free(ref);
@@ -535,8 +535,8 @@ START_TEST(networks_match_tflite)
     }
     fclose(cf);
     ck_assert_int_eq(cases, 9);
-    sm_tfg_free(det);
-    sm_tfg_free(mesh);
+    sm_graph_free(det);
+    sm_graph_free(mesh);
     sm_smw_free(fd);
     sm_smw_free(fm);
 }

@@ -1,5 +1,5 @@
 /* The TF.js import (tools/tfjs_convert.c) and the graph executor ops it added
- * (models/tflite_graph.c: AVERAGE_POOL_2D, MEAN, SOFTMAX, FULLY_CONNECTED).
+ * (engine/graph/graph.c: AVERAGE_POOL_2D, MEAN, SOFTMAX, FULLY_CONNECTED).
  *
  * - face-api's FaceExpressionNet (tests/fixtures/tfjs-ref/model: the npm
  *   package's own manifest + shard, MIT) converts, and the converted graph's
@@ -17,7 +17,7 @@
 #include "sm_engine.h"
 #include "sm_test.h"
 #include "tfjs.h"
-#include "tflite_graph.h"
+#include "sm_graph.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -116,10 +116,10 @@ static void run_parity(sm_threadpool *pool, double *worst)
     sm_smw *f = NULL;
     sm_convert_opts opts = {0};
     ck_assert_msg(convert_path(fer_manifest(), &opts, &ser, &f, &err) == SM_OK, "%s", err.msg);
-    sm_tfg *g;
-    ck_assert_msg(sm_tfg_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
-    ck_assert_uint_eq(sm_tfg_n_outputs(g), 1);
-    sm_tfg_shape os = sm_tfg_output_shape(g, 0);
+    sm_graph *g;
+    ck_assert_msg(sm_graph_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
+    ck_assert_uint_eq(sm_graph_n_outputs(g), 1);
+    sm_graph_shape os = sm_graph_output_shape(g, 0);
     ck_assert(os.ndim == 2 && os.dims[0] == 1 && os.dims[1] == 7);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char p[256];
@@ -129,9 +129,9 @@ static void run_parity(sm_threadpool *pool, double *worst)
         snprintf(p, sizeof p, "tfjs-ref/%s.probs.npy", cases[c]);
         ck_assert_msg(sm_npy_load(sm_test_committed(p), &ref, &err) == SM_OK, "%s", err.msg);
         ck_assert(in.dtype == SM_DTYPE_F32 && in.numel == 112 * 112 * 3 && ref.numel == 7);
-        memcpy(sm_tfg_input(g, 0), in.data, in.nbytes);
-        sm_tfg_run(g, pool);
-        const float *y = sm_tfg_output(g, 0), *r = ref.data;
+        memcpy(sm_graph_input(g, 0), in.data, in.nbytes);
+        sm_graph_run(g, pool);
+        const float *y = sm_graph_output(g, 0), *r = ref.data;
         double d = 0, sum = 0;
         int am = 0, ar = 0;
         for (int k = 0; k < 7; k++) {
@@ -147,7 +147,7 @@ static void run_parity(sm_threadpool *pool, double *worst)
         sm_npy_free(&in);
         sm_npy_free(&ref);
     }
-    sm_tfg_free(g);
+    sm_graph_free(g);
     sm_smw_free(f);
     free(ser);
 }
@@ -189,8 +189,8 @@ START_TEST(xception_parity_tfjs)
     opts.labels = "angry,disgust,fear,happy,sad,surprise,neutral";
     ck_assert_msg(convert_path(path, &opts, &ser, &f, &err) == SM_OK, "%s", err.msg);
     ck_assert(sm_smw_arch_is(f, "tfjs_graph") && sm_smw_find_meta(f, "emotion.labels"));
-    sm_tfg *g;
-    ck_assert_msg(sm_tfg_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
+    sm_graph *g;
+    ck_assert_msg(sm_graph_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
     double worst = 0;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char p[256];
@@ -200,9 +200,9 @@ START_TEST(xception_parity_tfjs)
         snprintf(p, sizeof p, "tfjs-ref/xception_%s.probs.npy", cases[c]);
         ck_assert_msg(sm_npy_load(sm_test_committed(p), &ref, &err) == SM_OK, "%s", err.msg);
         ck_assert(in.numel == 64 * 64 && ref.numel == 7);
-        memcpy(sm_tfg_input(g, 0), in.data, in.nbytes);
-        sm_tfg_run(g, NULL);
-        const float *y = sm_tfg_output(g, 0), *r = ref.data;
+        memcpy(sm_graph_input(g, 0), in.data, in.nbytes);
+        sm_graph_run(g, NULL);
+        const float *y = sm_graph_output(g, 0), *r = ref.data;
         for (int k = 0; k < 7; k++)
             worst = fmax(worst, fabs((double)y[k] - r[k]));
         sm_npy_free(&in);
@@ -210,7 +210,7 @@ START_TEST(xception_parity_tfjs)
     }
     ck_assert_msg(worst <= 1e-5, "max |ours - tfjs| = %.3g > 1e-5", worst);
     printf("xception_parity_tfjs: 8 inputs: max |ours - tfjs 4.22.0 loadGraphModel| = %.3g (bound 1e-5)\n", worst);
-    sm_tfg_free(g);
+    sm_graph_free(g);
     sm_smw_free(f);
     free(ser);
 }
@@ -241,15 +241,15 @@ static void one_op(gb *b, const char *type, const int32_t *xs, uint32_t xn, cons
     ck_assert_int_eq(sm_smw_writer_add_array(b->w, "graph.op.0.output_shape.0", SM_META_I32, ys, yn, &err), SM_OK);
 }
 
-static sm_tfg *finish(gb *b, uint8_t **ser, sm_smw **f, sm_status want, const char *msg_part)
+static sm_graph *finish(gb *b, uint8_t **ser, sm_smw **f, sm_status want, const char *msg_part)
 {
     sm_error err = {0};
     size_t len;
     ck_assert_int_eq(sm_smw_writer_serialize(b->w, ser, &len, &err), SM_OK);
     sm_smw_writer_free(b->w);
     ck_assert_int_eq(sm_smw_parse(*ser, len, "ops.smw", NULL, f, &err), SM_OK);
-    sm_tfg *g = NULL;
-    sm_status st = sm_tfg_load(*f, NULL, 0, &g, &err);
+    sm_graph *g = NULL;
+    sm_status st = sm_graph_load(*f, NULL, 0, &g, &err);
     ck_assert_msg(st == want, "load: %s (status %d, want %d)", err.msg, st, want);
     if (msg_part)
         ck_assert_msg(strstr(err.msg, msg_part) && strstr(err.msg, "ops.smw"), "message '%s' lacks '%s'", err.msg,
@@ -322,18 +322,18 @@ START_TEST(op_average_pool)
         ck_assert_int_eq(sm_smw_writer_add_string(b.w, "graph.op.0.activation", "NONE", &err), SM_OK);
         uint8_t *ser;
         sm_smw *f;
-        sm_tfg *g = finish(&b, &ser, &f, SM_OK, NULL);
+        sm_graph *g = finish(&b, &ser, &f, SM_OK, NULL);
         size_t nx = (size_t)t[k].h * t[k].w * t[k].c, ny = (size_t)oh * ow * t[k].c;
         float *x = malloc(nx * sizeof *x);
         double *r = malloc(ny * sizeof *r);
         fill(x, nx);
-        memcpy(sm_tfg_input(g, 0), x, nx * sizeof *x);
-        sm_tfg_run(g, NULL);
+        memcpy(sm_graph_input(g, 0), x, nx * sizeof *x);
+        sm_graph_run(g, NULL);
         ref_avgpool(x, t[k].h, t[k].w, t[k].c, t[k].kh, t[k].kw, t[k].sh, t[k].sw, t[k].same, oh, ow, r);
-        check_close(sm_tfg_output(g, 0), r, ny, 2e-6, "avgpool");
+        check_close(sm_graph_output(g, 0), r, ny, 2e-6, "avgpool");
         free(x);
         free(r);
-        sm_tfg_free(g);
+        sm_graph_free(g);
         sm_smw_free(f);
         free(ser);
     }
@@ -357,9 +357,9 @@ START_TEST(op_mean_softmax_fc)
             ck_assert_int_eq(sm_smw_writer_add_bool(b.w, "graph.op.0.keep_dims", keep, &err), SM_OK);
             uint8_t *ser;
             sm_smw *f;
-            sm_tfg *g = finish(&b, &ser, &f, SM_OK, NULL);
+            sm_graph *g = finish(&b, &ser, &f, SM_OK, NULL);
             size_t n = (size_t)h * w * c;
-            float *x = sm_tfg_input(g, 0);
+            float *x = sm_graph_input(g, 0);
             fill(x, n);
             double r[64];
             for (int ch = 0; ch < c; ch++) {
@@ -368,9 +368,9 @@ START_TEST(op_mean_softmax_fc)
                     r[ch] += x[(size_t)p * c + ch];
                 r[ch] /= h * w;
             }
-            sm_tfg_run(g, NULL);
-            check_close(sm_tfg_output(g, 0), r, (size_t)c, 2e-6, "mean");
-            sm_tfg_free(g);
+            sm_graph_run(g, NULL);
+            check_close(sm_graph_output(g, 0), r, (size_t)c, 2e-6, "mean");
+            sm_graph_free(g);
             sm_smw_free(f);
             free(ser);
         }
@@ -387,8 +387,8 @@ START_TEST(op_mean_softmax_fc)
         ck_assert_int_eq(sm_smw_writer_add_f32(b.w, "graph.op.0.beta", 1.0f, &err), SM_OK);
         uint8_t *ser;
         sm_smw *f;
-        sm_tfg *g = finish(&b, &ser, &f, SM_OK, NULL);
-        float *x = sm_tfg_input(g, 0);
+        sm_graph *g = finish(&b, &ser, &f, SM_OK, NULL);
+        float *x = sm_graph_input(g, 0);
         size_t n = (size_t)sm[k][0] * sm[k][1];
         fill(x, n);
         x[0] = 90.0f; /* exp overflows without the max shift */
@@ -402,9 +402,9 @@ START_TEST(op_mean_softmax_fc)
             for (int i = 0; i < sm[k][1]; i++)
                 r[row * sm[k][1] + i] = exp(x[row * sm[k][1] + i] - mx) / s;
         }
-        sm_tfg_run(g, NULL);
-        check_close(sm_tfg_output(g, 0), r, n, 1e-6, "softmax");
-        sm_tfg_free(g);
+        sm_graph_run(g, NULL);
+        check_close(sm_graph_output(g, 0), r, n, 1e-6, "softmax");
+        sm_graph_free(g);
         sm_smw_free(f);
         free(ser);
     }
@@ -429,8 +429,8 @@ START_TEST(op_mean_softmax_fc)
             ck_assert_int_eq(sm_smw_writer_add_tensor(b.w, "b", SM_DTYPE_F32, 1, bd, bv, &err), SM_OK);
             uint8_t *ser;
             sm_smw *f;
-            sm_tfg *g = finish(&b, &ser, &f, SM_OK, NULL);
-            float *x = sm_tfg_input(g, 0);
+            sm_graph *g = finish(&b, &ser, &f, SM_OK, NULL);
+            float *x = sm_graph_input(g, 0);
             fill(x, (size_t)n * in);
             double *r = malloc((size_t)n * out * sizeof *r);
             for (int row = 0; row < n; row++)
@@ -440,11 +440,11 @@ START_TEST(op_mean_softmax_fc)
                         s += (double)x[row * in + i] * wt[(size_t)o * in + i];
                     r[row * out + o] = relu && s < 0 ? 0 : s;
                 }
-            sm_tfg_run(g, NULL);
-            check_close(sm_tfg_output(g, 0), r, (size_t)n * out, 1e-5, "fully_connected");
+            sm_graph_run(g, NULL);
+            check_close(sm_graph_output(g, 0), r, (size_t)n * out, 1e-5, "fully_connected");
             free(r);
             free(wt);
-            sm_tfg_free(g);
+            sm_graph_free(g);
             sm_smw_free(f);
             free(ser);
         }
@@ -667,20 +667,20 @@ START_TEST(graph_model_converts_and_runs)
     ck_assert_ptr_null(sm_smw_find_tensor(f, "axes"));
     const sm_tensor_info *w1 = sm_smw_find_tensor(f, "w1");
     ck_assert(w1 && w1->dims[0] == 4 && w1->dims[3] == 2);
-    sm_tfg *g;
-    ck_assert_msg(sm_tfg_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
-    sm_tfg_shape is = sm_tfg_input_shape(g, 0), os = sm_tfg_output_shape(g, 0);
+    sm_graph *g;
+    ck_assert_msg(sm_graph_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
+    sm_graph_shape is = sm_graph_input_shape(g, 0), os = sm_graph_output_shape(g, 0);
     ck_assert(is.ndim == 4 && is.dims[0] == 1 && is.dims[1] == 5 && is.dims[2] == 6 && is.dims[3] == 2);
     ck_assert(os.ndim == 2 && os.dims[0] == 1 && os.dims[1] == 4);
-    ck_assert_str_eq(sm_tfg_output_name(g, 0), "out");
-    float *x = sm_tfg_input(g, 0);
+    ck_assert_str_eq(sm_graph_output_name(g, 0), "out");
+    float *x = sm_graph_input(g, 0);
     for (int i = 0; i < 60; i++)
         x[i] = sm_test_uniform(-1, 1);
     double r[4];
     graph_reference(x, r);
-    sm_tfg_run(g, NULL);
-    check_close(sm_tfg_output(g, 0), r, 4, 1e-5, "graph");
-    sm_tfg_free(g);
+    sm_graph_run(g, NULL);
+    check_close(sm_graph_output(g, 0), r, 4, 1e-5, "graph");
+    sm_graph_free(g);
     sm_smw_free(f);
     free(ser);
 }

@@ -11,7 +11,7 @@
 #include "rgb_image.h"
 #include "rppg_ultralight.h"
 #include "sm_engine.h"
-#include "tflite_graph.h"
+#include "sm_graph.h"
 
 #include <errno.h>
 #include <math.h>
@@ -109,42 +109,42 @@ static sm_status run_mlp(const sm_smw *f, const sm_npy *in, const char *in_path,
 
 /* The MediaPipe face networks alone (no pre/post-processing): the converted
  * TFLite graph on a [1,S,S,3] NHWC tensor, every graph output by its name. */
-static sm_status run_tflite_graph(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
+static sm_status run_graph(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
                                   sm_error *err)
 {
-    sm_tfg *g;
+    sm_graph *g;
     size_t nc;
-    const sm_tfg_custom_op *ops = sm_face_custom_ops(&nc);
-    sm_status st = sm_tfg_load(f, ops, nc, &g, err);
+    const sm_graph_custom_op *ops = sm_face_custom_ops(&nc);
+    sm_status st = sm_graph_load(f, ops, nc, &g, err);
     if (st)
         return st;
-    sm_tfg_shape is = sm_tfg_input_shape(g, 0);
-    bool ok = sm_tfg_n_inputs(g) == 1 && is.ndim == in->ndim && sm_tfg_n_outputs(g) <= MAX_OUTPUTS;
+    sm_graph_shape is = sm_graph_input_shape(g, 0);
+    bool ok = sm_graph_n_inputs(g) == 1 && is.ndim == in->ndim && sm_graph_n_outputs(g) <= MAX_OUTPUTS;
     for (uint32_t i = 0; ok && i < is.ndim; i++)
         ok = (uint64_t)is.dims[i] == in->dims[i];
     if (!ok) {
-        sm_tfg_free(g);
+        sm_graph_free(g);
         return sm_error_set(err, SM_ERR_SHAPE, "%s: the model's input is [1,%d,%d,%d] (NHWC float32)", in_path,
                             is.ndim == 4 ? (int)is.dims[1] : 0, is.ndim == 4 ? (int)is.dims[2] : 0,
                             is.ndim == 4 ? (int)is.dims[3] : 0);
     }
-    memcpy(sm_tfg_input(g, 0), in->data, in->numel * sizeof(float));
-    sm_tfg_run(g, NULL);
-    for (size_t k = 0; k < sm_tfg_n_outputs(g); k++) {
-        sm_tfg_shape os = sm_tfg_output_shape(g, k);
-        size_t n = sm_tfg_numel(os);
+    memcpy(sm_graph_input(g, 0), in->data, in->numel * sizeof(float));
+    sm_graph_run(g, NULL);
+    for (size_t k = 0; k < sm_graph_n_outputs(g); k++) {
+        sm_graph_shape os = sm_graph_output_shape(g, k);
+        size_t n = sm_graph_numel(os);
         float *o = malloc(n * sizeof(float));
         if (!o) {
-            sm_tfg_free(g);
+            sm_graph_free(g);
             return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         }
-        memcpy(o, sm_tfg_output(g, k), n * sizeof(float));
-        uint64_t dims[SM_TFG_MAX_DIMS];
+        memcpy(o, sm_graph_output(g, k), n * sizeof(float));
+        uint64_t dims[SM_GRAPH_MAX_DIMS];
         for (uint32_t i = 0; i < os.ndim; i++)
             dims[i] = (uint64_t)os.dims[i];
-        add_output(res, sm_tfg_output_name(g, k), SM_DTYPE_F32, os.ndim, dims, o);
+        add_output(res, sm_graph_output_name(g, k), SM_DTYPE_F32, os.ndim, dims, o);
     }
-    sm_tfg_free(g);
+    sm_graph_free(g);
     return SM_OK;
 }
 
@@ -254,24 +254,24 @@ static const runner runners[] = {
     {SM_FACE_DETECTOR_ARCH,
      {4, {1, 128, 128, 3}, {SM_DTYPE_F32}, 1, "[1,128,128,3] f32 NHWC in [-1,1] (letterboxed RGB)"},
      "regressors [1,896,16], classificators [1,896,1] (raw network outputs)",
-     run_tflite_graph},
+     run_graph},
     {SM_FACE_MESH_ARCH,
      {4, {1, 192, 192, 3}, {SM_DTYPE_F32}, 1, "[1,192,192,3] f32 NHWC in [0,1] (ROI crop)"},
      "conv2d_21 [1,1,1,1404] (468 x,y,z in 192 units), conv2d_31 [1,1,1,1] (presence logit)",
-     run_tflite_graph},
+     run_graph},
     {SM_FACE_MESH_ATTENTION_ARCH,
      {4, {1, 192, 192, 3}, {SM_DTYPE_F32}, 1, "[1,192,192,3] f32 NHWC in [0,1] (ROI crop)"},
      "output_mesh_identity, output_lips, output_left_eye, output_right_eye, output_left_iris,\n"
      "                         output_right_iris, conv_faceflag (raw; needs the MediaPipe custom ops)",
-     run_tflite_graph},
+     run_graph},
     {"faceapi_expression_net",
      {4, {1, 112, 112, 3}, {SM_DTYPE_F32}, 1, "[1,112,112,3] f32 NHWC, (RGB - input.mean) / 255 (TF.js face-api)"},
      "probabilities [1,7] in emotion.labels order (softmax included)",
-     run_tflite_graph},
+     run_graph},
     {"tfjs_graph",
      {4, {1, -1, -1, -1}, {SM_DTYPE_F32}, 1, "[1,H,W,C] f32 NHWC (a converted TF.js graph model's input)"},
      "the graph's output by its node name",
-     run_tflite_graph},
+     run_graph},
     {SM_EMOTION_ARCH,
      {4, {1, 3, -1, -1}, {SM_DTYPE_F32}, 1, "[1, 3, H, W] f4 NCHW RGB (the network input, [0,1])"},
      "logits [1,n], probs [1,n], valence [1,1], arousal [1,1], gate [1,2], features [1,1536] f4",

@@ -1,5 +1,5 @@
 /* sm_convert_tfjs: TensorFlow.js models into the graph form of docs/TFLITE.md
- * section 4, so that models/tflite_graph.c runs them like the TFLite face models.
+ * section 4, so that engine/graph/graph.c runs them like the TFLite face models.
  *
  * Two TF.js formats (docs/CONVERTER.md, "TF.js"):
  *  - a weights-only manifest (a JSON array of {paths, weights}), whose network

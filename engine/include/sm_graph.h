@@ -1,4 +1,4 @@
-/* tflite_graph: runs the operator graph a TFLite model left in its .smw
+/* sm_graph: runs the operator graph a converted TFLite or TF.js model left in its .smw
  * (docs/TFLITE.md section 4: tensors in TFLite layout, graph.op.<i>.* metadata).
  *
  * Load: reads every operator, resolves DEQUANTIZE outputs to the stored f32
@@ -19,55 +19,55 @@
  * CUSTOM ops through a hook table given at load. Float32 only, batch 1 for the
  * conv family. TF.js models converted by tools/tfjs_convert.c use the same form.
  */
-#ifndef SM_TFLITE_GRAPH_H
-#define SM_TFLITE_GRAPH_H
+#ifndef SM_GRAPH_H
+#define SM_GRAPH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "sm_engine.h"
 
-#define SM_TFG_MAX_DIMS 4
+#define SM_GRAPH_MAX_DIMS 4
 
 typedef struct {
     uint32_t ndim;
-    int32_t dims[SM_TFG_MAX_DIMS];
-} sm_tfg_shape;
+    int32_t dims[SM_GRAPH_MAX_DIMS];
+} sm_graph_shape;
 
 /* A CUSTOM operator implementation. prepare() checks the operand shapes and
  * reads the op's options from f (graph.op.<op_index>.*); it may keep f: the
  * .smw outlives the graph. run() computes; it must not allocate or fail. */
 typedef struct {
     const char *code; /* custom code, e.g. "Landmarks2TransformMatrix" */
-    sm_status (*prepare)(const sm_smw *f, size_t op_index, size_t n_in, const sm_tfg_shape *in,
-                         size_t n_out, const sm_tfg_shape *out, void **state, sm_error *err);
+    sm_status (*prepare)(const sm_smw *f, size_t op_index, size_t n_in, const sm_graph_shape *in,
+                         size_t n_out, const sm_graph_shape *out, void **state, sm_error *err);
     void (*run)(void *state, const float *const *in, float *const *out);
     void (*free)(void *state); /* may be NULL */
-} sm_tfg_custom_op;
+} sm_graph_custom_op;
 
-typedef struct sm_tfg sm_tfg;
+typedef struct sm_graph sm_graph;
 
 /* customs may be NULL (n_customs 0): a graph with CUSTOM ops is then refused
  * naming the missing op. Messages name the .smw, the op index, its type and
  * the tensor. */
-sm_status sm_tfg_load(const sm_smw *f, const sm_tfg_custom_op *customs, size_t n_customs,
-                      sm_tfg **out, sm_error *err);
-void sm_tfg_free(sm_tfg *g);
+sm_status sm_graph_load(const sm_smw *f, const sm_graph_custom_op *customs, size_t n_customs,
+                      sm_graph **out, sm_error *err);
+void sm_graph_free(sm_graph *g);
 
-size_t sm_tfg_n_inputs(const sm_tfg *g);
-size_t sm_tfg_n_outputs(const sm_tfg *g);
+size_t sm_graph_n_inputs(const sm_graph *g);
+size_t sm_graph_n_outputs(const sm_graph *g);
 /* Buffers in the graph's arena: write the input(s), run, read the outputs.
  * An output stays valid until the next run. */
-float *sm_tfg_input(sm_tfg *g, size_t k);
-const float *sm_tfg_output(const sm_tfg *g, size_t k);
-sm_tfg_shape sm_tfg_input_shape(const sm_tfg *g, size_t k);
-sm_tfg_shape sm_tfg_output_shape(const sm_tfg *g, size_t k);
-const char *sm_tfg_output_name(const sm_tfg *g, size_t k);
+float *sm_graph_input(sm_graph *g, size_t k);
+const float *sm_graph_output(const sm_graph *g, size_t k);
+sm_graph_shape sm_graph_input_shape(const sm_graph *g, size_t k);
+sm_graph_shape sm_graph_output_shape(const sm_graph *g, size_t k);
+const char *sm_graph_output_name(const sm_graph *g, size_t k);
 /* Index of the output named name, or -1. */
-int sm_tfg_find_output(const sm_tfg *g, const char *name);
-size_t sm_tfg_numel(sm_tfg_shape s);
+int sm_graph_find_output(const sm_graph *g, const char *name);
+size_t sm_graph_numel(sm_graph_shape s);
 
-void sm_tfg_run(sm_tfg *g, sm_threadpool *pool);
+void sm_graph_run(sm_graph *g, sm_threadpool *pool);
 
 /* Statistics for logs and benchmarks. */
 typedef struct {
@@ -77,8 +77,8 @@ typedef struct {
     size_t arena_bytes;  /* planned activation memory */
     size_t naive_bytes;  /* sum of all activation sizes (no reuse) */
     double gflop;        /* conv multiply-adds x 2 */
-} sm_tfg_stats;
+} sm_graph_stats;
 
-sm_tfg_stats sm_tfg_get_stats(const sm_tfg *g);
+sm_graph_stats sm_graph_get_stats(const sm_graph *g);
 
 #endif

@@ -1,6 +1,6 @@
-/* tflite_graph: the small executor for converted TFLite graphs (see the header).
- * Everything that can fail happens in sm_tfg_load; sm_tfg_run only computes. */
-#include "tflite_graph.h"
+/* graph: the small executor for .smw operator graphs (see sm_graph.h).
+ * Everything that can fail happens in sm_graph_load; sm_graph_run only computes. */
+#include "sm_graph.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -53,7 +53,7 @@ typedef enum { T_CONST, T_INPUT, T_ACT } tensor_kind;
 
 typedef struct {
     char *name;
-    sm_tfg_shape shape;
+    sm_graph_shape shape;
     size_t numel;
     tensor_kind kind;
     const float *cdata; /* T_CONST */
@@ -76,9 +76,9 @@ typedef struct {
     int alpha;          /* tensor of PReLU slopes or -1 */
     int residual;       /* tensor added in the epilogue or -1 */
     int axis;
-    int32_t begin[SM_TFG_MAX_DIMS], end[SM_TFG_MAX_DIMS], stride[SM_TFG_MAX_DIMS];
+    int32_t begin[SM_GRAPH_MAX_DIMS], end[SM_GRAPH_MAX_DIMS], stride[SM_GRAPH_MAX_DIMS];
     int pad_after;      /* PAD: channels appended */
-    const sm_tfg_custom_op *custom;
+    const sm_graph_custom_op *custom;
     void *cstate;
     sm_conv2d *conv;
     sm_dwconv *dw;
@@ -91,7 +91,7 @@ typedef struct {
     int n_fused;
 } step;
 
-struct sm_tfg {
+struct sm_graph {
     const sm_smw *f;
     tensor *t;
     size_t n_t, cap_t;
@@ -109,7 +109,7 @@ struct sm_tfg {
 
 /* ---- small helpers ----------------------------------------------------------- */
 
-size_t sm_tfg_numel(sm_tfg_shape s)
+size_t sm_graph_numel(sm_graph_shape s)
 {
     size_t n = 1;
     for (uint32_t i = 0; i < s.ndim; i++)
@@ -117,7 +117,7 @@ size_t sm_tfg_numel(sm_tfg_shape s)
     return n;
 }
 
-static bool shape_eq(sm_tfg_shape a, sm_tfg_shape b)
+static bool shape_eq(sm_graph_shape a, sm_graph_shape b)
 {
     if (a.ndim != b.ndim)
         return false;
@@ -127,7 +127,7 @@ static bool shape_eq(sm_tfg_shape a, sm_tfg_shape b)
     return true;
 }
 
-static const char *shape_str(sm_tfg_shape s, char *buf, size_t cap)
+static const char *shape_str(sm_graph_shape s, char *buf, size_t cap)
 {
     size_t n = (size_t)snprintf(buf, cap, "[");
     for (uint32_t i = 0; i < s.ndim && n < cap; i++)
@@ -188,9 +188,9 @@ static bool sm_str_eq(sm_str s, const char *c)
     return strlen(c) == s.len && memcmp(s.ptr, c, s.len) == 0;
 }
 
-static sm_status op_err(const sm_tfg *g, const step *s, sm_error *err, sm_status st, const char *fmt, ...)
+static sm_status op_err(const sm_graph *g, const step *s, sm_error *err, sm_status st, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-static sm_status op_err(const sm_tfg *g, const step *s, sm_error *err, sm_status st, const char *fmt, ...)
+static sm_status op_err(const sm_graph *g, const step *s, sm_error *err, sm_status st, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -200,7 +200,7 @@ static sm_status op_err(const sm_tfg *g, const step *s, sm_error *err, sm_status
     return sm_error_set(err, st, "%s: graph op %zu (%s): %s", g->f->path, s->op_index, s->opname, msg);
 }
 
-static int find_tensor(const sm_tfg *g, const char *name, size_t len)
+static int find_tensor(const sm_graph *g, const char *name, size_t len)
 {
     for (size_t i = g->n_t; i-- > 0;)
         if (strlen(g->t[i].name) == len && memcmp(g->t[i].name, name, len) == 0)
@@ -208,7 +208,7 @@ static int find_tensor(const sm_tfg *g, const char *name, size_t len)
     return -1;
 }
 
-static int add_tensor(sm_tfg *g, const char *name, size_t len, sm_error *err)
+static int add_tensor(sm_graph *g, const char *name, size_t len, sm_error *err)
 {
     if (g->n_t == g->cap_t) {
         size_t cap = g->cap_t ? g->cap_t * 2 : 256;
@@ -230,7 +230,7 @@ static int add_tensor(sm_tfg *g, const char *name, size_t len, sm_error *err)
     return (int)g->n_t++;
 }
 
-static sm_status shape_from_info(const sm_tensor_info *ti, sm_tfg_shape *s)
+static sm_status shape_from_info(const sm_tensor_info *ti, sm_graph_shape *s)
 {
     s->ndim = ti->ndim;
     for (uint32_t i = 0; i < ti->ndim; i++) {
@@ -242,7 +242,7 @@ static sm_status shape_from_info(const sm_tensor_info *ti, sm_tfg_shape *s)
 }
 
 /* The tensor an operator input names: produced earlier, a graph input, or a constant. */
-static sm_status resolve_input(sm_tfg *g, const step *s, sm_str name, int *idx, sm_error *err)
+static sm_status resolve_input(sm_graph *g, const step *s, sm_str name, int *idx, sm_error *err)
 {
     if (name.len == 0) {
         *idx = -1;
@@ -296,7 +296,7 @@ static sm_status resolve_input(sm_tfg *g, const step *s, sm_str name, int *idx, 
 
 /* ---- parsing ------------------------------------------------------------------- */
 
-static sm_status get_opt_int(sm_tfg *g, step *s, const char *key, int64_t lo, int64_t hi, int64_t *v,
+static sm_status get_opt_int(sm_graph *g, step *s, const char *key, int64_t lo, int64_t hi, int64_t *v,
                              sm_error *err)
 {
     const sm_meta *m = meta(g->f, "graph.op.%zu.%s", s->op_index, key);
@@ -308,7 +308,7 @@ static sm_status get_opt_int(sm_tfg *g, step *s, const char *key, int64_t lo, in
     return SM_OK;
 }
 
-static sm_status get_opt_str(sm_tfg *g, step *s, const char *key, sm_str *v, sm_error *err)
+static sm_status get_opt_str(sm_graph *g, step *s, const char *key, sm_str *v, sm_error *err)
 {
     const sm_meta *m = meta(g->f, "graph.op.%zu.%s", s->op_index, key);
     if (!m || m->type != SM_META_STRING)
@@ -318,7 +318,7 @@ static sm_status get_opt_str(sm_tfg *g, step *s, const char *key, sm_str *v, sm_
 }
 
 /* Fused activation of the op itself: NONE or RELU. */
-static sm_status get_act(sm_tfg *g, step *s, sm_error *err)
+static sm_status get_act(sm_graph *g, step *s, sm_error *err)
 {
     sm_str a;
     sm_status st = get_opt_str(g, s, "activation", &a, err);
@@ -334,7 +334,7 @@ static sm_status get_act(sm_tfg *g, step *s, sm_error *err)
     return SM_OK;
 }
 
-static sm_status get_window(sm_tfg *g, step *s, bool pool, sm_error *err)
+static sm_status get_window(sm_graph *g, step *s, bool pool, sm_error *err)
 {
     int64_t v;
     sm_str p;
@@ -369,7 +369,7 @@ static sm_status get_window(sm_tfg *g, step *s, bool pool, sm_error *err)
     return get_act(g, s, err);
 }
 
-static sm_status out_extent(sm_tfg *g, step *s, int32_t in, uint32_t k, uint32_t stride, int32_t *out,
+static sm_status out_extent(sm_graph *g, step *s, int32_t in, uint32_t k, uint32_t stride, int32_t *out,
                             sm_error *err)
 {
     size_t o, lead;
@@ -380,16 +380,16 @@ static sm_status out_extent(sm_tfg *g, step *s, int32_t in, uint32_t k, uint32_t
     return SM_OK;
 }
 
-static const tensor *T(const sm_tfg *g, int i) { return &g->t[i]; }
+static const tensor *T(const sm_graph *g, int i) { return &g->t[i]; }
 
-static sm_status need_const(sm_tfg *g, step *s, int i, const char *what, sm_error *err)
+static sm_status need_const(sm_graph *g, step *s, int i, const char *what, sm_error *err)
 {
     if (i < 0 || g->t[i].kind != T_CONST || !g->t[i].cdata)
         return op_err(g, s, err, SM_ERR_FORMAT, "%s must be a stored float tensor (or its DEQUANTIZE)", what);
     return SM_OK;
 }
 
-static sm_status need_act(sm_tfg *g, step *s, int i, const char *what, sm_error *err)
+static sm_status need_act(sm_graph *g, step *s, int i, const char *what, sm_error *err)
 {
     if (i < 0)
         return op_err(g, s, err, SM_ERR_FORMAT, "%s is absent", what);
@@ -399,7 +399,7 @@ static sm_status need_act(sm_tfg *g, step *s, int i, const char *what, sm_error 
 }
 
 /* Computes the output shape(s) of s into want[] and prepares its options. */
-static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
+static sm_status infer(sm_graph *g, step *s, sm_graph_shape *want, sm_error *err)
 {
     char b1[64], b2[64];
     sm_status st;
@@ -421,7 +421,7 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
             return st;
         if (dw && (st = get_opt_int(g, s, "depth_multiplier", 1, 1, &v, err)))
             return st;
-        sm_tfg_shape xs = T(g, x)->shape, ws = T(g, s->in[1])->shape;
+        sm_graph_shape xs = T(g, x)->shape, ws = T(g, s->in[1])->shape;
         if (xs.ndim != 4 || xs.dims[0] != 1)
             return op_err(g, s, err, SM_ERR_SHAPE, "input '%s' shape %s, [1,H,W,C] expected", T(g, x)->name,
                           shape_str(xs, b1, sizeof b1));
@@ -458,7 +458,7 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
             return st;
         if (s->act != SM_ACT_NONE)
             return op_err(g, s, err, SM_ERR_UNSUPPORTED, "fused activation on a pool");
-        sm_tfg_shape xs = T(g, x)->shape;
+        sm_graph_shape xs = T(g, x)->shape;
         if (xs.ndim != 4 || xs.dims[0] != 1)
             return op_err(g, s, err, SM_ERR_SHAPE, "input shape %s, [1,H,W,C] expected", shape_str(xs, b1, sizeof b1));
         *want = xs;
@@ -473,11 +473,11 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
         /* the NHWC spatial mean (global average pool), as TF's Mean over axes [1, 2] */
         if (s->n_in != 1 || (st = need_act(g, s, x, "input", err)))
             return s->n_in != 1 ? op_err(g, s, err, SM_ERR_FORMAT, "%d inputs, 1 expected", s->n_in) : st;
-        int64_t ax[SM_TFG_MAX_DIMS];
+        int64_t ax[SM_GRAPH_MAX_DIMS];
         size_t na;
         const sm_meta *kd = meta(g->f, "graph.op.%zu.keep_dims", s->op_index);
-        sm_tfg_shape xs = T(g, x)->shape;
-        if (!meta_int_array(meta(g->f, "graph.op.%zu.axes", s->op_index), ax, SM_TFG_MAX_DIMS, &na) || !kd ||
+        sm_graph_shape xs = T(g, x)->shape;
+        if (!meta_int_array(meta(g->f, "graph.op.%zu.axes", s->op_index), ax, SM_GRAPH_MAX_DIMS, &na) || !kd ||
             kd->type != SM_META_BOOL)
             return op_err(g, s, err, SM_ERR_FORMAT, "options 'axes' (integers) and 'keep_dims' (bool) expected");
         if (xs.ndim != 4 || xs.dims[0] != 1 || na != 2 || !((ax[0] == 1 && ax[1] == 2) || (ax[0] == 2 && ax[1] == 1)))
@@ -508,7 +508,7 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
         if ((st = need_act(g, s, x, "input", err)) || (st = need_const(g, s, s->in[1], "weights", err)) ||
             (st = get_act(g, s, err)))
             return st;
-        sm_tfg_shape xs = T(g, x)->shape, ws = T(g, s->in[1])->shape;
+        sm_graph_shape xs = T(g, x)->shape, ws = T(g, s->in[1])->shape;
         if (xs.ndim != 2 || ws.ndim != 2 || ws.dims[1] != xs.dims[1])
             return op_err(g, s, err, SM_ERR_SHAPE, "input %s and weights %s: [N,I] and [O,I] expected",
                           shape_str(xs, b1, sizeof b1), shape_str(ws, b2, sizeof b2));
@@ -555,7 +555,7 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
             return op_err(g, s, err, SM_ERR_FORMAT, "%d inputs, 2 expected", s->n_in);
         if ((st = need_act(g, s, x, "input", err)) || (st = need_const(g, s, s->in[1], "alpha", err)))
             return st;
-        sm_tfg_shape xs = T(g, x)->shape, as = T(g, s->in[1])->shape;
+        sm_graph_shape xs = T(g, x)->shape, as = T(g, s->in[1])->shape;
         bool ok = xs.ndim >= 1 && as.ndim >= 1 && as.dims[as.ndim - 1] == xs.dims[xs.ndim - 1] &&
                   T(g, s->in[1])->numel == (size_t)xs.dims[xs.ndim - 1];
         if (!ok)
@@ -568,11 +568,11 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
     case OP_PAD: {
         if (s->n_in < 1 || (st = need_act(g, s, x, "input", err)))
             return s->n_in < 1 ? op_err(g, s, err, SM_ERR_FORMAT, "no input") : st;
-        int64_t p[2 * SM_TFG_MAX_DIMS];
+        int64_t p[2 * SM_GRAPH_MAX_DIMS];
         size_t n;
-        sm_tfg_shape xs = T(g, x)->shape;
+        sm_graph_shape xs = T(g, x)->shape;
         if (xs.ndim == 0 ||
-            !meta_int_array(meta(g->f, "graph.op.%zu.pads", s->op_index), p, 2 * SM_TFG_MAX_DIMS, &n) ||
+            !meta_int_array(meta(g->f, "graph.op.%zu.pads", s->op_index), p, 2 * SM_GRAPH_MAX_DIMS, &n) ||
             n != 2 * xs.ndim)
             return op_err(g, s, err, SM_ERR_FORMAT, "option 'pads' missing or not %u integers", 2 * xs.ndim);
         for (size_t i = 0; i + 1 < n; i++)
@@ -595,14 +595,14 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
     case OP_CONCAT: {
         if (s->n_in < 1)
             return op_err(g, s, err, SM_ERR_FORMAT, "no inputs");
-        if ((st = get_opt_int(g, s, "axis", -SM_TFG_MAX_DIMS, SM_TFG_MAX_DIMS - 1, &v, err)) ||
+        if ((st = get_opt_int(g, s, "axis", -SM_GRAPH_MAX_DIMS, SM_GRAPH_MAX_DIMS - 1, &v, err)) ||
             (st = get_act(g, s, err)))
             return st;
         if (s->act != SM_ACT_NONE)
             return op_err(g, s, err, SM_ERR_UNSUPPORTED, "fused activation on CONCATENATION");
         if ((st = need_act(g, s, x, "input 0", err)))
             return st;
-        sm_tfg_shape s0 = T(g, x)->shape;
+        sm_graph_shape s0 = T(g, x)->shape;
         int axis = (int)(v < 0 ? v + s0.ndim : v);
         if (axis < 0 || axis >= (int)s0.ndim)
             return op_err(g, s, err, SM_ERR_SHAPE, "axis %lld out of range for rank %u", (long long)v, s0.ndim);
@@ -611,7 +611,7 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
         for (int k = 1; k < s->n_in; k++) {
             if ((st = need_act(g, s, s->in[k], "input", err)))
                 return st;
-            sm_tfg_shape sk = T(g, s->in[k])->shape;
+            sm_graph_shape sk = T(g, s->in[k])->shape;
             bool ok = sk.ndim == s0.ndim;
             for (uint32_t d = 0; ok && d < s0.ndim; d++)
                 ok = (int)d == axis || sk.dims[d] == s0.dims[d];
@@ -627,12 +627,12 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
     case OP_SLICE: {
         if (s->n_in < 1 || (st = need_act(g, s, x, "input", err)))
             return s->n_in < 1 ? op_err(g, s, err, SM_ERR_FORMAT, "no input") : st;
-        sm_tfg_shape xs = T(g, x)->shape;
-        int64_t be[SM_TFG_MAX_DIMS], en[SM_TFG_MAX_DIMS], stv[SM_TFG_MAX_DIMS], bm, em, elm, nam, sam;
+        sm_graph_shape xs = T(g, x)->shape;
+        int64_t be[SM_GRAPH_MAX_DIMS], en[SM_GRAPH_MAX_DIMS], stv[SM_GRAPH_MAX_DIMS], bm, em, elm, nam, sam;
         size_t nb, ne, ns;
-        if (!meta_int_array(meta(g->f, "graph.op.%zu.begin", s->op_index), be, SM_TFG_MAX_DIMS, &nb) ||
-            !meta_int_array(meta(g->f, "graph.op.%zu.end", s->op_index), en, SM_TFG_MAX_DIMS, &ne) ||
-            !meta_int_array(meta(g->f, "graph.op.%zu.strides", s->op_index), stv, SM_TFG_MAX_DIMS, &ns) ||
+        if (!meta_int_array(meta(g->f, "graph.op.%zu.begin", s->op_index), be, SM_GRAPH_MAX_DIMS, &nb) ||
+            !meta_int_array(meta(g->f, "graph.op.%zu.end", s->op_index), en, SM_GRAPH_MAX_DIMS, &ne) ||
+            !meta_int_array(meta(g->f, "graph.op.%zu.strides", s->op_index), stv, SM_GRAPH_MAX_DIMS, &ns) ||
             nb != xs.ndim || ne != xs.ndim || ns != xs.ndim)
             return op_err(g, s, err, SM_ERR_FORMAT, "begin/end/strides missing or not %u integers each", xs.ndim);
         if ((st = get_opt_int(g, s, "begin_mask", 0, 255, &bm, err)) ||
@@ -687,7 +687,7 @@ static sm_status infer(sm_tfg *g, step *s, sm_tfg_shape *want, sm_error *err)
     return op_err(g, s, err, SM_ERR_UNSUPPORTED, "unknown op");
 }
 
-static sm_status parse_op(sm_tfg *g, step *s, const sm_tfg_custom_op *customs, size_t n_customs, sm_error *err)
+static sm_status parse_op(sm_graph *g, step *s, const sm_graph_custom_op *customs, size_t n_customs, sm_error *err)
 {
     const sm_meta *m = meta(g->f, "graph.op.%zu.op", s->op_index);
     snprintf(s->opname, sizeof s->opname, "?");
@@ -728,7 +728,7 @@ static sm_status parse_op(sm_tfg *g, step *s, const sm_tfg_custom_op *customs, s
         if (st)
             return st;
     }
-    sm_tfg_shape want[MAX_OP_OUT];
+    sm_graph_shape want[MAX_OP_OUT];
     memset(want, 0, sizeof want);
     s->n_out = (int)mo->count;
     sm_status st = infer(g, s, want, err);
@@ -736,19 +736,19 @@ static sm_status parse_op(sm_tfg *g, step *s, const sm_tfg_custom_op *customs, s
         return st;
 
     /* outputs: shape from the file, checked against ours */
-    sm_tfg_shape outs[MAX_OP_OUT];
+    sm_graph_shape outs[MAX_OP_OUT];
     for (int k = 0; k < s->n_out; k++) {
         sm_str nm = mo->strings[k];
         if (nm.len == 0 || nm.len >= SM_SMW_MAX_NAME)
             return op_err(g, s, err, SM_ERR_FORMAT, "output %d has an empty or too long name", k);
         if (find_tensor(g, nm.ptr, nm.len) >= 0)
             return op_err(g, s, err, SM_ERR_FORMAT, "output '%.*s' is produced twice", (int)nm.len, nm.ptr);
-        int64_t d[SM_TFG_MAX_DIMS + 1];
+        int64_t d[SM_GRAPH_MAX_DIMS + 1];
         size_t nd;
-        if (!meta_int_array(meta(g->f, "graph.op.%zu.output_shape.%d", s->op_index, k), d, SM_TFG_MAX_DIMS + 1, &nd) ||
-            nd > SM_TFG_MAX_DIMS)
-            return op_err(g, s, err, SM_ERR_FORMAT, "output_shape.%d missing or of rank above %d", k, SM_TFG_MAX_DIMS);
-        sm_tfg_shape os = {(uint32_t)nd, {0}};
+        if (!meta_int_array(meta(g->f, "graph.op.%zu.output_shape.%d", s->op_index, k), d, SM_GRAPH_MAX_DIMS + 1, &nd) ||
+            nd > SM_GRAPH_MAX_DIMS)
+            return op_err(g, s, err, SM_ERR_FORMAT, "output_shape.%d missing or of rank above %d", k, SM_GRAPH_MAX_DIMS);
+        sm_graph_shape os = {(uint32_t)nd, {0}};
         size_t numel = 1;
         for (size_t i = 0; i < nd; i++) {
             if (d[i] < 1 || d[i] > (1 << 24) || !sm_size_mul(numel, (size_t)d[i], &numel) || numel > (1u << 28))
@@ -782,7 +782,7 @@ static sm_status parse_op(sm_tfg *g, step *s, const sm_tfg_custom_op *customs, s
     if (s->type == OP_DEQUANTIZE)
         s->dead = true;
     if (s->type == OP_CUSTOM) {
-        sm_tfg_shape ins[MAX_OP_IN];
+        sm_graph_shape ins[MAX_OP_IN];
         for (int k = 0; k < s->n_in; k++) {
             if (s->in[k] < 0 || (g->t[s->in[k]].kind == T_CONST && !g->t[s->in[k]].cdata))
                 return op_err(g, s, err, SM_ERR_FORMAT, "input %d absent or not float", k);
@@ -802,7 +802,7 @@ typedef struct {
     int consumer; /* step index of the only consumer */
 } use_info;
 
-static void count_uses(sm_tfg *g, use_info *u)
+static void count_uses(sm_graph *g, use_info *u)
 {
     memset(u, 0, g->n_t * sizeof *u);
     for (size_t i = 0; i < g->n_s; i++) {
@@ -821,12 +821,12 @@ static void count_uses(sm_tfg *g, use_info *u)
     }
 }
 
-static bool single_use(const sm_tfg *g, const use_info *u, int t)
+static bool single_use(const sm_graph *g, const use_info *u, int t)
 {
     return u[t].n == 1 && !g->t[t].is_output;
 }
 
-static void fuse(sm_tfg *g, use_info *u)
+static void fuse(sm_graph *g, use_info *u)
 {
     for (size_t i = 0; i < g->n_s; i++) {
         step *c = &g->s[i];
@@ -889,7 +889,7 @@ static int cmp_span(const void *a, const void *b)
 
 static size_t tbytes(const tensor *t) { return ((t->numel * sizeof(float)) + 63) / 64 * 64; }
 
-static sm_status plan(sm_tfg *g, sm_error *err)
+static sm_status plan(sm_graph *g, sm_error *err)
 {
     g->order = malloc((g->n_s ? g->n_s : 1) * sizeof *g->order);
     if (!g->order)
@@ -977,7 +977,7 @@ static sm_status plan(sm_tfg *g, sm_error *err)
 
 /* ---- kernels ------------------------------------------------------------------------ */
 
-static sm_status prepare_kernels(sm_tfg *g, sm_error *err)
+static sm_status prepare_kernels(sm_graph *g, sm_error *err)
 {
     for (size_t k = 0; k < g->n_order; k++) {
         step *s = g->order[k];
@@ -1027,13 +1027,13 @@ static sm_status prepare_kernels(sm_tfg *g, sm_error *err)
     return SM_OK;
 }
 
-static float *P(const sm_tfg *g, int i)
+static float *P(const sm_graph *g, int i)
 {
     const tensor *t = &g->t[i];
     return t->kind == T_CONST ? (float *)(uintptr_t)t->cdata : (float *)(g->arena + t->off);
 }
 
-static sm_status load_io(sm_tfg *g, sm_error *err)
+static sm_status load_io(sm_graph *g, sm_error *err)
 {
     const sm_meta *mi = sm_smw_find_meta(g->f, "graph.inputs");
     const sm_meta *mo = sm_smw_find_meta(g->f, "graph.outputs");
@@ -1045,14 +1045,14 @@ static sm_status load_io(sm_tfg *g, sm_error *err)
                             g->f->path, MAX_GRAPH_IO);
     for (size_t k = 0; k < mi->count; k++) {
         sm_str nm = mi->strings[k];
-        int64_t d[SM_TFG_MAX_DIMS + 1];
+        int64_t d[SM_GRAPH_MAX_DIMS + 1];
         size_t nd;
         if (nm.len == 0 || nm.len >= SM_SMW_MAX_NAME || find_tensor(g, nm.ptr, nm.len) >= 0)
             return sm_error_set(err, SM_ERR_FORMAT, "%s: graph input %zu has an empty or repeated name", g->f->path, k);
-        if (!meta_int_array(meta(g->f, "graph.input_shape.%zu", k), d, SM_TFG_MAX_DIMS + 1, &nd) ||
-            nd > SM_TFG_MAX_DIMS || nd == 0)
+        if (!meta_int_array(meta(g->f, "graph.input_shape.%zu", k), d, SM_GRAPH_MAX_DIMS + 1, &nd) ||
+            nd > SM_GRAPH_MAX_DIMS || nd == 0)
             return sm_error_set(err, SM_ERR_FORMAT, "%s: graph.input_shape.%zu missing or of rank above %d", g->f->path,
-                                k, SM_TFG_MAX_DIMS);
+                                k, SM_GRAPH_MAX_DIMS);
         int ti = add_tensor(g, nm.ptr, nm.len, err);
         if (ti < 0)
             return SM_ERR_NOMEM;
@@ -1072,11 +1072,11 @@ static sm_status load_io(sm_tfg *g, sm_error *err)
     return SM_OK;
 }
 
-sm_status sm_tfg_load(const sm_smw *f, const sm_tfg_custom_op *customs, size_t n_customs, sm_tfg **out,
+sm_status sm_graph_load(const sm_smw *f, const sm_graph_custom_op *customs, size_t n_customs, sm_graph **out,
                       sm_error *err)
 {
     *out = NULL;
-    sm_tfg *g = calloc(1, sizeof *g);
+    sm_graph *g = calloc(1, sizeof *g);
     if (!g)
         return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     g->f = f;
@@ -1122,14 +1122,14 @@ sm_status sm_tfg_load(const sm_smw *f, const sm_tfg_custom_op *customs, size_t n
     if (st == SM_OK)
         st = prepare_kernels(g, err);
     if (st) {
-        sm_tfg_free(g);
+        sm_graph_free(g);
         return st;
     }
     *out = g;
     return SM_OK;
 }
 
-void sm_tfg_free(sm_tfg *g)
+void sm_graph_free(sm_graph *g)
 {
     if (!g)
         return;
@@ -1155,12 +1155,12 @@ void sm_tfg_free(sm_tfg *g)
 
 /* ---- run ---------------------------------------------------------------------------- */
 
-static void run_slice(const sm_tfg *g, const step *s)
+static void run_slice(const sm_graph *g, const step *s)
 {
     const tensor *x = T(g, s->in[0]);
-    int32_t dims[SM_TFG_MAX_DIMS] = {1, 1, 1, 1}, b[SM_TFG_MAX_DIMS] = {0}, n[SM_TFG_MAX_DIMS] = {1, 1, 1, 1},
-            st[SM_TFG_MAX_DIMS] = {1, 1, 1, 1};
-    uint32_t off = SM_TFG_MAX_DIMS - x->shape.ndim; /* right-align to rank 4 */
+    int32_t dims[SM_GRAPH_MAX_DIMS] = {1, 1, 1, 1}, b[SM_GRAPH_MAX_DIMS] = {0}, n[SM_GRAPH_MAX_DIMS] = {1, 1, 1, 1},
+            st[SM_GRAPH_MAX_DIMS] = {1, 1, 1, 1};
+    uint32_t off = SM_GRAPH_MAX_DIMS - x->shape.ndim; /* right-align to rank 4 */
     for (uint32_t d = 0; d < x->shape.ndim; d++) {
         dims[off + d] = x->shape.dims[d];
         b[off + d] = s->begin[d];
@@ -1182,7 +1182,7 @@ static void run_slice(const sm_tfg *g, const step *s)
                 }
 }
 
-static void run_concat(const sm_tfg *g, const step *s)
+static void run_concat(const sm_graph *g, const step *s)
 {
     const tensor *o = T(g, s->out[0]);
     size_t outer = 1, inner = 1;
@@ -1199,7 +1199,7 @@ static void run_concat(const sm_tfg *g, const step *s)
         }
 }
 
-static void run_binary(const sm_tfg *g, const step *s)
+static void run_binary(const sm_graph *g, const step *s)
 {
     const tensor *ta = T(g, s->in[0]), *tb = T(g, s->in[1]);
     const float *a = P(g, s->in[0]), *b = P(g, s->in[1]);
@@ -1219,7 +1219,7 @@ static void run_binary(const sm_tfg *g, const step *s)
 /* TF/TFLite average pool: the mean over the window's valid (non-padding)
  * elements; SAME pads floor(total/2) before. Small maps only (the global case
  * goes to sm_global_avgpool), so a plain loop. */
-static void run_avgpool(const sm_tfg *g, const step *s)
+static void run_avgpool(const sm_graph *g, const step *s)
 {
     const tensor *x = T(g, s->in[0]), *o = T(g, s->out[0]);
     int32_t ih = x->shape.dims[1], iw = x->shape.dims[2], c = x->shape.dims[3];
@@ -1251,7 +1251,7 @@ static void run_avgpool(const sm_tfg *g, const step *s)
         }
 }
 
-void sm_tfg_run(sm_tfg *g, sm_threadpool *pool)
+void sm_graph_run(sm_graph *g, sm_threadpool *pool)
 {
     for (size_t k = 0; k < g->n_order; k++) {
         const step *s = g->order[k];
@@ -1339,26 +1339,26 @@ void sm_tfg_run(sm_tfg *g, sm_threadpool *pool)
 
 /* ---- accessors ------------------------------------------------------------------------ */
 
-size_t sm_tfg_n_inputs(const sm_tfg *g) { return g->n_inputs; }
-size_t sm_tfg_n_outputs(const sm_tfg *g) { return g->n_outputs; }
-float *sm_tfg_input(sm_tfg *g, size_t k) { return k < g->n_inputs ? P(g, g->inputs[k]) : NULL; }
-const float *sm_tfg_output(const sm_tfg *g, size_t k) { return k < g->n_outputs ? P(g, g->outputs[k]) : NULL; }
+size_t sm_graph_n_inputs(const sm_graph *g) { return g->n_inputs; }
+size_t sm_graph_n_outputs(const sm_graph *g) { return g->n_outputs; }
+float *sm_graph_input(sm_graph *g, size_t k) { return k < g->n_inputs ? P(g, g->inputs[k]) : NULL; }
+const float *sm_graph_output(const sm_graph *g, size_t k) { return k < g->n_outputs ? P(g, g->outputs[k]) : NULL; }
 
-sm_tfg_shape sm_tfg_input_shape(const sm_tfg *g, size_t k)
+sm_graph_shape sm_graph_input_shape(const sm_graph *g, size_t k)
 {
-    sm_tfg_shape z = {0, {0}};
+    sm_graph_shape z = {0, {0}};
     return k < g->n_inputs ? g->t[g->inputs[k]].shape : z;
 }
 
-sm_tfg_shape sm_tfg_output_shape(const sm_tfg *g, size_t k)
+sm_graph_shape sm_graph_output_shape(const sm_graph *g, size_t k)
 {
-    sm_tfg_shape z = {0, {0}};
+    sm_graph_shape z = {0, {0}};
     return k < g->n_outputs ? g->t[g->outputs[k]].shape : z;
 }
 
-const char *sm_tfg_output_name(const sm_tfg *g, size_t k) { return k < g->n_outputs ? g->t[g->outputs[k]].name : NULL; }
+const char *sm_graph_output_name(const sm_graph *g, size_t k) { return k < g->n_outputs ? g->t[g->outputs[k]].name : NULL; }
 
-int sm_tfg_find_output(const sm_tfg *g, const char *name)
+int sm_graph_find_output(const sm_graph *g, const char *name)
 {
     for (size_t k = 0; k < g->n_outputs; k++)
         if (!strcmp(g->t[g->outputs[k]].name, name))
@@ -1366,8 +1366,8 @@ int sm_tfg_find_output(const sm_tfg *g, const char *name)
     return -1;
 }
 
-sm_tfg_stats sm_tfg_get_stats(const sm_tfg *g)
+sm_graph_stats sm_graph_get_stats(const sm_graph *g)
 {
-    sm_tfg_stats s = {g->n_s, g->n_order, g->n_fused, g->arena_bytes, g->naive_bytes, g->gflop};
+    sm_graph_stats s = {g->n_s, g->n_order, g->n_fused, g->arena_bytes, g->naive_bytes, g->gflop};
     return s;
 }
