@@ -112,40 +112,26 @@ static sm_status load_conv(const sm_smw *f, const char *wname, const char *bias_
                            float scale, conv_desc *c, sm_error *err)
 {
     memset(c, 0, sizeof *c);
-    const float *w, *b = NULL;
-    sm_status st = sm_model_f32(f, wname, 4, cout, depthwise ? 1 : cin, k, k, &w, err);
-    if (!st && bias_name)
-        st = sm_model_f32(f, bias_name, 1, cout, 0, 0, 0, &b, err);
-    if (!st && bn_prefix)
+    sm_status st = sm_model_conv(f, wname, bias_name, depthwise, cin, cout, k, stride, act, &c->d, err);
+    if (!st && bn_prefix) {
         st = get_bn(f, bn_prefix, cout, &c->bn, err);
-    if (st)
-        return st;
-    if (scale != 1.0f) {
-        size_t nw = (size_t)cout * (depthwise ? 1 : cin) * k * k;
-        c->ws = malloc(nw * sizeof(float));
-        c->bs = malloc(cout * sizeof(float));
-        if (!c->ws || !c->bs) {
-            conv_desc_free(c);
-            return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", wname);
-        }
-        for (size_t i = 0; i < nw; i++)
-            c->ws[i] = w[i] * scale;
-        for (uint32_t i = 0; i < cout; i++)
-            c->bs[i] = b ? b[i] * scale : 0.0f;
-        w = c->ws;
-        b = c->bs;
+        c->d.bn = &c->bn;
     }
-    c->d.in_ch = cin;
-    c->d.out_ch = cout;
-    c->d.kh = c->d.kw = k;
-    c->d.stride_h = c->d.stride_w = stride;
-    c->d.pad = sm_padding_sym((k - 1) / 2);
-    c->d.layout = SM_WLAYOUT_OIHW;
-    c->d.weights = w;
-    c->d.bias = b;
-    c->d.bn = bn_prefix ? &c->bn : NULL;
-    c->d.act = act;
-    c->d.name = wname;
+    if (st || scale == 1.0f)
+        return st;
+    size_t nw = (size_t)cout * (depthwise ? 1 : cin) * k * k;
+    c->ws = malloc(nw * sizeof(float));
+    c->bs = malloc(cout * sizeof(float));
+    if (!c->ws || !c->bs) {
+        conv_desc_free(c);
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory (%s)", f->path, wname);
+    }
+    for (size_t i = 0; i < nw; i++)
+        c->ws[i] = c->d.weights[i] * scale;
+    for (uint32_t i = 0; i < cout; i++)
+        c->bs[i] = c->d.bias ? c->d.bias[i] * scale : 0.0f;
+    c->d.weights = c->ws;
+    c->d.bias = c->bs;
     return SM_OK;
 }
 
@@ -413,13 +399,12 @@ void sm_emotion_free(sm_emotion *m)
 
 sm_status sm_emotion_load(const sm_smw *f, sm_threadpool *pool, sm_emotion **out, sm_error *err)
 {
+    void *mem;
+    sm_status st = sm_model_new(f, SM_EMOTION_ARCH, sizeof(sm_emotion), &mem, err);
     *out = NULL;
-    sm_status st = sm_model_expect_arch(f, SM_EMOTION_ARCH, err);
     if (st)
         return st;
-    sm_emotion *m = calloc(1, sizeof *m);
-    if (!m)
-        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", f->path);
+    sm_emotion *m = mem;
     m->pool = pool;
     sm_layer_prof_init(&m->prof, m->prof_rec, MAX_PROF);
     st = prep_micro(m, f, err);

@@ -1,5 +1,6 @@
 /* scikit-learn StandardScaler + MLPClassifier predict_proba; see fatigue_mlp.h. */
 #include "fatigue_mlp.h"
+#include "model_load.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -94,18 +95,12 @@ static sm_status load_scaler_part(const sm_smw *f, const char *name, uint32_t n,
 
 sm_status sm_fatigue_mlp_load(const sm_smw *f, sm_fatigue_mlp **out, sm_error *err)
 {
+    void *mem;
+    sm_status st = sm_model_new(f, SM_FATIGUE_MLP_ARCH, sizeof(sm_fatigue_mlp), &mem, err);
     *out = NULL;
-    if (!sm_smw_arch_is(f, SM_FATIGUE_MLP_ARCH)) {
-        const sm_meta *a = sm_smw_find_meta(f, "general.architecture");
-        bool s = a && a->type == SM_META_STRING;
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: architecture is '%.*s', expected '%s'", f->path,
-                            s ? (int)(a->v.str.len > 64 ? 64 : a->v.str.len) : 9,
-                            s ? a->v.str.ptr : "<missing>", SM_FATIGUE_MLP_ARCH);
-    }
-    sm_fatigue_mlp *m = calloc(1, sizeof *m);
-    if (!m)
-        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", f->path);
-    sm_status st;
+    if (st)
+        return st;
+    sm_fatigue_mlp *m = mem;
     if ((st = sm_smw_meta_u32(f, "mlp.n_layers", &m->n_layers, err)) ||
         (st = sm_smw_meta_u32(f, "mlp.n_features", &m->n_features, err)) ||
         (st = parse_act(f, "mlp.activation", true, &m->hidden, err)) ||

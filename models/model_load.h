@@ -4,20 +4,36 @@
 #ifndef SM_MODEL_LOAD_H
 #define SM_MODEL_LOAD_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sm_engine.h"
+#include "sm_kernels.h"
 
 /* SM_ERR_FORMAT unless general.architecture is the string arch:
  * "<path>: architecture '<found>', expected '<arch>'" (found cut at 64 bytes) or
  * "<path>: no string metadata 'general.architecture' (expected '<arch>')". */
 sm_status sm_model_expect_arch(const sm_smw *f, const char *arch, sm_error *err);
 
+/* The first step of every loader: sm_model_expect_arch, then a zeroed model struct
+ * of `size` bytes in *out (the caller frees it with its _free). NOMEM errors say
+ * "<path>: out of memory" like every other loader error. */
+sm_status sm_model_new(const sm_smw *f, const char *arch, size_t size, void **out, sm_error *err);
+
 /* The F32 tensor `name` of rank ndim with dims d0..d(ndim-1) (the others are
  * ignored; -1 matches any size), data pointing into the mapped file. Errors as
  * sm_smw_get_tensor's (SM_ERR_SHAPE naming the file, tensor and both shapes). */
 sm_status sm_model_f32(const sm_smw *f, const char *name, uint32_t ndim, int64_t d0, int64_t d1, int64_t d2,
                        int64_t d3, const float **out, sm_error *err);
+
+/* A PyTorch Conv2d's description from the file: weight wname [cout, cin, k, k]
+ * ([cout, 1, k, k] when depthwise), bias bname [cout] (bname NULL: none), stride,
+ * symmetric padding (k-1)/2, OIHW layout, the activation fused. d->weights/bias
+ * point into the mapped file and d->name is wname (both must outlive the prepare);
+ * the caller adds BatchNorm or anything else before preparing. */
+sm_status sm_model_conv(const sm_smw *f, const char *wname, const char *bname, bool depthwise, uint32_t cin,
+                        uint32_t cout, uint32_t k, uint32_t stride, sm_act act, sm_conv_desc *d, sm_error *err);
 
 /* Defines <prefix>_load_file(path, pool, out, err): maps the .smw, runs
  * <prefix>_load and unmaps it again (the loaders copy or repack what they keep).

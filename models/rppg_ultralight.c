@@ -124,32 +124,12 @@ static sm_status load_meta(sm_ultralight *m, const sm_smw *f, sm_error *err)
     return SM_OK;
 }
 
-static sm_status prep_worker(ul_worker *w, const sm_ultralight *m, const float *w0, const float *b0,
-                             const float *w3, const float *b3, sm_error *err)
+static sm_status prep_worker(ul_worker *w, const sm_ultralight *m, const sm_conv_desc *conv0,
+                             const sm_conv_desc *conv3, const char *path, sm_error *err)
 {
-    sm_conv_desc d = {0};
-    d.in_ch = 3;
-    d.out_ch = C1;
-    d.kh = d.kw = 5;
-    d.stride_h = d.stride_w = 2;
-    d.pad = sm_padding_sym(2);
-    d.layout = SM_WLAYOUT_OIHW;
-    d.weights = w0;
-    d.bias = b0;
-    d.act = SM_ACT_RELU;
-    d.name = "conv.0";
-    sm_status st = sm_conv2d_prepare(&d, &w->conv0, err);
-    if (st)
-        return st;
-    d.in_ch = C1;
-    d.out_ch = C2;
-    d.kh = d.kw = 3;
-    d.stride_h = d.stride_w = 1;
-    d.pad = sm_padding_sym(1);
-    d.weights = w3;
-    d.bias = b3;
-    d.name = "conv.3";
-    st = sm_conv2d_prepare(&d, &w->conv3, err);
+    sm_status st = sm_conv2d_prepare(conv0, &w->conv0, err);
+    if (!st)
+        st = sm_conv2d_prepare(conv3, &w->conv3, err);
     if (!st)
         st = sm_maxpool_prepare(1, 4, 1, 4, sm_padding_valid(), &w->pool2, err);
     if (!st)
@@ -164,7 +144,7 @@ static sm_status prep_worker(ul_worker *w, const sm_ultralight *m, const float *
     w->c = sm_aligned_alloc(BATCH * POOLED * POOLED * 9 * C2 * sizeof(float));
     w->d = sm_aligned_alloc(POOLED * POOLED * C2 * sizeof(float));
     if (!w->pad0 || !w->a || !w->b || !w->pad3 || !w->c || !w->d)
-        return sm_error_set(err, SM_ERR_NOMEM, "ultralight: out of memory");
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
     memset(w->pad0, 0, pad0_floats * sizeof(float));
     memset(w->pad3, 0, pad3_floats * sizeof(float));
     return SM_OK;
@@ -173,12 +153,12 @@ static sm_status prep_worker(ul_worker *w, const sm_ultralight *m, const float *
 /* Window origins of the conv outputs the pools read, grouped by pooling window:
  * conv.0 (k5 s2 on the p0-wide input) 2x2 groups in raster order of the pooled
  * map, conv.3 (k3 s1 on the p3-wide input) 3x3 groups likewise. */
-static sm_status make_windows(sm_ultralight *m, sm_error *err)
+static sm_status make_windows(sm_ultralight *m, const char *path, sm_error *err)
 {
     m->win0 = malloc(m->h2 * m->h2 * 4 * sizeof *m->win0);
     m->win3 = malloc(POOLED * POOLED * 9 * sizeof *m->win3);
     if (!m->win0 || !m->win3)
-        return sm_error_set(err, SM_ERR_NOMEM, "ultralight: out of memory");
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
     size_t *w = m->win0;
     for (size_t py = 0; py < m->h2; py++)
         for (size_t px = 0; px < m->h2; px++)
@@ -198,31 +178,33 @@ static sm_status make_windows(sm_ultralight *m, sm_error *err)
 
 sm_status sm_ultralight_load(const sm_smw *f, sm_threadpool *pool, sm_ultralight **out, sm_error *err)
 {
+    const float *f0, *g0, *f3, *g3, *f5, *g5;
+    sm_conv_desc c0, c3;
+    void *mem = NULL;
+    sm_status st = sm_model_new(f, SM_ULTRALIGHT_ARCH, sizeof(sm_ultralight), &mem, err);
+    sm_ultralight *m = mem;
     *out = NULL;
-    const float *w0, *b0, *w3, *b3, *f0, *g0, *f3, *g3, *f5, *g5;
-    sm_status st = sm_model_expect_arch(f, SM_ULTRALIGHT_ARCH, err);
-    if (!st) st = sm_model_f32(f, "conv.0.weight", 4, C1, 3, 5, 5, &w0, err);
-    if (!st) st = sm_model_f32(f, "conv.0.bias", 1, C1, 0, 0, 0, &b0, err);
-    if (!st) st = sm_model_f32(f, "conv.3.weight", 4, C2, C1, 3, 3, &w3, err);
-    if (!st) st = sm_model_f32(f, "conv.3.bias", 1, C2, 0, 0, 0, &b3, err);
+    if (!st) st = sm_model_conv(f, "conv.0.weight", "conv.0.bias", false, 3, C1, 5, 2, SM_ACT_RELU, &c0, err);
+    if (!st) st = sm_model_conv(f, "conv.3.weight", "conv.3.bias", false, C1, C2, 3, 1, SM_ACT_RELU, &c3, err);
     if (!st) st = sm_model_f32(f, "fc.0.weight", 2, 64, SM_ULTRALIGHT_FEATURES, 0, 0, &f0, err);
     if (!st) st = sm_model_f32(f, "fc.0.bias", 1, 64, 0, 0, 0, &g0, err);
     if (!st) st = sm_model_f32(f, "fc.3.weight", 2, 32, 64, 0, 0, &f3, err);
     if (!st) st = sm_model_f32(f, "fc.3.bias", 1, 32, 0, 0, 0, &g3, err);
     if (!st) st = sm_model_f32(f, "fc.5.weight", 2, 1, 32, 0, 0, &f5, err);
     if (!st) st = sm_model_f32(f, "fc.5.bias", 1, 1, 0, 0, 0, &g5, err);
-    if (st)
+    if (st) {
+        free(m);
         return st;
-    sm_ultralight *m = calloc(1, sizeof *m);
-    if (!m)
-        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", f->path);
+    }
+    c0.name = "conv.0";
+    c3.name = "conv.3";
     m->pool = pool;
     sm_layer_prof_init(&m->prof, m->prof_rec, N_PROF);
     st = load_meta(m, f, err);
     size_t nt = sm_threadpool_size(pool);
     m->n_workers = nt <= MAX_THREADS ? nt : 1; /* thread indexes a worker */
     for (size_t i = 0; i < m->n_workers && !st; i++)
-        st = prep_worker(&m->w[i], m, w0, b0, w3, b3, err);
+        st = prep_worker(&m->w[i], m, &c0, &c3, f->path, err);
     sm_dense_desc d0 = {SM_ULTRALIGHT_FEATURES, 64, SM_DENSE_OI, f0, g0, SM_ACT_RELU, NULL, "fc.0"};
     sm_dense_desc d3 = {64, 32, SM_DENSE_OI, f3, g3, SM_ACT_RELU, NULL, "fc.3"};
     sm_dense_desc d5 = {32, 1, SM_DENSE_OI, f5, g5, SM_ACT_NONE, NULL, "fc.5"};
@@ -233,9 +215,9 @@ sm_status sm_ultralight_load(const sm_smw *f, sm_threadpool *pool, sm_ultralight
     if (!st)
         st = sm_dense_prepare(&d5, &m->fc5, err);
     if (!st)
-        st = make_windows(m, err);
+        st = make_windows(m, f->path, err);
     if (!st && !(m->feats = sm_aligned_alloc((size_t)CHUNK * SM_ULTRALIGHT_FEATURES * sizeof(float))))
-        st = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        st = sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", f->path);
     if (st) {
         sm_ultralight_free(m);
         return st;
