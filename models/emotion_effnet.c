@@ -309,33 +309,11 @@ static sm_status load_routing(sm_emotion *m, const sm_smw *f, sm_error *err)
 
 static sm_status load_meta(sm_emotion *m, const sm_smw *f, sm_error *err)
 {
-    m->input_size = 300;
-    if (sm_smw_find_meta(f, "input.size")) {
-        sm_status st = sm_smw_meta_u32(f, "input.size", &m->input_size, err);
-        if (st)
-            return st;
-        if (m->input_size < 32 || m->input_size > SM_EMOTION_MAX_INPUT)
-            return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata 'input.size' is %u, expected 32..%d", f->path,
-                                m->input_size, SM_EMOTION_MAX_INPUT);
-    }
-    for (int c = 0; c < 3; c++) {
-        m->mean[c] = 0.0f;
-        m->std[c] = 1.0f;
-    }
-    if (sm_smw_find_meta(f, "input.mean")) {
-        sm_status st = sm_smw_meta_f32_array(f, "input.mean", m->mean, 3, err);
-        if (st)
-            return st;
-    }
-    if (sm_smw_find_meta(f, "input.std")) {
-        sm_status st = sm_smw_meta_f32_array(f, "input.std", m->std, 3, err);
-        if (st)
-            return st;
-    }
-    for (int c = 0; c < 3; c++)
-        if (!isfinite(m->mean[c]) || !isfinite(m->std[c]) || m->std[c] == 0.0f)
-            return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata input.mean[%d] = %g / input.std[%d] = %g: "
-                                "expected finite values and a non-zero std", f->path, c, m->mean[c], c, m->std[c]);
+    sm_status st = sm_model_meta_u32(f, "input.size", 300, 32, SM_EMOTION_MAX_INPUT, &m->input_size, err);
+    if (!st)
+        st = sm_model_input_norm(f, m->mean, m->std, err);
+    if (st)
+        return st;
     const sm_meta *lab = sm_smw_find_meta(f, "emotion.labels");
     if (!lab) {
         if (m->n_classes != 8)

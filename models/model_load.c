@@ -1,6 +1,7 @@
 /* Shared loader steps of the seed models; see model_load.h. */
 #include "model_load.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,5 +59,38 @@ sm_status sm_model_conv(const sm_smw *f, const char *wname, const char *bname, b
     d->bias = b;
     d->act = act;
     d->name = wname;
+    return SM_OK;
+}
+
+sm_status sm_model_meta_u32(const sm_smw *f, const char *key, uint32_t def, uint32_t lo, uint32_t hi,
+                            uint32_t *out, sm_error *err)
+{
+    *out = def;
+    if (!sm_smw_find_meta(f, key))
+        return SM_OK;
+    sm_status st = sm_smw_meta_u32(f, key, out, err);
+    if (!st && (*out < lo || *out > hi))
+        st = sm_error_set(err, SM_ERR_FORMAT, "%s: metadata '%s' is %u, expected %u..%u", f->path, key, *out, lo,
+                          hi);
+    return st;
+}
+
+sm_status sm_model_input_norm(const sm_smw *f, float mean[3], float std[3], sm_error *err)
+{
+    for (int c = 0; c < 3; c++) {
+        mean[c] = 0.0f;
+        std[c] = 1.0f;
+    }
+    sm_status st = SM_OK;
+    if (sm_smw_find_meta(f, "input.mean"))
+        st = sm_smw_meta_f32_array(f, "input.mean", mean, 3, err);
+    if (!st && sm_smw_find_meta(f, "input.std"))
+        st = sm_smw_meta_f32_array(f, "input.std", std, 3, err);
+    if (st)
+        return st;
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(mean[c]) || !isfinite(std[c]) || std[c] == 0.0f)
+            return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata input.mean[%d] = %g / input.std[%d] = %g: "
+                                "expected finite values and a non-zero std", f->path, c, mean[c], c, std[c]);
     return SM_OK;
 }

@@ -21,6 +21,16 @@ sm_status sm_model_expect_arch(const sm_smw *f, const char *arch, sm_error *err)
  * "<path>: out of memory" like every other loader error. */
 sm_status sm_model_new(const sm_smw *f, const char *arch, size_t size, void **out, sm_error *err);
 
+/* The optional metadata `key` (u32) into *out, def when absent; SM_ERR_FORMAT
+ * "<path>: metadata '<key>' is <v>, expected <lo>..<hi>" when out of range. */
+sm_status sm_model_meta_u32(const sm_smw *f, const char *key, uint32_t def, uint32_t lo, uint32_t hi,
+                            uint32_t *out, sm_error *err);
+
+/* The input normalisation (x - mean[c]) / std[c] from the optional metadata
+ * input.mean / input.std (3 floats each; mean 0 and std 1 when absent); every
+ * value finite and each std non-zero, else SM_ERR_FORMAT naming the file. */
+sm_status sm_model_input_norm(const sm_smw *f, float mean[3], float std[3], sm_error *err);
+
 /* The F32 tensor `name` of rank ndim with dims d0..d(ndim-1) (the others are
  * ignored; -1 matches any size), data pointing into the mapped file. Errors as
  * sm_smw_get_tensor's (SM_ERR_SHAPE naming the file, tensor and both shapes). */

@@ -86,33 +86,14 @@ void sm_ultralight_free(sm_ultralight *m)
 
 static sm_status load_meta(sm_ultralight *m, const sm_smw *f, sm_error *err)
 {
-    m->size = 36;
-    m->frames = 180;
-    sm_status st = SM_OK;
-    if (sm_smw_find_meta(f, "input.size"))
-        st = sm_smw_meta_u32(f, "input.size", &m->size, err);
-    if (!st && sm_smw_find_meta(f, "input.frames"))
-        st = sm_smw_meta_u32(f, "input.frames", &m->frames, err);
-    for (int c = 0; c < 3; c++) {
-        m->mean[c] = 0.0f;
-        m->std[c] = 1.0f;
-    }
-    if (!st && sm_smw_find_meta(f, "input.mean"))
-        st = sm_smw_meta_f32_array(f, "input.mean", m->mean, 3, err);
-    if (!st && sm_smw_find_meta(f, "input.std"))
-        st = sm_smw_meta_f32_array(f, "input.std", m->std, 3, err);
+    /* fc.0 takes 32 x 3 x 3 = 288 features: only sizes that pool down to 3x3 fit (checked below) */
+    sm_status st = sm_model_meta_u32(f, "input.size", 36, 1, 1024, &m->size, err);
+    if (!st)
+        st = sm_model_meta_u32(f, "input.frames", 180, 1, SM_ULTRALIGHT_MAX_FRAMES, &m->frames, err);
+    if (!st)
+        st = sm_model_input_norm(f, m->mean, m->std, err);
     if (st)
         return st;
-    for (int c = 0; c < 3; c++)
-        if (!isfinite(m->mean[c]) || !isfinite(m->std[c]) || m->std[c] == 0.0f)
-            return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata input.mean[%d] = %g / input.std[%d] = %g: "
-                                "expected finite values and a non-zero std", f->path, c, m->mean[c], c, m->std[c]);
-    if (m->frames < 1 || m->frames > SM_ULTRALIGHT_MAX_FRAMES)
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata 'input.frames' is %u, expected 1..%d", f->path,
-                            m->frames, SM_ULTRALIGHT_MAX_FRAMES);
-    /* fc.0 takes 32 x 3 x 3 = 288 features: only sizes that pool down to 3x3 fit */
-    if (m->size < 1 || m->size > 1024)
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata 'input.size' is %u", f->path, m->size);
     m->h1 = (m->size - 1) / 2 + 1; /* k5 s2 p2 */
     m->h2 = m->h1 / 2;
     m->h3 = m->h2 / 3;

@@ -95,6 +95,35 @@ static void compare_manifest(const sm_smw *f, const char *prefix)
     fclose(b);
 }
 
+/* convert_file that must succeed: the result is OK (the message names path), its
+ * architecture is arch and every tensor matches <manifest>.manifest (each check
+ * left out when its argument is NULL). */
+static void convert_ok(const char *path, sm_convert_fn fn, const sm_convert_opts *opts, const char *arch,
+                       const char *manifest, converted *c)
+{
+    convert_file(path, fn, opts, c);
+    ck_assert_msg(c->st == SM_OK, "%s: %s", path, c->err.msg);
+    if (arch)
+        ck_assert_str_eq(c->sum.arch, arch);
+    if (manifest)
+        compare_manifest(c->f, manifest);
+}
+
+/* The user's checkpoint shared/<rel> when it and the fixture <manifest>.manifest
+ * (made from it by the generators) are there; else NULL after a visible skip line. */
+static const char *user_checkpoint(const char *test, const char *rel, const char *manifest)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s.manifest", manifest);
+    const char *p = sm_test_shared(rel);
+    if (p && sm_test_fixture(name))
+        return p;
+    char why[512];
+    snprintf(why, sizeof why, "shared/%s absent", rel);
+    sm_test_skip(test, why);
+    return NULL;
+}
+
 static uint64_t param_count(const sm_smw *f)
 {
     uint64_t n = 0;
@@ -121,12 +150,9 @@ static void check_input_meta(const sm_smw *f, uint32_t size)
 START_TEST(rppg_generated)
 {
     converted c;
-    convert_file(need_fixture("rppg_gen.pth"), sm_convert_pth, NULL, &c);
-    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
-    ck_assert_str_eq(c.sum.arch, "ultralight_rppg");
+    convert_ok(need_fixture("rppg_gen.pth"), sm_convert_pth, NULL, "ultralight_rppg", "rppg_gen", &c);
     ck_assert_uint_eq(c.f->n_tensors, 10);
     ck_assert_uint_eq(param_count(c.f), 26465);
-    compare_manifest(c.f, "rppg_gen");
     check_input_meta(c.f, 36);
     uint32_t frames;
     ck_assert_int_eq(sm_smw_meta_u32(c.f, "input.frames", &frames, &c.err), SM_OK);
@@ -139,31 +165,22 @@ START_TEST(rppg_f16_and_checkpoint_dict)
 {
     converted c;
     sm_convert_opts o = {.f16 = true};
-    convert_file(need_fixture("rppg_gen.pth"), sm_convert_pth, &o, &c);
-    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
-    compare_manifest(c.f, "rppg_gen_f16");   /* torch's own .half() rounding */
+    convert_ok(need_fixture("rppg_gen.pth"), sm_convert_pth, &o, NULL, "rppg_gen_f16", &c); /* torch's .half() */
     conv_free(&c);
-    convert_file(need_fixture("rppg_gen_model_key.pth"), sm_convert_pth, NULL, &c);
-    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
+    convert_ok(need_fixture("rppg_gen_model_key.pth"), sm_convert_pth, NULL, NULL, "rppg_gen", &c);
     ck_assert_ptr_nonnull(strstr(c.sum.notes, "checkpoint['model']"));
-    compare_manifest(c.f, "rppg_gen");
     conv_free(&c);
 }
 END_TEST
 
 START_TEST(rppg_user_checkpoint)
 {
-    const char *p = sm_test_shared("seed/checkpoints/best_model.pth");
-    if (!p || !sm_test_fixture("best_model.manifest")) {
-        sm_test_skip("rppg_user_checkpoint", "shared/seed/checkpoints/best_model.pth absent");
+    const char *p = user_checkpoint("rppg_user_checkpoint", "seed/checkpoints/best_model.pth", "best_model");
+    if (!p)
         return;
-    }
     converted c;
-    convert_file(p, sm_convert_pth, NULL, &c);
-    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
-    ck_assert_str_eq(c.sum.arch, "ultralight_rppg");
+    convert_ok(p, sm_convert_pth, NULL, "ultralight_rppg", "best_model", &c);
     ck_assert_uint_eq(param_count(c.f), 26465);
-    compare_manifest(c.f, "best_model");
     conv_free(&c);
 }
 END_TEST
@@ -172,10 +189,7 @@ START_TEST(raw_dtypes_strides_offsets)
 {
     converted c;
     sm_convert_opts o = {.arch = "raw"};
-    convert_file(need_fixture("raw_dtypes.pth"), sm_convert_pth, &o, &c);
-    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
-    ck_assert_str_eq(c.sum.arch, "raw");
-    compare_manifest(c.f, "raw_dtypes");
+    convert_ok(need_fixture("raw_dtypes.pth"), sm_convert_pth, &o, "raw", "raw_dtypes", &c);
     conv_free(&c);
     convert_file(need_fixture("raw_dtypes.pth"), sm_convert_pth, NULL, &c);
     ck_assert_int_eq(c.st, SM_ERR_UNSUPPORTED);
@@ -210,12 +224,9 @@ START_TEST(emotion_variants)
     static const char *const files[] = {"novel_emotion.pth", "novel_emotion_module.pth", "novel_emotion_wrapped.pth"};
     for (int i = 0; i < 3; i++) {
         converted c;
-        convert_file(need_fixture(files[i]), sm_convert_pth, NULL, &c);
-        ck_assert_msg(c.st == SM_OK, "%s: %s", files[i], c.err.msg);
-        ck_assert_str_eq(c.sum.arch, "novel_emotion_effnet_b3");
+        convert_ok(need_fixture(files[i]), sm_convert_pth, NULL, "novel_emotion_effnet_b3", "novel_emotion", &c);
         ck_assert_uint_eq(c.f->n_tensors, 588);
         ck_assert_uint_eq(param_count(c.f), 12279207);
-        compare_manifest(c.f, "novel_emotion");
         check_input_meta(c.f, 300);
         const sm_meta *l = sm_smw_find_meta(c.f, "emotion.labels");
         ck_assert(l && l->type == SM_META_ARRAY && l->elem_type == SM_META_STRING && l->count == 8);
@@ -326,10 +337,7 @@ START_TEST(joblib_trained_pipelines)
         char name[128];
         snprintf(name, sizeof name, "%s.joblib", models[i]);
         converted c;
-        convert_file(need_fixture(name), sm_convert_joblib, NULL, &c);
-        ck_assert_msg(c.st == SM_OK, "%s: %s", name, c.err.msg);
-        ck_assert_str_eq(c.sum.arch, "sklearn_mlp_pipeline");
-        compare_manifest(c.f, models[i]);
+        convert_ok(need_fixture(name), sm_convert_joblib, NULL, "sklearn_mlp_pipeline", models[i], &c);
         check_mlp_meta(c.f, models[i]);
         conv_free(&c);
     }
@@ -338,16 +346,11 @@ END_TEST
 
 START_TEST(joblib_user_fatigue)
 {
-    const char *p = sm_test_shared("seed/checkpoints/fatigue_mlp.joblib");
-    if (!p || !sm_test_fixture("fatigue.manifest")) {
-        sm_test_skip("joblib_user_fatigue", "shared/seed/checkpoints/fatigue_mlp.joblib absent");
+    const char *p = user_checkpoint("joblib_user_fatigue", "seed/checkpoints/fatigue_mlp.joblib", "fatigue");
+    if (!p)
         return;
-    }
     converted c;
-    convert_file(p, sm_convert_joblib, NULL, &c);
-    ck_assert_msg(c.st == SM_OK, "%s", c.err.msg);
-    ck_assert_str_eq(c.sum.arch, "sklearn_mlp_pipeline");
-    compare_manifest(c.f, "fatigue");
+    convert_ok(p, sm_convert_joblib, NULL, "sklearn_mlp_pipeline", "fatigue", &c);
     check_mlp_meta(c.f, "fatigue");
     sm_str v;
     ck_assert_int_eq(sm_smw_meta_string(c.f, "sklearn.version", &v, &c.err), SM_OK);

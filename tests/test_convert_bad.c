@@ -288,17 +288,13 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("convert_bad");
-    TCase *tc = tcase_create("files");
-    tcase_set_timeout(tc, 60);
+    TCase *tc = sm_test_tcase(s, "files", 60);
     tcase_add_loop_test(tc, bad_file_rejected, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
     tcase_add_test(tc, no_code_runs);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("units");
-    tcase_set_timeout(tc, 120);
+    tc = sm_test_tcase(s, "units", 120);
     tcase_add_test(tc, pickle_values);
     tcase_add_test(tc, pickle_caps);
     tcase_add_test(tc, zip_bounds);
     tcase_add_test(tc, sha256_vectors);
-    suite_add_tcase(s, tc);
     return sm_test_main(s);
 }

@@ -351,8 +351,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("fatigue_mlp");
-    TCase *tc = tcase_create("fatigue_mlp");
-    tcase_set_timeout(tc, 60);
+    TCase *tc = sm_test_tcase(s, "fatigue_mlp", 60);
     tcase_add_test(tc, test_real_joblib);
     tcase_add_test(tc, test_real_joblib_through_smw_convert);
     tcase_add_test(tc, test_synth_tanh_softmax);
@@ -360,6 +359,5 @@ int main(void)
     tcase_add_test(tc, test_synth_bare_identity);
     tcase_add_test(tc, test_rejects);
     tcase_add_test(tc, test_missing_scaler_is_identity);
-    suite_add_tcase(s, tc);
     return sm_test_main(s);
 }

@@ -20,16 +20,6 @@
 #define BOUND_DEFAULT_MAE 14.0 /* measured 11.5 when committed */
 #define BOUND_MIN_COVERAGE 0.01 /* measured 2 % */
 
-/* normalised blood-volume pulse direction of skin (Wang et al. 2017) */
-static const double pbv[3] = {0.33, 0.77, 0.53};
-
-static double gauss(void)
-{
-    double s = 0;
-    for (int i = 0; i < 12; i++)
-        s += sm_test_uniform(0.0f, 1.0f);
-    return s - 6.0;
-}
 
 typedef struct {
     double bpm;          /* pulse rate (may change with time via bpm2/t_change) */
@@ -82,8 +72,8 @@ static void synth_sample(synth *p, double t, double dt, sm_heart_sample *s)
     double lsum = 0, ntot = 0;
     for (int r = 0; r < 3; r++) {
         for (int c = 0; c < 3; c++) {
-            double v = base[r][c] * light * shade * (1.0 + pbv[c] * pulse) +
-                       base[r][c] * p->noise * sqrt(900.0 / npx[r]) * gauss();
+            double v = base[r][c] * light * shade * (1.0 + sm_test_pbv[c] * pulse) +
+                       base[r][c] * p->noise * sqrt(900.0 / npx[r]) * sm_test_gauss();
             s->rgb[r][c] = v > 255 ? 255 : v;
         }
         s->n[r] = npx[r];
@@ -501,7 +491,7 @@ START_TEST(mirror_stress_from_shown_reading)
             for (int i = 0; i < W * H; i++) {
                 const double base[3] = {190, 130, 110};
                 for (int c = 0; c < 3; c++) {
-                    double v = base[c] * (1 + pbv[c] * pulse) + 3 * gauss();
+                    double v = base[c] * (1 + sm_test_pbv[c] * pulse) + 3 * sm_test_gauss();
                     rgb[3 * i + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
                 }
             }

@@ -166,6 +166,16 @@ static void run_sequence(const char *const *labels)
     sm_advisor_free(adv);
 }
 
+/* A tracked face with the refined mesh's 478 landmarks, all at (0, 0, 0). */
+static sm_face_result *new_face(void)
+{
+    sm_face_result *face = calloc(1, sizeof *face);
+    ck_assert_ptr_nonnull(face);
+    face->valid = true;
+    face->n_landmarks = 478;
+    return face;
+}
+
 START_TEST(sequence_matches_app_py)
 {
     run_sequence(app_labels);
@@ -230,9 +240,7 @@ START_TEST(single_frame_rules)
     sm_mirror_config cfg = {true, 8, app_labels, const_mlp, seen, NULL, NULL, NULL};
     sm_mirror *m;
     ck_assert_int_eq(sm_mirror_init(&m, &cfg, NULL), SM_OK);
-    sm_face_result *face = calloc(1, sizeof *face);
-    face->valid = true;
-    face->n_landmarks = 478;
+    sm_face_result *face = new_face();
     sm_fatigue_feats ft = {0};
     ft.ear = c->ear;
     ft.mar = c->mar;
@@ -287,9 +295,7 @@ START_TEST(no_face_and_streak)
     ck_assert(!r->heart.valid_pos && !r->heart.valid_stress && !r->advisor.valid);
     ck_assert_str_eq(r->fatigue.estimator, "rules");
     /* shut eyes for a while: rule estimator climbs past 0.8, alert after 10 frames */
-    sm_face_result *face = calloc(1, sizeof *face);
-    face->valid = true;
-    face->n_landmarks = 478;
+    sm_face_result *face = new_face();
     sm_fatigue_feats ft = {0};
     ft.ear = 0.05;
     ft.mar = 0.2;
@@ -365,9 +371,7 @@ START_TEST(stress_from_pos_without_network)
     sm_mirror_config cfg = {true, 0, NULL, NULL, NULL, NULL, NULL, NULL};
     sm_mirror *m;
     ck_assert_int_eq(sm_mirror_init(&m, &cfg, NULL), SM_OK);
-    sm_face_result *face = calloc(1, sizeof *face);
-    face->valid = true;
-    face->n_landmarks = 478;
+    sm_face_result *face = new_face();
     const int *polys[3] = {sm_pos_forehead_idx, sm_pos_right_cheek_idx, sm_pos_left_cheek_idx};
     const int counts[3] = {SM_POS_N_FOREHEAD, SM_POS_N_CHEEK, SM_POS_N_CHEEK};
     const double cx[3] = {32, 18, 46}, cy[3] = {14, 40, 40};

@@ -170,49 +170,52 @@ START_TEST(test_bad_preamble)
 }
 END_TEST
 
+/* Header dicts the parser must refuse: dict, data bytes after it, what the message says. */
+static const struct {
+    const char *dict;
+    size_t data_len;
+    const char *needle;
+} bad_dicts[] = {
+    {"'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", 8, "expected '{'"},
+    {"{'descr': '<f4', 'fortran_order': False, }\n", 8, "missing key 'shape'"},
+    {"{'fortran_order': False, 'shape': (2,), }\n", 8, "missing key 'descr'"},
+    {"{'descr': '<f4', 'shape': (2,), }\n", 8, "missing key 'fortran_order'"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}\n", 8, "unexpected key 'x'"},
+    {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}\n", 8, "duplicate key 'descr'"},
+    {"{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,)}\n", 8, "True or False"},
+    {"{'descr': '<f4', 'fortran_order': Falsey, 'shape': (2,)}\n", 8, "True or False"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': [2]}\n", 8, "must be a tuple"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (-2,)}\n", 8, "non-negative integer"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2 3)}\n", 8, "expected ',' or ')'"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,\n", 8, "non-negative integer"},
+    {"{'descr': '<f4, 'fortran_order': False, 'shape': (2,)}\n", 8, "expected ',' or '}'"},
+    {"{'descr' '<f4', 'fortran_order': False, 'shape': (2,)}\n", 8, "expected ':'"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} junk\n", 8, "unexpected bytes after the dict"},
+    {"{'descr': '<f4' 'fortran_order': False, 'shape': (2,)}\n", 8, "expected ',' or '}'"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,)", 8, "expected ',' or '}'"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), ", 8, "expected a quoted string"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'sha", 8, "unterminated string"},
+    {"{'descr': '\\x3cf4', 'fortran_order': False, 'shape': (2,)}\n", 8, "escapes"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,)}\n", 8, "dimension too large"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296)}\n", 8, "overflows"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1)}\n", 4, "more than 5 dimensions"},
+    /* dtypes */
+    {"{'descr': '>f4', 'fortran_order': False, 'shape': (2,)}\n", 8, "unsupported .npy dtype '>f4'"},
+    {"{'descr': '<f2', 'fortran_order': False, 'shape': (2,)}\n", 4, "unsupported .npy dtype '<f2'"},
+    {"{'descr': '|b1', 'fortran_order': False, 'shape': (2,)}\n", 2, "'|b1'"},
+    {"{'descr': '|O', 'fortran_order': False, 'shape': (2,)}\n", 16, "'|O'"},
+    {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}\n", 8, "structured"},
+    /* data length */
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}\n", 20,
+     "data is 20 bytes, expected 24 for shape [2, 3] of <f4"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,)}\n", 17, "data is 17 bytes, expected 16"},
+    {"{'descr': '<i8', 'fortran_order': False, 'shape': ()}\n", 0, "expected 8"},
+};
+
 START_TEST(test_bad_dict)
 {
-    expect_bad_dict("'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", 8, "expected '{'");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, }\n", 8, "missing key 'shape'");
-    expect_bad_dict("{'fortran_order': False, 'shape': (2,), }\n", 8, "missing key 'descr'");
-    expect_bad_dict("{'descr': '<f4', 'shape': (2,), }\n", 8, "missing key 'fortran_order'");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}\n", 8,
-                    "unexpected key 'x'");
-    expect_bad_dict("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}\n", 8,
-                    "duplicate key 'descr'");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,)}\n", 8, "True or False");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': Falsey, 'shape': (2,)}\n", 8, "True or False");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': [2]}\n", 8, "must be a tuple");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,)}\n", 8, "non-negative integer");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2 3)}\n", 8, "expected ',' or ')'");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2,\n", 8, "non-negative integer");
-    expect_bad_dict("{'descr': '<f4, 'fortran_order': False, 'shape': (2,)}\n", 8, "expected ',' or '}'");
-    expect_bad_dict("{'descr' '<f4', 'fortran_order': False, 'shape': (2,)}\n", 8, "expected ':'");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} junk\n", 8,
-                    "unexpected bytes after the dict");
-    expect_bad_dict("{'descr': '<f4' 'fortran_order': False, 'shape': (2,)}\n", 8, "expected ',' or '}'");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)", 8, "expected ',' or '}'");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), ", 8, "expected a quoted string");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'sha", 8, "unterminated string");
-    expect_bad_dict("{'descr': '\\x3cf4', 'fortran_order': False, 'shape': (2,)}\n", 8, "escapes");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,)}\n", 8,
-                    "dimension too large");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296)}\n",
-                    8, "overflows");
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1)}\n", 4,
-                    "more than 5 dimensions");
-    /* dtypes */
-    expect_bad_dict("{'descr': '>f4', 'fortran_order': False, 'shape': (2,)}\n", 8, "unsupported .npy dtype '>f4'");
-    expect_bad_dict("{'descr': '<f2', 'fortran_order': False, 'shape': (2,)}\n", 4, "unsupported .npy dtype '<f2'");
-    expect_bad_dict("{'descr': '|b1', 'fortran_order': False, 'shape': (2,)}\n", 2, "'|b1'");
-    expect_bad_dict("{'descr': '|O', 'fortran_order': False, 'shape': (2,)}\n", 16, "'|O'");
-    expect_bad_dict("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}\n", 8, "structured");
-    /* data length */
-    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}\n", 20,
-                    "data is 20 bytes, expected 24 for shape [2, 3] of <f4");
-    expect_bad_dict("{'descr': '<f8', 'fortran_order': False, 'shape': (2,)}\n", 17,
-                    "data is 17 bytes, expected 16");
-    expect_bad_dict("{'descr': '<i8', 'fortran_order': False, 'shape': ()}\n", 0, "expected 8");
+    for (size_t i = 0; i < sizeof bad_dicts / sizeof bad_dicts[0]; i++)
+        expect_bad_dict(bad_dicts[i].dict, bad_dicts[i].data_len, bad_dicts[i].needle);
     /* accepted variants: double quotes, no trailing comma, Python 2 longs, key order */
     const char *good[] = {
         "{\"descr\": \"<i4\", \"fortran_order\": False, \"shape\": (2,)}",

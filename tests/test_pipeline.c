@@ -410,11 +410,8 @@ static void run_checker(const char *jsonl, int n, const char *mode, const char *
     char cmd[16384];
     snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' %d %s %s 2>&1", python(), fixture("pipeline/check_e2e.py"), jsonl, n,
              mode, extra);
-    FILE *pp = popen(cmd, "r");
-    char out[4096] = "";
-    size_t k = fread(out, 1, sizeof out - 1, pp);
-    out[k] = '\0';
-    int st = pclose(pp);
+    char out[4096];
+    int st = sm_test_shell(cmd, out, sizeof out);
     ck_assert_msg(st == 0, "check of %s failed:\n%s", jsonl, out);
     printf("%s", out);
 }

@@ -11,16 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* normalised blood-volume pulse direction of skin (Wang et al.) */
-static const double pbv[3] = {0.33, 0.77, 0.53};
-
-static double gauss(void)
-{
-    double s = 0;
-    for (int i = 0; i < 12; i++)
-        s += sm_test_uniform(0.0f, 1.0f);
-    return s - 6.0;
-}
 
 /* Next frame time: ~30 fps with jitter, a slower 24 fps stretch, and rare stalls. */
 static double next_t(double t)
@@ -38,7 +28,7 @@ static void trace_sample(double t, double bpm, double amp, double noise, double 
     double drift = 1.0 + 0.06 * sin(2 * M_PI * 0.04 * t) + 0.003 * t; /* lighting */
     double pulse = amp * sin(2 * M_PI * bpm / 60.0 * t + 0.7);
     for (int c = 0; c < 3; c++)
-        out[c] = base[c] * drift * (1.0 + pbv[c] * pulse) + base[c] * noise * gauss();
+        out[c] = base[c] * drift * (1.0 + sm_test_pbv[c] * pulse) + base[c] * noise * sm_test_gauss();
 }
 
 static void run_trace(double bpm, double amp, double noise, double seconds, sm_pos_reading *r)
@@ -199,8 +189,8 @@ static void render(const face_fixture *f, uint8_t *out, int dx, int dy, double p
             for (int c = 0; c < 3; c++) {
                 double v = f->rgb[3 * si + c] * light;
                 if (f->mask[si])
-                    v *= 1.0 + pbv[c] * pulse;
-                v += 2.0 * gauss();
+                    v *= 1.0 + sm_test_pbv[c] * pulse;
+                v += 2.0 * sm_test_gauss();
                 v = floor(v + 0.5);
                 out[3 * ((size_t)y * f->w + x) + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }

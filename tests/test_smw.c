@@ -126,9 +126,7 @@ START_TEST(roundtrip_every_type)
     sm_smw_free(f);
 
     /* Writing what we read gives the same bytes. */
-    const char *dir = sm_test_tmpdir();
-    char path[4200];
-    snprintf(path, sizeof path, "%s/full.smw", dir);
+    const char *path = sm_test_tmpfile("full.smw");
     ck_assert_int_eq(sm_smw_writer_save(w, path, &err), SM_OK);
     uint8_t *disk;
     size_t disk_len;
@@ -151,8 +149,7 @@ START_TEST(roundtrip_every_type)
     free(disk);
     free(buf);
     sm_smw_writer_free(w);
-    unlink(path);
-    rmdir(dir);
+    sm_test_remove_tmpfile(path);
 }
 END_TEST
 
@@ -264,9 +261,7 @@ static const struct {
 
 START_TEST(rejects_bad_file)
 {
-    char rel[256];
-    snprintf(rel, sizeof rel, "smw-bad/%s", bad_files[_i].file);
-    const char *path = sm_test_committed(rel);
+    const char *path = sm_test_committedf("smw-bad/%s", bad_files[_i].file);
     sm_smw *f = NULL;
     sm_error err;
     sm_error_clear(&err);
@@ -311,9 +306,8 @@ START_TEST(smw_info_prints_everything)
 {
     sm_smw_writer *w = make_full_writer();
     sm_error err;
-    const char *dir = sm_test_tmpdir();
-    char path[4200], args[4300];
-    snprintf(path, sizeof path, "%s/info.smw", dir);
+    const char *path = sm_test_tmpfile("info.smw");
+    char args[4300];
     ck_assert_int_eq(sm_smw_writer_save(w, path, &err), SM_OK);
     sm_smw_writer_free(w);
     static char out[65536];
@@ -340,8 +334,7 @@ START_TEST(smw_info_prints_everything)
     ck_assert_int_ne(sm_test_run("smw-info", "", out, sizeof out), 0);
     ck_assert_ptr_nonnull(strstr(out, "usage"));
     ck_assert_int_eq(sm_test_run("smw-info", "--help", out, sizeof out), 0);
-    unlink(path);
-    rmdir(dir);
+    sm_test_remove_tmpfile(path);
 }
 END_TEST
 

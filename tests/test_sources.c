@@ -65,6 +65,23 @@ static const struct {
     {"clip_420default.y4m", 2, 16, 8, 1}, {"clip_444.y4m", 5, 64, 48, 1},      {"clip_mono.y4m", 5, 64, 48, 1},
 };
 
+/* The generated fixture rel's bytes (malloc'ed); the test fails when it is unreadable. */
+static uint8_t *fixture_bytes(const char *rel, size_t *n)
+{
+    uint8_t *buf = NULL;
+    sm_error err;
+    const char *path = sm_test_fixture(rel);
+    ck_assert_msg(path && sm_file_read_all(path, 0, &buf, n, &err) == SM_OK, "fixture %s unreadable", rel);
+    return buf;
+}
+
+static void write_bytes(const char *path, const void *buf, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    ck_assert_msg(fp && fwrite(buf, 1, n, fp) == n, "cannot write %s", path);
+    fclose(fp);
+}
+
 START_TEST(y4m_variants)
 {
     char rel[128], ref[128];
@@ -192,9 +209,7 @@ static const struct {
 
 START_TEST(rejects_bad_file)
 {
-    char rel[256];
-    snprintf(rel, sizeof rel, "sources-bad/%s", bad[_i].file);
-    const char *path = sm_test_committed(rel);
+    const char *path = sm_test_committedf("sources-bad/%s", bad[_i].file);
     const char *ext = strrchr(path, '.');
     sm_error err = {0};
     sm_status st;
@@ -230,13 +245,10 @@ START_TEST(every_prefix_of_a_good_file_is_handled)
 {
     /* truncating a real file anywhere gives an error or fewer frames, never a crash */
     const char *files[3] = {"viewer/clip_420odd.y4m", "viewer/clip_noidx.avi", "viewer/images/02.png"};
-    uint8_t *buf;
     size_t n;
     sm_error err;
-    ck_assert_int_eq(sm_file_read_all(sm_test_fixture(files[_i]), 0, &buf, &n, &err), SM_OK);
-    const char *tmp = sm_test_tmpdir();
-    char path[4096];
-    snprintf(path, sizeof path, "%s/cut", tmp);
+    uint8_t *buf = fixture_bytes(files[_i], &n);
+    const char *path = sm_test_tmpfile("cut");
     size_t step = n / 97 + 1;
     for (size_t k = 0; k < n; k += step) {
         if (_i == 2) {
@@ -245,9 +257,7 @@ START_TEST(every_prefix_of_a_good_file_is_handled)
             sm_frame_free(&f);
             continue;
         }
-        FILE *fp = fopen(path, "wb");
-        ck_assert(fwrite(buf, 1, k, fp) == k);
-        fclose(fp);
+        write_bytes(path, buf, k);
         sm_source *s = NULL;
         if ((_i == 0 ? sm_source_open_y4m(path, 0, &s, &err) : sm_source_open_avi(path, 0, &s, &err)) != SM_OK)
             continue;
@@ -370,13 +380,10 @@ START_TEST(mutated_headers_never_crash)
 {
     /* flip bytes in the headers of good files: errors or frames, never a crash (ASan) */
     const char *files[4] = {"viewer/clip_420mpeg2.y4m", "viewer/clip.avi", "viewer/images/01.png", "viewer/images/04.png"};
-    uint8_t *buf;
     size_t n;
     sm_error err;
-    ck_assert_int_eq(sm_file_read_all(sm_test_fixture(files[_i]), 0, &buf, &n, &err), SM_OK);
-    const char *tmp = sm_test_tmpdir();
-    char path[4096];
-    snprintf(path, sizeof path, "%s/m", tmp);
+    uint8_t *buf = fixture_bytes(files[_i], &n);
+    const char *path = sm_test_tmpfile("m");
     sm_test_seed(1000 + (uint64_t)_i);
     uint8_t *m = malloc(n);
     size_t span = n < 400 ? n : 400;
@@ -389,9 +396,7 @@ START_TEST(mutated_headers_never_crash)
         if (_i >= 2) {
             (void)sm_png_decode(m, n, "m.png", &f, &err);
         } else {
-            FILE *fp = fopen(path, "wb");
-            ck_assert(fwrite(m, 1, n, fp) == n);
-            fclose(fp);
+            write_bytes(path, m, n);
             sm_source *s = NULL;
             if ((_i == 0 ? sm_source_open_y4m(path, 0, &s, &err) : sm_source_open_avi(path, 0, &s, &err)) == SM_OK) {
                 for (int i = 0; i < 10 && sm_source_read(s, &f, &eof, &err) == SM_OK && !eof; i++)

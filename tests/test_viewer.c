@@ -93,11 +93,8 @@ static void check_jsonl(const char *path, int n, double fps, const char *mode, b
     char cmd[16384];
     snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' %d %.17g %s %d 2>&1", python(), write_checker(), path, n, fps, mode,
              landmarks ? 1 : 0);
-    FILE *p = popen(cmd, "r");
-    char out[4096] = "";
-    size_t k = fread(out, 1, sizeof out - 1, p);
-    out[k] = '\0';
-    int st = pclose(p);
+    char out[4096];
+    int st = sm_test_shell(cmd, out, sizeof out);
     ck_assert_msg(st == 0, "schema check of %s failed:\n%s", path, out);
 }
 

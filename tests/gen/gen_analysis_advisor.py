@@ -56,6 +56,29 @@ def compute_reward(prev_state, new_state):  # app.py, transcribed
     return reward
 
 
+class Schedule:
+    """app.py's advisor timing: the agent picks an action when more than 180 s have
+    passed since the last one, and learns once from the state more than 15 s later."""
+
+    def __init__(self, agent):
+        self.agent = agent
+        self.last_intervention = float("-inf")
+        self.prev_state = None
+
+    def step(self, t, state):
+        """(action or None, reward or None) at time t in state."""
+        action = reward = None
+        if t - self.last_intervention > 180:
+            action = self.agent.get_action(state)
+            self.prev_state = state
+            self.last_intervention = t
+        if self.prev_state is not None and t - self.last_intervention > 15:
+            reward = compute_reward(self.prev_state, state)
+            self.agent.update(state, reward)
+            self.prev_state = None
+        return action, reward
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -64,9 +87,7 @@ def main():
               "confused"]
     fats = [0.05, 0.15, 0.25, 0.35, 0.45, 0.65, 0.85, 0.1, 0.9, 0.3]
     stresses = [50.0, 59.99999999999999, 60.0, 39.9, 100.0, 20.0, 0.0, 79.5, 33.3]
-    agent = RLAgent(num_actions=3)
-    last_intervention = float("-inf")
-    prev_state = None
+    sched = Schedule(RLAgent(num_actions=3))
     lines = []
     t = 0.0
     block = None
@@ -77,26 +98,17 @@ def main():
         if rng.random() < 0.3:   # small frame-to-frame wobble
             fat = min(1.0, max(0.0, fat + rng.choice([-0.01, 0.0, 0.01])))
         state = (emo, fat, stress)
-        acted = rewarded = 0
-        action, reward = 0, 0.0
-        if t - last_intervention > 180:
-            action = agent.get_action(state)
-            acted = 1
-            prev_state = state
-            last_intervention = t
-        if prev_state is not None and t - last_intervention > 15:
-            reward = compute_reward(prev_state, state)
-            agent.update(state, reward)
-            rewarded = 1
-            prev_state = None
+        action, reward = sched.step(t, state)
+        acted, rewarded = int(action is not None), int(reward is not None)
+        action, reward = action if acted else 0, reward if rewarded else 0.0
         lines.append("%.17g %s %.17g %.17g %d %d %d %.17g" % (t, emo, fat, stress, acted, action,
                                                              rewarded, reward))
         t += rng.uniform(1.0, 3.0)
     with open(os.path.join(out, "analysis_advisor_episode.txt"), "w") as fh:
         fh.write("%d\n" % len(lines))
         fh.write("\n".join(lines) + "\n")
-        fh.write("%d\n" % len(agent.Q))
-        for (emo, fat, sbin), q in agent.Q.items():
+        fh.write("%d\n" % len(sched.agent.Q))
+        for (emo, fat, sbin), q in sched.agent.Q.items():
             fh.write("%s %d %d %.17g %.17g %.17g\n" % (emo, int(round(fat * 10)), sbin, *q))
     vals = [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95, 0.04999999, 0.250001,
             0.0, 1.0, 0.1 + 0.2, 0.7 * 3 / 3, -0.05, -0.15]

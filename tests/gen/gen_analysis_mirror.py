@@ -15,7 +15,7 @@ from collections import deque
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_analysis_advisor import RLAgent, compute_reward  # noqa: E402
+from gen_analysis_advisor import RLAgent, Schedule  # noqa: E402
 
 EMOTION_CLASSES = ["neutral", "happy", "sad", "angry", "surprise", "disgust", "fear", "tired"]
 MLP_W = [8.0, -3.0, -1.5, -0.02, 0.5]
@@ -90,9 +90,7 @@ def run(frames, bpms, out):
     emotion_history = deque(maxlen=10)
     stress_history = deque(maxlen=10)
     streak = 0
-    agent = RLAgent(num_actions=3)
-    last_intervention = float("-inf")
-    prev_state = None
+    sched = Schedule(RLAgent(num_actions=3))
     last_action, last_reward, has_action, has_reward = 0, 0.0, 0, 0
     last_bpm = None
     n_calls = 0
@@ -128,16 +126,11 @@ def run(frames, bpms, out):
         p_drowsy = sum(prob_history) / len(prob_history)
         streak = streak + 1 if p_drowsy > 0.80 else 0
         state = (label if label is not None else "neutral", p_drowsy, avg_stress)
-        if t - last_intervention > 180:
-            last_action = agent.get_action(state)
-            has_action = 1
-            prev_state = state
-            last_intervention = t
-        if prev_state is not None and t - last_intervention > 15:
-            last_reward = compute_reward(prev_state, state)
-            agent.update(state, last_reward)
-            has_reward = 1
-            prev_state = None
+        action, reward = sched.step(t, state)
+        if action is not None:
+            last_action, has_action = action, 1
+        if reward is not None:
+            last_reward, has_reward = reward, 1
         out.append("%d %.17g %d %.17g %d %s %d %.17g %.17g %d %.17g %d %d %.17g" % (
             streak >= 10, p_drowsy, streak, conf,
             EMOTION_CLASSES.index(label) if label else -1, "x", shown,

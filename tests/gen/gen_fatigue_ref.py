@@ -30,7 +30,9 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+from common import out_dir, save_npy, save_text, shared_dir, up_to_date  # noqa: E402
+
 SEED = 4242
 
 SEED_VECTORS = np.array([[0.30, 0.20, 0, 2.0, 1.30],
@@ -39,30 +41,6 @@ SEED_VECTORS = np.array([[0.30, 0.20, 0, 2.0, 1.30],
 SEED_PROBA = np.array([[0.9976605799687428, 0.002339420031257175],
                        [0.8012089501422957, 0.1987910498577043],
                        [0.550016531767165, 0.44998346823283497]])
-
-
-def save_npy(path, arr):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        np.save(f, np.ascontiguousarray(arr))
-    os.replace(tmp, path)
-
-
-def save_text(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def shared_dir():
-    s = os.environ.get("SM_SHARED", "")
-    if s and os.path.isdir(os.path.join(s, "seed")):
-        return s
-    s = os.path.join(os.path.dirname(REPO), "shared")
-    return s if os.path.isdir(os.path.join(s, "seed")) else None
 
 
 def split(model):
@@ -150,17 +128,8 @@ def gen_synth(out):
               % (name, list(split(model)[1].classes_), proba.min(), proba.max()))
 
 
-def up_to_date(stamp, deps):
-    if not os.path.exists(stamp):
-        return False
-    t = os.path.getmtime(stamp)
-    return all(os.path.getmtime(d) < t for d in deps)
-
-
 def main():
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: gen_fatigue_ref.py OUTDIR")
-    out = os.path.join(sys.argv[1], "fatigue_ref")
+    out = out_dir("fatigue_ref")
     me = os.path.abspath(__file__)
     sstamp = os.path.join(out, ".stamp_synth")
     if up_to_date(sstamp, [me]):

@@ -12,6 +12,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import out_dir, up_to_date  # noqa: E402
+
 FILES = {}
 
 
@@ -20,12 +23,9 @@ def add(name, arr, version=None, fortran=False, expect=None):
 
 
 def main():
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: gen_npy_samples.py OUTDIR")
-    out = os.path.join(sys.argv[1], "npy_samples")
-    me = os.path.abspath(__file__)
+    out = out_dir("npy_samples")
     stamp = os.path.join(out, "expect.txt")
-    if os.path.exists(stamp) and os.path.getmtime(stamp) > os.path.getmtime(me):
+    if up_to_date(stamp, [os.path.abspath(__file__)]):
         print("npy samples up to date (%s)" % out)
         return
     os.makedirs(out, exist_ok=True)

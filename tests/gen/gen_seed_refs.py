@@ -34,42 +34,12 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+from common import REPO, save_npy, save_text, shared_dir, up_to_date  # noqa: E402
 
 SEED = 20251125
 CASES = ("pattern300", "noise300", "face300", "face224")
 STD_LO, STD_HI = 0.1, 10.0
-
-
-def save_npy(path, arr):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        np.save(f, np.ascontiguousarray(arr))
-    os.replace(tmp, path)
-
-
-def save_text(path, text):
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def up_to_date(stamp, deps):
-    if not os.path.exists(stamp):
-        return False
-    t = os.path.getmtime(stamp)
-    return all(os.path.getmtime(d) < t for d in deps)
-
-
-def shared_dir():
-    s = os.environ.get("SM_SHARED", "")
-    if s and os.path.isdir(os.path.join(s, "seed")):
-        return s
-    s = os.path.join(os.path.dirname(REPO), "shared")
-    return s if os.path.isdir(os.path.join(s, "seed")) else None
 
 
 def face_image(size):

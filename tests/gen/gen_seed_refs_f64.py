@@ -24,29 +24,20 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from common import out_dir, save_npy, up_to_date  # noqa: E402
 
 CASES = ("pattern300", "noise300", "face300", "face224")
 
 
-def save_npy(path, arr):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        np.save(f, np.ascontiguousarray(arr))
-    os.replace(tmp, path)
-
-
 def main():
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: gen_seed_refs_f64.py OUTDIR")
-    out = os.path.join(sys.argv[1], "emotion_ref")
+    out = out_dir("emotion_ref")
     pth = os.path.join(out, "emotion_rand.pth")
     stamp = os.path.join(out, ".stamp")
     if not os.path.exists(pth) or not os.path.exists(stamp):
         subprocess.check_call([sys.executable, os.path.join(HERE, "gen_seed_refs.py"), sys.argv[1]])
     my_stamp = os.path.join(out, ".stamp_f64")
     deps = [os.path.abspath(__file__), stamp, pth]
-    if os.path.exists(my_stamp) and all(os.path.getmtime(d) < os.path.getmtime(my_stamp) for d in deps):
+    if up_to_date(my_stamp, deps):
         print("emotion float64 references up to date (%s)" % out)
         return
     import torch

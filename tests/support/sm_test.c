@@ -1,5 +1,6 @@
 #include "sm_test.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,16 @@ const char *sm_test_committed(const char *name)
     return path_join(dir, name);
 }
 
+const char *sm_test_committedf(const char *fmt, ...)
+{
+    char rel[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rel, sizeof rel, fmt, ap);
+    va_end(ap);
+    return sm_test_committed(rel);
+}
+
 const char *sm_test_shared(const char *rel)
 {
     const char *dir = getenv("SM_SHARED");
@@ -53,6 +64,24 @@ const char *sm_test_tmpdir(void)
     return p;
 }
 
+const char *sm_test_tmpfile(const char *name)
+{
+    const char *dir = sm_test_tmpdir();
+    return dir ? path_join(dir, name) : NULL;
+}
+
+void sm_test_remove_tmpfile(const char *path)
+{
+    char dir[8192];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    unlink(path);
+    if (slash) {
+        *slash = '\0';
+        rmdir(dir);
+    }
+}
+
 int sm_test_run(const char *prog, const char *args, char *out, size_t cap)
 {
     const char *bin = getenv("SM_BIN");
@@ -60,6 +89,11 @@ int sm_test_run(const char *prog, const char *args, char *out, size_t cap)
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "%s '%s/%s' %s 2>&1", runner ? runner : "", bin && *bin ? bin : "build",
              prog, args);
+    return sm_test_shell(cmd, out, cap);
+}
+
+int sm_test_shell(const char *cmd, char *out, size_t cap)
+{
     FILE *f = popen(cmd, "r");
     if (!f)
         return -1;
@@ -221,6 +255,24 @@ float sm_test_uniform(float lo, float hi)
     rng_state ^= rng_state << 17;
     float u = (float)((rng_state >> 40) & 0xffffff) / (float)0x1000000;
     return lo + (hi - lo) * u;
+}
+
+const double sm_test_pbv[3] = {0.33, 0.77, 0.53};
+
+double sm_test_gauss(void)
+{
+    double s = 0;
+    for (int i = 0; i < 12; i++)
+        s += sm_test_uniform(0.0f, 1.0f);
+    return s - 6.0;
+}
+
+TCase *sm_test_tcase(Suite *s, const char *name, double timeout)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout);
+    suite_add_tcase(s, tc);
+    return tc;
 }
 
 int sm_test_main(Suite *s)

@@ -30,8 +30,17 @@ const char *sm_test_fixture(const char *name);
 const char *sm_test_committed(const char *name);
 /* $SM_SHARED/rel when ../shared is present, else NULL (print a skip line). */
 const char *sm_test_shared(const char *rel);
+/* The committed fixture whose name is printf(fmt, ...) below tests/fixtures. */
+const char *sm_test_committedf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A fresh empty directory under $TMPDIR for this test. */
 const char *sm_test_tmpdir(void);
+/* "<a fresh empty directory>/name": where a test writes one file. */
+const char *sm_test_tmpfile(const char *name);
+/* Removes a sm_test_tmpfile file and its directory (which must be empty then). */
+void sm_test_remove_tmpfile(const char *path);
+/* Runs cmd through the shell; returns its exit status (-1 when it did not exit) and
+ * stores up to cap-1 bytes of what it printed in out (may be NULL). */
+int sm_test_shell(const char *cmd, char *out, size_t cap);
 /* Runs "$SM_TEST_RUNNER $SM_BIN/<prog> args" through the shell; returns the exit status and
  * stores up to cap-1 bytes of combined stdout+stderr in out (may be NULL). */
 int sm_test_run(const char *prog, const char *args, char *out, size_t cap);
@@ -64,6 +73,13 @@ bool sm_test_quick(void);
 /* Deterministic xorshift random numbers. */
 void sm_test_seed(uint64_t seed);
 float sm_test_uniform(float lo, float hi);
+/* Approximately standard normal: the sum of 12 sm_test_uniform(0, 1) draws minus 6. */
+double sm_test_gauss(void);
+/* The normalised blood-volume pulse direction of skin in RGB (Wang, den Brinker,
+ * Stuijk, de Haan 2017): how synthetic skin pulses in the heart-rate tests. */
+extern const double sm_test_pbv[3];
+/* A test case named name with the given timeout (seconds), already added to s. */
+TCase *sm_test_tcase(Suite *s, const char *name, double timeout);
 /* Runs the suite in no-fork mode when CK_FORK is unset under qemu; returns exit code. */
 int sm_test_main(Suite *s);
 
