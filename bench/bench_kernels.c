@@ -190,10 +190,7 @@ static const char *kernel_name(const bcase *c, const bstate *s, const sm_kernel_
     switch (c->kind) {
     case C_CONV: return s->conv ? sm_conv2d_kernel_name(s->conv) : kt->gemm.name;
     case C_GEMM_BLAS: return "cblas_sgemm + epilogue";
-    case C_DW: {
-        const sm_dwconv_variant *v = sm_kernels_dwconv(kt, c->k, c->s);
-        return v ? v->name : "sm_f32_dwconv_ukernel_kxk_4c__scalar";
-    }
+    case C_DW: return sm_dwconv_kernel_name(s->dw);
     case C_SE: return "gavgpool + se + vscale";
     case C_MAXPOOL: return "maxpool";
     case C_SILU: return "vsilu";

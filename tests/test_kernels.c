@@ -40,9 +40,10 @@ static bool use_isa(sm_isa isa)
 }
 
 static const sm_act k_acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID, SM_ACT_PRELU};
-/* The GEMM kernel the regular convs of the running test name in their
- * description (gemm_variants: the list entry under test). */
+/* The kernels the convs of the running test name in their description
+ * (gemm_variants: the list entry under test; dwconv_generic_kernel: the generic). */
 static sm_gemm_kernel g_gemm;
+static sm_dwconv_kernel g_dwconv;
 
 typedef struct {
     bool dw;
@@ -73,6 +74,7 @@ static void run_conv_case(const conv_case *c, const char *variant)
     d.alpha = alpha;
     d.name = variant;
     d.gemm = g_gemm;
+    d.dwconv = g_dwconv;
     sm_error err;
     size_t oh, ow, pt, pl;
     sm_conv2d *cv = NULL;
@@ -128,22 +130,28 @@ done:
 typedef struct { sm_isa isa; size_t k, s, tile; const char *name; sm_dwconv_ukernel_fn fn; } dw_entry;
 static const dw_entry k_dw[] = {
 #define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t) \
-    {isa_enum, K_, S_, t, "sm_f32_dwconv_ukernel_" #K_ "x" #K_ "s" #S_ "_" #t "c__" #isa, \
-     SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa)},
+    {isa_enum, K_, S_, t, SM_DWCONV_UK_STR(isa, K_, S_, t), SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa)},
+#define SM_DWCONV_KXK_UKERNEL(isa_enum, isa, t) /* dwconv_generic_kernel */
 #include "dwconv/dwconv.inc"
 #undef SM_DWCONV_UKERNEL
+#undef SM_DWCONV_KXK_UKERNEL
 };
 
 START_TEST(dwconv_variants)
 {
     const dw_entry *e = &k_dw[_i];
-    if (!use_isa(e->isa)) {
-        sm_test_skip(e->name, "ISA not available here");
-        return;
-    }
-    /* the op at this level runs exactly this listed kernel */
-    const sm_dwconv_variant *v = sm_kernels_dwconv(sm_kernels_for(e->isa), (uint32_t)e->k, (uint32_t)e->s);
-    ck_assert_msg(v && v->fn == e->fn && v->tile == e->tile, "%s is not what the table dispatches", e->name);
+    if (!use_isa(e->isa))
+        return; /* levels_not_tested says so, once per level */
+    /* the op at this level runs exactly this listed kernel, found by its whole key */
+    const uint32_t k = (uint32_t)e->k, st = (uint32_t)e->s;
+    const sm_dwconv_variant *v = sm_kernels_dwconv(sm_kernels_for(e->isa), (sm_dwconv_key){k, k, st, st},
+                                                   SM_DWCONV_KERNEL_FIXED);
+    ck_assert_msg(v && v->fn == e->fn && v->tile == e->tile && !strcmp(v->name, e->name),
+                  "%s is not what the table dispatches", e->name);
+    /* a window or stride it does not assume never finds it */
+    const sm_dwconv_key others[] = {{k, k + 2, st, st}, {k, k, st, st + 1}, {k + 2, k, st, st}, {k, k, st + 1, st}};
+    for (size_t i = 0; i < 4; i++)
+        ck_assert(!sm_dwconv_variant_fits(v, others[i]));
     const size_t T = e->tile, chans[] = {1, T - 1, T, T + 1, 3 * T + 1};
     const size_t sizes[][2] = {{7, 9}, {6, 5}, {1, 1}, {2, 11}, {13, 4}};
     const uint32_t p = (uint32_t)e->k / 2;
@@ -181,7 +189,8 @@ END_TEST
 
 START_TEST(dwconv_generic_kernel)
 {
-    /* shapes without a specialised kernel: 7x7, stride 3, on every level */
+    /* shapes without a fixed-shape kernel (7x7, stride 3, 1x1) run the generic one on
+     * every level; so do 3x3 and 5x5 when the description asks for it */
     sm_isa isas[SM_ISA_COUNT];
     size_t n = isa_levels(isas);
     for (size_t i = 0; i < n; i++) {
@@ -191,9 +200,31 @@ START_TEST(dwconv_generic_kernel)
             {true, 5, 0, 7, 7, 1, 9, 8, sm_padding_sym(3), SM_ACT_PRELU, true, true},
             {true, 9, 0, 3, 3, 3, 10, 11, sm_padding_same(), SM_ACT_SILU, false, false},
             {true, 4, 0, 1, 1, 1, 3, 3, sm_padding_valid(), SM_ACT_NONE, false, false},
+            {true, 17, 0, 3, 3, 1, 7, 9, sm_padding_same(), SM_ACT_RELU, true, true},
+            {true, 6, 0, 5, 5, 2, 11, 8, sm_padding_sym(2), SM_ACT_SIGMOID, false, false},
         };
-        for (size_t j = 0; j < 3; j++)
-            run_conv_case(&cs[j], sm_isa_name(isas[i]));
+        const sm_kernel_table *kt = sm_kernels_for(isas[i]);
+        for (size_t j = 0; j < 5; j++) {
+            g_dwconv = j < 3 ? SM_DWCONV_KERNEL_AUTO : SM_DWCONV_KERNEL_GENERIC;
+            uint32_t k = (uint32_t)cs[j].kh, st = (uint32_t)cs[j].s;
+            ck_assert_ptr_eq(sm_kernels_dwconv(kt, (sm_dwconv_key){k, k, st, st}, g_dwconv), &kt->dwconv_generic);
+            run_conv_case(&cs[j], kt->dwconv_generic.name);
+        }
+        g_dwconv = SM_DWCONV_KERNEL_AUTO;
+        /* a description that insists on a fixed-shape kernel where none is listed fails */
+        float w[49] = {0};
+        sm_conv_desc d = {0};
+        d.in_ch = 1;
+        d.kh = d.kw = 7;
+        d.stride_h = d.stride_w = 1;
+        d.pad = sm_padding_valid();
+        d.weights = w;
+        d.dwconv = SM_DWCONV_KERNEL_FIXED;
+        sm_dwconv *op = NULL;
+        sm_error err;
+        ck_assert_int_eq(sm_dwconv_prepare(&d, &op, &err), SM_ERR_UNSUPPORTED);
+        ck_assert_ptr_null(op);
+        ck_assert_msg(strstr(err.msg, "7x7"), "%s", err.msg);
     }
 }
 END_TEST
@@ -202,9 +233,9 @@ END_TEST
 typedef struct { sm_isa isa; size_t mr, nr; const char *name; bool narrow; sm_gemm_ukernel_fn fn; } gemm_entry;
 static const gemm_entry k_gemm[] = {
 #define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) \
-    {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, false, SM_UK_NAME(gemm, MR_##x##NR_, isa)},
+    {isa_enum, MR_, NR_, SM_GEMM_UK_STR(isa, MR_, NR_), false, SM_UK_NAME(gemm, MR_##x##NR_, isa)},
 #define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_) \
-    {isa_enum, MR_, NR_, "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa, true, SM_UK_NAME(gemm, MR_##x##NR_, isa)},
+    {isa_enum, MR_, NR_, SM_GEMM_UK_STR(isa, MR_, NR_), true, SM_UK_NAME(gemm, MR_##x##NR_, isa)},
 #include "gemm/gemm.inc"
 #undef SM_GEMM_UKERNEL
 #undef SM_GEMM_NARROW_UKERNEL
@@ -213,10 +244,8 @@ static const gemm_entry k_gemm[] = {
 START_TEST(gemm_variants)
 {
     const gemm_entry *e = &k_gemm[_i];
-    if (!use_isa(e->isa)) {
-        sm_test_skip(e->name, "ISA not available here");
-        return;
-    }
+    if (!use_isa(e->isa))
+        return; /* levels_not_tested says so, once per level */
     g_gemm = e->narrow ? SM_GEMM_KERNEL_NARROW : SM_GEMM_KERNEL_WIDE;
     /* the table at this level holds exactly this listed kernel */
     const sm_kernel_table *kt = sm_kernels_for(e->isa);
@@ -473,19 +502,34 @@ START_TEST(tables_cover_every_level)
     for (size_t i = 0; i < n; i++) {
         const sm_kernel_table *t = sm_kernels_for(isas[i]);
         ck_assert_ptr_nonnull(t->gemm.fn);
-        /* the specialised depthwise kernels every level lists: 3x3 and 5x5 at strides 1 and 2 */
+        /* the fixed-shape depthwise kernels every level lists: 3x3 and 5x5 at strides 1 and 2 */
         for (uint32_t k = 3; k <= 5; k += 2)
             for (uint32_t s = 1; s <= 2; s++)
-                ck_assert_ptr_nonnull(sm_kernels_dwconv(t, k, s));
-        ck_assert_ptr_null(sm_kernels_dwconv(t, 7, 1));
-        ck_assert_ptr_null(sm_kernels_dwconv(t, 3, 3));
+                ck_assert_ptr_nonnull(sm_kernels_dwconv(t, (sm_dwconv_key){k, k, s, s}, SM_DWCONV_KERNEL_FIXED));
+        ck_assert_ptr_null(sm_kernels_dwconv(t, (sm_dwconv_key){7, 7, 1, 1}, SM_DWCONV_KERNEL_FIXED));
+        ck_assert_ptr_null(sm_kernels_dwconv(t, (sm_dwconv_key){3, 3, 3, 3}, SM_DWCONV_KERNEL_FIXED));
+        /* nothing serves a window or stride that is not square: the lookup cannot pick a
+         * kernel that does not fit */
+        ck_assert_ptr_null(sm_kernels_dwconv(t, (sm_dwconv_key){3, 5, 1, 1}, SM_DWCONV_KERNEL_AUTO));
+        ck_assert_ptr_null(sm_kernels_dwconv(t, (sm_dwconv_key){3, 3, 1, 2}, SM_DWCONV_KERNEL_AUTO));
+        ck_assert(t->dwconv_generic.generic && !t->dwconv_generic.fn);
         ck_assert(t->maxpool && t->gavgpool && t->vrelu && t->vsilu && t->vsigmoid && t->prelu &&
-                  t->vadd && t->vscale && t->se && t->dwconv_generic);
+                  t->vadd && t->vscale && t->se);
     }
 #if SM_KERNELS_X86
     if (sm_isa_supported(SM_ISA_AVX512))
         ck_assert_ptr_nonnull(sm_kernels_for(SM_ISA_AVX512));
 #endif
+}
+END_TEST
+
+/* One "skipped:" line per listed level this run does not test (the variant tests
+ * of that level returned without a word). */
+START_TEST(levels_not_tested)
+{
+    for (size_t i = 0; i < sizeof k_tiles / sizeof *k_tiles; i++)
+        if (!use_isa(k_tiles[i].isa))
+            sm_test_skip(k_tiles[i].isa_name, "ISA not available here");
 }
 END_TEST
 
@@ -505,6 +549,7 @@ int main(void)
     tcase_add_loop_test(tc, eltwise_variants, 0, N_OF(k_tiles));
     tcase_add_loop_test(tc, se_variants, 0, N_OF(k_tiles));
     tcase_add_test(tc, tables_cover_every_level);
+    tcase_add_test(tc, levels_not_tested);
     tcase_set_timeout(tc, 240);
     suite_add_tcase(s, tc);
     return sm_test_main(s);

@@ -1,13 +1,52 @@
-/* Every micro-kernel of the pool, act, eltwise, se and pconv3x3 .inc lists,
- * called through its own function pointer (the symbol the list names, not the
- * op's dispatch) against the naive references, for each listed ISA level this
- * CPU runs. test_kernels.c reaches the same kernels through their ops (and the
- * dwconv and gemm lists directly by identity); this suite proves that each listed
- * variant, not just the one the dispatcher picks, computes the reference. Sizes
- * hit 1, tile-1, tile, tile+1 and 3*tile+1. */
+/* Every micro-kernel of every .inc list (gemm with its dconv twin, dwconv with the
+ * generic kxk kernel, pool, act, eltwise with chanpad and softmax, se, pconv3x3,
+ * mlp's dense rows), called through its own function pointer (the symbol the list
+ * names, not the op's dispatch) against the naive references (engine/kernels/ref),
+ * for each listed ISA level this CPU runs; a listed level it cannot run prints one
+ * "skipped:" line. test_kernels.c reaches the same kernels through their ops; this
+ * suite proves that each listed variant, not just the one the dispatcher picks,
+ * computes the reference. Shapes hit every remainder on purpose: channel and length
+ * tails (1, tile-1, tile, tile+1, 3*tile+1), every row count of a GEMM tile and
+ * column counts 1, NR-1, NR, k remainders, row and output strides, stride 2 on odd
+ * widths and padding on every border of a depthwise row. */
 #include "kernels_common.h"
 
 /* The lists, expanded into rows that hold the kernels' addresses. */
+typedef struct {
+    sm_isa isa;
+    size_t mr, nr;
+    const char *name;
+    sm_gemm_ukernel_fn gemm;
+    sm_dconv_ukernel_fn dconv;
+} gemm_entry;
+static const gemm_entry k_gemm[] = {
+#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_)                                                       \
+    {isa_enum, MR_, NR_, SM_GEMM_UK_STR(isa, MR_, NR_), SM_UK_NAME(gemm, MR_##x##NR_, isa),            \
+     SM_UK_NAME(dconv, MR_##x##NR_, isa)},
+#define SM_GEMM_NARROW_UKERNEL SM_GEMM_UKERNEL
+#include "gemm/gemm.inc"
+#undef SM_GEMM_UKERNEL
+#undef SM_GEMM_NARROW_UKERNEL
+};
+
+/* k and s are 0 for the generic kernel (any square k, any stride) */
+typedef struct {
+    sm_isa isa;
+    size_t k, s, tile;
+    const char *name;
+    sm_dwconv_ukernel_fn fn;
+    sm_dwconv_generic_ukernel_fn generic;
+} dwconv_entry;
+static const dwconv_entry k_dwconv[] = {
+#define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t)                                                    \
+    {isa_enum, K_, S_, t, SM_DWCONV_UK_STR(isa, K_, S_, t), SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa), NULL},
+#define SM_DWCONV_KXK_UKERNEL(isa_enum, isa, t)                                                        \
+    {isa_enum, 0, 0, t, SM_DWCONV_KXK_UK_STR(isa, t), NULL, SM_UK_NAME(dwconv, kxk_##t##c, isa)},
+#include "dwconv/dwconv.inc"
+#undef SM_DWCONV_UKERNEL
+#undef SM_DWCONV_KXK_UKERNEL
+};
+
 typedef struct {
     sm_isa isa;
     size_t tile;
@@ -44,10 +83,48 @@ typedef struct {
     sm_vadd_ukernel_fn vadd;
     sm_vscale_ukernel_fn vscale;
 } eltwise_entry;
+typedef void (*chanpad_fn)(size_t, size_t, size_t, const float *, float *);
+typedef void (*softmax_fn)(size_t, const float *, float *);
+typedef struct { sm_isa isa; const char *name; chanpad_fn fn; } chanpad_entry;
+typedef struct { sm_isa isa; const char *name; softmax_fn fn; } softmax_entry;
 static const eltwise_entry k_eltwise[] = {
 #define SM_ELTWISE_UKERNEL(isa_enum, isa, t) {isa_enum, t, #isa, SM_UK_NAME(vadd, x##t, isa), SM_UK_NAME(vscale, t##c, isa)},
+#define SM_CHANPAD_UKERNEL(isa_enum, isa)
+#define SM_SOFTMAX_UKERNEL(isa_enum, isa)
 #include "eltwise/eltwise.inc"
 #undef SM_ELTWISE_UKERNEL
+#undef SM_CHANPAD_UKERNEL
+#undef SM_SOFTMAX_UKERNEL
+};
+static const chanpad_entry k_chanpad[] = {
+#define SM_ELTWISE_UKERNEL(isa_enum, isa, t)
+#define SM_CHANPAD_UKERNEL(isa_enum, isa) {isa_enum, "sm_f32_chanpad_ukernel__" #isa, sm_f32_chanpad_ukernel__##isa},
+#define SM_SOFTMAX_UKERNEL(isa_enum, isa)
+#include "eltwise/eltwise.inc"
+#undef SM_ELTWISE_UKERNEL
+#undef SM_CHANPAD_UKERNEL
+#undef SM_SOFTMAX_UKERNEL
+};
+static const softmax_entry k_softmax[] = {
+#define SM_ELTWISE_UKERNEL(isa_enum, isa, t)
+#define SM_CHANPAD_UKERNEL(isa_enum, isa)
+#define SM_SOFTMAX_UKERNEL(isa_enum, isa) {isa_enum, "sm_f32_softmax_ukernel__" #isa, sm_f32_softmax_ukernel__##isa},
+#include "eltwise/eltwise.inc"
+#undef SM_ELTWISE_UKERNEL
+#undef SM_CHANPAD_UKERNEL
+#undef SM_SOFTMAX_UKERNEL
+};
+
+/* mlp.inc: one row kernel per precision; f64 rows are called through f64_dense */
+typedef void (*f32_dense_fn)(size_t, size_t, const float *, const float *, const float *, sm_act, float *);
+typedef void (*f64_dense_fn)(size_t, size_t, const double *, const double *, const double *, sm_act, double *);
+typedef struct { sm_isa isa; const char *name; f32_dense_fn f32; f64_dense_fn f64; } dense_entry;
+#define DENSE_ROW_f32(isa) sm_f32_dense_ukernel__##isa, NULL
+#define DENSE_ROW_f64(isa) NULL, sm_f64_dense_ukernel__##isa
+static const dense_entry k_dense[] = {
+#define SM_DENSE_UKERNEL(isa_enum, isa, prec, T) {isa_enum, "sm_" #prec "_dense_ukernel__" #isa, DENSE_ROW_##prec(isa)},
+#include "mlp/mlp.inc"
+#undef SM_DENSE_UKERNEL
 };
 
 typedef struct {
@@ -73,14 +150,12 @@ static const pconv_entry k_pconv[] = {
 #undef SM_PCONV3X3_UKERNEL
 };
 
-/* A listed level is run when this CPU can (the list only names compiled-in ones). */
-static bool runnable(sm_isa isa, const char *name)
-{
-    if (sm_isa_supported(isa))
-        return true;
-    sm_test_skip(name, "ISA not available here");
-    return false;
-}
+/* A listed level is run when this CPU can (the list only names compiled-in ones);
+ * the entries of a level it cannot run return quietly and listed_levels says so
+ * once per level. */
+static bool runnable(sm_isa isa) { return sm_isa_supported(isa); }
+
+static const sm_act k_acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID, SM_ACT_PRELU};
 
 /* n floats rounded up to the tile, zero past n: what the ops hand the kernels. */
 static float *padded(const float *src, size_t n, size_t tile)
@@ -94,7 +169,7 @@ static float *padded(const float *src, size_t n, size_t tile)
 START_TEST(pool_ukernels)
 {
     const pool_entry *e = &k_pool[_i];
-    if (!runnable(e->isa, e->name))
+    if (!runnable(e->isa))
         return;
     const size_t T = e->tile, chans[] = {1, T - 1, T, T + 1, 3 * T + 1};
     const struct { size_t h, w, k, s, pt, pl; } cfg[] = {
@@ -138,7 +213,7 @@ END_TEST
 START_TEST(act_ukernels)
 {
     const act_entry *e = &k_act[_i];
-    if (!runnable(e->isa, e->name))
+    if (!runnable(e->isa))
         return;
     const size_t T = e->tile, lens[] = {1, T - 1, T, T + 1, 3 * T + 1, 1003};
     const sm_act acts[3] = {SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID};
@@ -172,7 +247,7 @@ END_TEST
 START_TEST(eltwise_ukernels)
 {
     const eltwise_entry *e = &k_eltwise[_i];
-    if (!runnable(e->isa, e->name))
+    if (!runnable(e->isa))
         return;
     const size_t T = e->tile, lens[] = {1, T - 1, T, T + 1, 3 * T + 1, 88};
     char what[160];
@@ -203,7 +278,7 @@ END_TEST
 START_TEST(se_ukernels)
 {
     const se_entry *e = &k_se[_i];
-    if (!runnable(e->isa, e->name))
+    if (!runnable(e->isa))
         return;
     const size_t T = e->tile;
     const size_t cfg[][2] = {{1, 1}, {T - 1, 2}, {T, 3}, {T + 1, 5}, {3 * T + 1, 4}, {816, 34}};
@@ -248,7 +323,7 @@ END_TEST
 START_TEST(pconv3x3_ukernels)
 {
     const pconv_entry *e = &k_pconv[_i];
-    if (!runnable(e->isa, e->name))
+    if (!runnable(e->isa))
         return;
     const size_t cfg[][3] = {{1, 1, 1}, {3, 16, 7}, {16, 3, 33}, {2, 5, 64}, {3, 4, 300}};
     const sm_act acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID};
@@ -304,6 +379,270 @@ START_TEST(pconv3x3_ukernels)
 }
 END_TEST
 
+/* C[mr x nc] = act(A W + bias + residual) for every row count of the tile, column
+ * counts 1, NR-1 and NR (one panel, zero-padded past nc), k remainders, and row
+ * strides wider than the rows (lda, ldc, residual stride); columns past nc must
+ * stay untouched (masked stores). */
+START_TEST(gemm_ukernels)
+{
+    const gemm_entry *e = &k_gemm[_i];
+    if (!runnable(e->isa))
+        return;
+    const size_t MR = e->mr, NR = e->nr, ncs[] = {1, NR - 1, NR}, kcs[] = {1, 2, 7, 33};
+    char what[200];
+    size_t n = 0;
+    for (size_t ki = 0; ki < 4; ki++)
+        for (size_t ni = 0; ni < 3; ni++)
+            for (size_t mr = 1; mr <= MR; mr++, n++) {
+                const size_t kc = kcs[ki], nc = ncs[ni], lda = kc + 3, ldc = nc + 5, rs = nc + 2;
+                const sm_act act = k_acts[n % 5];
+                const bool with_res = n % 2 == 1;
+                float *a = rnd(MR * lda, -1, 1), *w = rnd(nc * kc, -0.5f, 0.5f), *b = rnd(nc, -0.5f, 0.5f);
+                float *al = rnd(nc, 0.0f, 0.5f), *res = rnd(mr * rs, -1, 1);
+                float *ac = zeros(mr * kc), *rc = zeros(mr * nc), *ref = zeros(mr * nc), *c = zeros(MR * ldc);
+                float *packed = sm_ops_pack_gemm(w, b, nc, kc, NR), *alp = sm_ops_padded_copy(al, nc, NR);
+                ck_assert(packed && alp);
+                for (size_t m = 0; m < mr; m++) {
+                    memcpy(ac + m * kc, a + m * lda, kc * sizeof *ac);
+                    memcpy(rc + m * nc, res + m * rs, nc * sizeof *rc);
+                }
+                for (size_t i = 0; i < MR * ldc; i++)
+                    c[i] = 7777.0f;
+                sm_ukernel_params p = {act, alp, with_res ? res : NULL, rs};
+                e->gemm(mr, nc, kc, a, lda, packed, c, ldc, &p);
+                sm_ref_dense(ac, mr, kc, nc, w, b, with_res ? rc : NULL, act, al, ref);
+                snprintf(what, sizeof what, "%s mr %zu nc %zu kc %zu %s%s", e->name, mr, nc, kc,
+                         sm_act_name(act), with_res ? " +residual" : "");
+                for (size_t m = 0; m < mr; m++) {
+                    expect_close(c + m * ldc, ref + m * nc, nc, what);
+                    for (size_t j = nc; j < ldc; j++)
+                        ck_assert_msg(c[m * ldc + j] == 7777.0f, "%s: column %zu of row %zu written", what, j, m);
+                }
+                for (size_t i = mr * ldc; i < MR * ldc; i++)
+                    ck_assert_msg(c[i] == 7777.0f, "%s: row past mr written", what);
+                free(a); free(w); free(b); free(al); free(res); free(ac); free(rc); free(ref); free(c);
+                sm_aligned_free(packed); sm_aligned_free(alp);
+            }
+}
+END_TEST
+
+/* The direct-convolution twin: row m's window starts at a[m] in an NHWC image and
+ * is kh runs of kw*ic floats, one image row apart; the same packed panels. Window
+ * origins are scattered (any order), windows of 1x1 up to 5x5, odd channel counts. */
+START_TEST(dconv_ukernels)
+{
+    const gemm_entry *e = &k_gemm[_i];
+    if (!runnable(e->isa))
+        return;
+    const size_t MR = e->mr, NR = e->nr, ncs[] = {1, NR - 1, NR};
+    const size_t win[][3] = {{1, 1, 3}, {3, 3, 1}, {3, 3, 5}, {5, 5, 3}, {2, 3, 7}}; /* kh, kw, ic */
+    char what[200];
+    size_t n = 0;
+    for (size_t wi = 0; wi < 5; wi++)
+        for (size_t ni = 0; ni < 3; ni++)
+            for (size_t mr = 1; mr <= MR; mr++, n++) {
+                const size_t kh = win[wi][0], kw = win[wi][1], ic = win[wi][2], nc = ncs[ni];
+                const size_t H = kh + 4, W = kw + 6, K = kh * kw * ic, ldc = nc + 3;
+                const sm_act act = k_acts[n % 5];
+                const bool with_res = n % 3 == 0;
+                float *img = rnd(H * W * ic, -1, 1), *w = rnd(nc * K, -0.5f, 0.5f), *b = rnd(nc, -0.5f, 0.5f);
+                float *al = rnd(nc, 0.0f, 0.5f), *res = rnd(mr * nc, -1, 1);
+                float *ac = zeros(mr * K), *ref = zeros(mr * nc), *c = zeros(MR * ldc);
+                float *packed = sm_ops_pack_gemm(w, b, nc, K, NR), *alp = sm_ops_padded_copy(al, nc, NR);
+                const float *rows[64];
+                ck_assert(packed && alp && MR <= 64);
+                for (size_t m = 0; m < mr; m++) {
+                    size_t y = (m * 5 + n) % (H - kh + 1), x = (m * 3 + 2 * n) % (W - kw + 1);
+                    rows[m] = img + (y * W + x) * ic;
+                    for (size_t ky = 0; ky < kh; ky++)
+                        memcpy(ac + m * K + ky * kw * ic, rows[m] + ky * W * ic, kw * ic * sizeof *ac);
+                }
+                sm_ukernel_params p = {act, alp, with_res ? res : NULL, nc};
+                e->dconv(mr, nc, kh, kw * ic, W * ic, rows, packed, c, ldc, &p);
+                sm_ref_dense(ac, mr, K, nc, w, b, with_res ? res : NULL, act, al, ref);
+                snprintf(what, sizeof what, "dconv twin of %s mr %zu nc %zu window %zux%zux%zu %s", e->name, mr, nc,
+                         kh, kw, ic, sm_act_name(act));
+                for (size_t m = 0; m < mr; m++)
+                    expect_close(c + m * ldc, ref + m * nc, nc, what);
+                free(img); free(w); free(b); free(al); free(res); free(ac); free(ref); free(c);
+                sm_aligned_free(packed); sm_aligned_free(alp);
+            }
+}
+END_TEST
+
+/* One depthwise conv computed row by row through the kernel: rows outside the image
+ * are NULL, columns through pad_left and in_w, as the op calls it. */
+static void dwconv_case(const dwconv_entry *e, size_t k, size_t s, size_t C, size_t H, size_t W,
+                        const size_t pad[4], sm_act act, bool with_res)
+{
+    const size_t T = e->tile, taps = k * k, tiles = (C + T - 1) / T;
+    const size_t pt = pad[0], pl = pad[1], pb = pad[2], pr = pad[3];
+    if (H + pt + pb < k || W + pl + pr < k)
+        return;
+    const size_t oh = (H + pt + pb - k) / s + 1, ow = (W + pl + pr - k) / s + 1;
+    float *in = rnd(H * W * C, -1, 1), *w = rnd(C * taps, -0.5f, 0.5f), *b = rnd(C, -0.5f, 0.5f);
+    float *al = rnd(C, 0.0f, 0.5f), *res = rnd(oh * ow * C, -1, 1), *ref = zeros(oh * ow * C);
+    float *got = zeros(oh * ow * C), *packed = zeros(tiles * T * (1 + taps));
+    float *alp = sm_ops_padded_copy(al, C, tiles * T);
+    ck_assert(alp);
+    for (size_t c = 0; c < C; c++) {
+        float *dst = packed + (c / T) * T * (1 + taps) + c % T;
+        dst[0] = b[c];
+        for (size_t t = 0; t < taps; t++)
+            dst[(1 + t) * T] = w[c * taps + t];
+    }
+    sm_ref_conv2d(in, H, W, C, w, b, C, C, k, k, s, s, pt, pl, oh, ow, with_res ? res : NULL, act, al, ref);
+    for (size_t y = 0; y < oh; y++) {
+        const float *rows[16];
+        for (size_t ky = 0; ky < k; ky++) {
+            long iy = (long)(y * s + ky) - (long)pt;
+            rows[ky] = iy < 0 || iy >= (long)H ? NULL : in + (size_t)iy * W * C;
+        }
+        sm_ukernel_params p = {act, alp, with_res ? res + y * ow * C : NULL, C};
+        if (e->fn)
+            e->fn(C, ow, W, pl, rows, packed, got + y * ow * C, &p);
+        else
+            e->generic(k, s, C, ow, W, pl, rows, packed, got + y * ow * C, &p);
+    }
+    char what[240];
+    snprintf(what, sizeof what, "%s k%zu s%zu %zux%zux%zu pad(%zu,%zu,%zu,%zu) %s%s", e->name, k, s, H, W, C,
+             pt, pl, pb, pr, sm_act_name(act), with_res ? " +residual" : "");
+    expect_close(got, ref, oh * ow * C, what);
+    free(in); free(w); free(b); free(al); free(res); free(ref); free(got); free(packed);
+    sm_aligned_free(alp);
+}
+
+/* Widths 1, 2, k, 2k+1 and 37 (several register blocks plus a shifted last one),
+ * channel tails, padding on each border alone and on all of them; the generic
+ * kernel over k 1..7 and strides 1..3. */
+START_TEST(dwconv_ukernels)
+{
+    const dwconv_entry *e = &k_dwconv[_i];
+    if (!runnable(e->isa))
+        return;
+    const size_t T = e->tile, chans[] = {1, T - 1, T, T + 1, 3 * T + 1};
+    const size_t ks_fixed[][2] = {{e->k, e->s}};
+    const size_t ks_any[][2] = {{1, 1}, {3, 1}, {3, 2}, {3, 3}, {5, 2}, {7, 1}, {7, 3}, {4, 2}};
+    const size_t (*ks)[2] = e->fn ? ks_fixed : ks_any;
+    const size_t nks = e->fn ? 1 : sizeof ks_any / sizeof *ks_any;
+    size_t n = 0;
+    for (size_t ki = 0; ki < nks; ki++) {
+        const size_t k = ks[ki][0], s = ks[ki][1], p = k / 2;
+        const size_t widths[] = {1, 2, k, 2 * k + 1, 37};
+        const size_t pads[][4] = {{0, 0, 0, 0}, {p, p, p, p}, {k - 1, 0, 0, k - 1}, {0, k - 1, k - 1, 0}, {p, 0, p, 0}};
+        for (size_t ci = 0; ci < 5; ci++)
+            for (size_t wi = 0; wi < 5; wi++)
+                for (size_t pi = 0; pi < 5; pi++, n++)
+                    if (chans[ci] > 0)
+                        dwconv_case(e, k, s, chans[ci], 2 * k + 1 + n % 2, widths[wi], pads[pi], k_acts[n % 5],
+                                    n % 3 == 0);
+    }
+}
+END_TEST
+
+START_TEST(chanpad_ukernels)
+{
+    const chanpad_entry *e = &k_chanpad[_i];
+    if (!runnable(e->isa))
+        return;
+    const size_t cins[] = {1, 3, 16, 17}, pxs[] = {1, 7};
+    for (size_t ci = 0; ci < 4; ci++)
+        for (size_t pi = 0; pi < 2; pi++)
+            for (size_t extra = 0; extra <= 5; extra += 5) {
+                size_t cin = cins[ci], cout = cin + extra, px = pxs[pi];
+                float *x = rnd(px * cin, -3, 3), *y = rnd(px * cout, 5, 6);
+                e->fn(px, cin, cout, x, y);
+                for (size_t q = 0; q < px; q++)
+                    for (size_t c = 0; c < cout; c++)
+                        ck_assert_msg(y[q * cout + c] == (c < cin ? x[q * cin + c] : 0.0f),
+                                      "%s %zu px %zu -> %zu ch: element (%zu, %zu)", e->name, px, cin, cout, q, c);
+                free(x); free(y);
+            }
+}
+END_TEST
+
+START_TEST(softmax_ukernels)
+{
+    const softmax_entry *e = &k_softmax[_i];
+    if (!runnable(e->isa))
+        return;
+    const size_t ns[] = {1, 2, 8, 1000};
+    char what[120];
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = ns[i];
+        float *x = rnd(n, -20, 20), *ref = zeros(n), *got = zeros(n);
+        x[0] = 80.0f; /* exp would overflow without the max shift */
+        sm_ref_softmax(x, n, ref);
+        e->fn(n, x, got);
+        snprintf(what, sizeof what, "%s n=%zu", e->name, n);
+        expect_close(got, ref, n, what);
+        e->fn(n, x, x); /* in place */
+        expect_close(x, ref, n, what);
+        free(x); free(ref); free(got);
+    }
+}
+END_TEST
+
+/* One dense layer, weights [in][out], against the f64 MLP reference (one layer). */
+START_TEST(dense_ukernels)
+{
+    const dense_entry *e = &k_dense[_i];
+    if (!runnable(e->isa))
+        return;
+    const size_t shapes[][2] = {{5, 32}, {32, 16}, {16, 1}, {1, 7}, {33, 5}};
+    /* the activations sm_mlp_desc allows (and the reference knows) */
+    const sm_act acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SIGMOID};
+    char what[120];
+    for (size_t i = 0; i < 5; i++)
+        for (size_t a = 0; a < 3; a++) {
+            size_t ni = shapes[i][0], no = shapes[i][1], sizes[2] = {ni, no};
+            double *x = malloc(ni * sizeof *x), *w = malloc(ni * no * sizeof *w), *b = malloc(no * sizeof *b);
+            double *ref = malloc(no * sizeof *ref), *got = malloc(no * sizeof *got);
+            float *xf = zeros(ni), *wf = zeros(ni * no), *bf = zeros(no), *gf = zeros(no), *rf = zeros(no);
+            ck_assert(x && w && b && ref && got);
+            for (size_t j = 0; j < ni; j++)
+                xf[j] = (float)(x[j] = sm_test_uniform(-2, 2));
+            for (size_t j = 0; j < ni * no; j++)
+                wf[j] = (float)(w[j] = sm_test_uniform(-1, 1));
+            for (size_t j = 0; j < no; j++)
+                bf[j] = (float)(b[j] = sm_test_uniform(-1, 1));
+            const double *wl[1] = {w}, *bl[1] = {b};
+            sm_ref_mlp_f64(1, sizes, wl, bl, SM_ACT_NONE, acts[a], x, ref);
+            snprintf(what, sizeof what, "%s %zu -> %zu %s", e->name, ni, no, sm_act_name(acts[a]));
+            if (e->f64) {
+                e->f64(ni, no, x, w, b, acts[a], got);
+                for (size_t j = 0; j < no; j++)
+                    ck_assert_msg(fabs(got[j] - ref[j]) <= 1e-12 * (1 + fabs(ref[j])), "%s: output %zu: %.17g vs %.17g",
+                                  what, j, got[j], ref[j]);
+            } else {
+                /* the reference on the float inputs, rounded once */
+                for (size_t j = 0; j < ni; j++)
+                    x[j] = xf[j];
+                for (size_t j = 0; j < ni * no; j++)
+                    w[j] = wf[j];
+                for (size_t j = 0; j < no; j++)
+                    b[j] = bf[j];
+                sm_ref_mlp_f64(1, sizes, wl, bl, SM_ACT_NONE, acts[a], x, ref);
+                for (size_t j = 0; j < no; j++)
+                    rf[j] = (float)ref[j];
+                e->f32(ni, no, xf, wf, bf, acts[a], gf);
+                expect_close(gf, rf, no, what);
+            }
+            free(x); free(w); free(b); free(ref); free(got); free(xf); free(wf); free(bf); free(gf); free(rf);
+        }
+}
+END_TEST
+
+/* One "skipped:" line per listed level this CPU cannot run (its entries above
+ * returned without a word). */
+START_TEST(listed_levels)
+{
+    for (size_t i = 0; i < sizeof k_pool / sizeof *k_pool; i++)
+        if (!sm_isa_supported(k_pool[i].isa))
+            sm_test_skip(sm_isa_name(k_pool[i].isa), "ISA not available here");
+}
+END_TEST
+
 /* Each list names every level the build compiles, scalar first. */
 START_TEST(lists_name_the_compiled_levels)
 {
@@ -312,6 +651,18 @@ START_TEST(lists_name_the_compiled_levels)
     ck_assert_int_eq(k_eltwise[0].isa, SM_ISA_SCALAR);
     ck_assert_int_eq(k_se[0].isa, SM_ISA_SCALAR);
     ck_assert_int_eq(k_pconv[0].isa, SM_ISA_SCALAR);
+    ck_assert_int_eq(k_gemm[0].isa, SM_ISA_SCALAR);
+    ck_assert_int_eq(k_dwconv[0].isa, SM_ISA_SCALAR);
+    /* every level of the per-level lists has a GEMM tile and fixed depthwise kernels;
+     * the generic depthwise kernel is listed (scalar's serves every level) */
+    bool gemm_at[SM_ISA_COUNT] = {false}, dw_at[SM_ISA_COUNT] = {false}, generic = false;
+    for (size_t i = 0; i < sizeof k_gemm / sizeof *k_gemm; i++)
+        gemm_at[k_gemm[i].isa] = true;
+    for (size_t i = 0; i < sizeof k_dwconv / sizeof *k_dwconv; i++) {
+        dw_at[k_dwconv[i].isa] |= k_dwconv[i].fn != NULL;
+        generic |= k_dwconv[i].generic != NULL && k_dwconv[i].isa == SM_ISA_SCALAR;
+    }
+    ck_assert(generic);
     size_t n = sizeof k_pool / sizeof *k_pool;
     ck_assert_uint_eq(sizeof k_act / sizeof *k_act, n);
     ck_assert_uint_eq(sizeof k_eltwise / sizeof *k_eltwise, n);
@@ -322,6 +673,7 @@ START_TEST(lists_name_the_compiled_levels)
         ck_assert_int_eq(k_eltwise[i].isa, k_pool[i].isa);
         ck_assert_int_eq(k_se[i].isa, k_pool[i].isa);
         ck_assert_int_eq(k_pconv[i].isa, k_pool[i].isa);
+        ck_assert(gemm_at[k_pool[i].isa] && dw_at[k_pool[i].isa]);
         /* a listed level the CPU runs has a dispatch table */
         if (sm_isa_supported(k_pool[i].isa))
             ck_assert_ptr_nonnull(sm_kernels_for(k_pool[i].isa));
@@ -341,6 +693,13 @@ int main(void)
     tcase_add_loop_test(tc, eltwise_ukernels, 0, N_OF(k_eltwise));
     tcase_add_loop_test(tc, se_ukernels, 0, N_OF(k_se));
     tcase_add_loop_test(tc, pconv3x3_ukernels, 0, N_OF(k_pconv));
+    tcase_add_loop_test(tc, gemm_ukernels, 0, N_OF(k_gemm));
+    tcase_add_loop_test(tc, dconv_ukernels, 0, N_OF(k_gemm));
+    tcase_add_loop_test(tc, dwconv_ukernels, 0, N_OF(k_dwconv));
+    tcase_add_loop_test(tc, chanpad_ukernels, 0, N_OF(k_chanpad));
+    tcase_add_loop_test(tc, softmax_ukernels, 0, N_OF(k_softmax));
+    tcase_add_loop_test(tc, dense_ukernels, 0, N_OF(k_dense));
+    tcase_add_test(tc, listed_levels);
     tcase_add_test(tc, lists_name_the_compiled_levels);
     tcase_set_timeout(tc, 240);
     suite_add_tcase(s, tc);

@@ -106,6 +106,15 @@ typedef enum {
     SM_GEMM_KERNEL_BLAS    /* pointwise convs through cblas_sgemm when built with BLAS */
 } sm_gemm_kernel;
 
+/* Which depthwise kernel a depthwise conv runs (dwconv.inc, at the active level).
+ * AUTO (0) takes the kernel listed for exactly this window and stride, else the
+ * generic one; tests and benchmarks name a kind to reach each listed kernel. */
+typedef enum {
+    SM_DWCONV_KERNEL_AUTO = 0,
+    SM_DWCONV_KERNEL_FIXED,  /* only a fixed-shape kernel: prepare fails when none is listed */
+    SM_DWCONV_KERNEL_GENERIC /* the generic any-k kernel even where a fixed one exists */
+} sm_dwconv_kernel;
+
 /* One description for regular (sm_conv2d_*) and depthwise (sm_dwconv_*) convs. */
 typedef struct {
     uint32_t in_ch, out_ch;     /* depthwise: out_ch == in_ch (0 = same as in_ch) */
@@ -120,6 +129,7 @@ typedef struct {
     const float *alpha;          /* out_ch PReLU slopes when act == SM_ACT_PRELU */
     const char *name;            /* for error messages (e.g. "blocks.3.1.conv_pw"); may be NULL */
     sm_gemm_kernel gemm;         /* regular convs: kernel choice, AUTO by default */
+    sm_dwconv_kernel dwconv;     /* depthwise convs: kernel choice, AUTO by default */
 } sm_conv_desc;
 
 /* ---- regular convolution (groups = 1), pointwise 1x1 via GEMM ------------------ */
@@ -187,8 +197,9 @@ void sm_conv3x3_pair_free(sm_conv3x3_pair *op);
 
 typedef struct sm_dwconv sm_dwconv;
 
-/* Fast kernels for 3x3 and 5x5 at stride 1 and 2 (same stride both ways); any
- * other square k <= 7 or stride runs a generic (slower) kernel.
+/* Fast kernels for the windows and strides dwconv.inc lists (3x3 and 5x5 at stride
+ * 1 and 2); any other square k <= 16 at an equal stride runs the generic (slower)
+ * kernel (desc->dwconv chooses).
  * Weights: SM_WLAYOUT_OIHW ([C,1,kh,kw]) or SM_WLAYOUT_1HWO ([1,kh,kw,C]). */
 sm_status sm_dwconv_prepare(const sm_conv_desc *desc, sm_dwconv **op, sm_error *err);
 sm_status sm_dwconv_out_shape(const sm_dwconv *op, size_t in_h, size_t in_w, size_t *out_h,

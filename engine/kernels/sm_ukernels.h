@@ -92,6 +92,10 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
                                  float *h, float *g);
 
 #define SM_UK_NAME(op, tile, isa) sm_f32_##op##_ukernel_##tile##__##isa
+/* The names of listed kernels as strings (tables, tests and benchmarks print them). */
+#define SM_GEMM_UK_STR(isa, MR_, NR_) "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa
+#define SM_DWCONV_UK_STR(isa, K_, S_, t) "sm_f32_dwconv_ukernel_" #K_ "x" #K_ "s" #S_ "_" #t "c__" #isa
+#define SM_DWCONV_KXK_UK_STR(isa, t) "sm_f32_dwconv_ukernel_kxk_" #t "c__" #isa
 
 /* ---- declarations from the .inc lists ---- */
 #define SM_GEMM_UKERNEL(isa_enum, isa, mr, nr) \
@@ -100,6 +104,8 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
 #define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, mr, nr) SM_GEMM_UKERNEL(isa_enum, isa, mr, nr)
 #define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t) \
     void SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa)(size_t, size_t, size_t, size_t, const float *const *, const float *, float *, const sm_ukernel_params *);
+#define SM_DWCONV_KXK_UKERNEL(isa_enum, isa, t) \
+    void SM_UK_NAME(dwconv, kxk_##t##c, isa)(size_t, size_t, size_t, size_t, size_t, size_t, const float *const *, const float *, float *, const sm_ukernel_params *);
 #define SM_POOL_UKERNEL(isa_enum, isa, t) \
     void SM_UK_NAME(maxpool, t##c, isa)(size_t, size_t, size_t, size_t, size_t, size_t, const float *const *, size_t, float *); \
     void SM_UK_NAME(gavgpool, t##c, isa)(size_t, size_t, const float *, float *);
@@ -113,6 +119,11 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
     void SM_UK_NAME(vscale, t##c, isa)(size_t, size_t, const float *, const float *, float *);
 #define SM_SE_UKERNEL(isa_enum, isa, t) \
     void SM_UK_NAME(se, t##c, isa)(size_t, size_t, const float *, const float *, const float *, const float *, const float *, sm_act, float *, float *);
+#define SM_CHANPAD_UKERNEL(isa_enum, isa) \
+    void sm_f32_chanpad_ukernel__##isa(size_t, size_t, size_t, const float *, float *);
+#define SM_SOFTMAX_UKERNEL(isa_enum, isa) void sm_f32_softmax_ukernel__##isa(size_t, const float *, float *);
+#define SM_DENSE_UKERNEL(isa_enum, isa, prec, T) \
+    void sm_##prec##_dense_ukernel__##isa(size_t, size_t, const T *, const T *, const T *, sm_act, T *);
 #define SM_PCONV3X3_UKERNEL(isa_enum, isa) \
     void SM_UK_NAME(pconv3x3, 4o, isa)(size_t, size_t, size_t, const float *const *, const float *, sm_act, const float *const *, float *const *);
 #include "gemm/gemm.inc"
@@ -122,6 +133,7 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
 #include "eltwise/eltwise.inc"
 #include "se/se.inc"
 #include "conv2d/pconv3x3.inc"
+#include "mlp/mlp.inc"
 #undef SM_GEMM_UKERNEL
 #undef SM_GEMM_NARROW_UKERNEL
 #undef SM_DWCONV_UKERNEL
@@ -130,22 +142,27 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
 #undef SM_ELTWISE_UKERNEL
 #undef SM_SE_UKERNEL
 #undef SM_PCONV3X3_UKERNEL
-
-void sm_f32_dwconv_ukernel_kxk_4c__scalar(size_t k, size_t s, size_t channels, size_t out_w,
-                                          size_t in_w, size_t pad_left, const float *const *rows,
-                                          const float *w, float *out, const sm_ukernel_params *p);
-void sm_f32_chanpad_ukernel__scalar(size_t pixels, size_t cin, size_t cout, const float *x, float *y);
-void sm_f32_softmax_ukernel__scalar(size_t n, const float *x, float *y);
-void sm_f32_dense_ukernel__scalar(size_t n_in, size_t n_out, const float *x, const float *w_io,
-                                  const float *b, sm_act act, float *y);
-void sm_f64_dense_ukernel__scalar(size_t n_in, size_t n_out, const double *x, const double *w_io,
-                                  const double *b, sm_act act, double *y);
+#undef SM_DWCONV_KXK_UKERNEL
+#undef SM_CHANPAD_UKERNEL
+#undef SM_SOFTMAX_UKERNEL
+#undef SM_DENSE_UKERNEL
 
 /* ---- dispatch table (one per ISA level, filled from the .inc lists) ---- */
-/* A specialised depthwise kernel: square k x k window at one stride. */
+/* What a depthwise kernel assumes, the key it is looked up by: a kh x kw window at
+ * strides sh (rows) and sw (columns). The generic kernel's key is all zeros: any
+ * square window at any equal stride. Padding is no part of the key (every kernel
+ * takes NULL rows and pad_left, whatever the padding), nor dilation (none exists). */
 typedef struct {
+    uint32_t kh, kw, sh, sw;
+} sm_dwconv_key;
+/* A listed depthwise kernel: exactly one of fn (fixed shape) and generic is set;
+ * the op packs channels in groups of tile. */
+typedef struct {
+    sm_dwconv_key key;
+    uint32_t tile;
+    sm_isa isa;
     sm_dwconv_ukernel_fn fn;
-    uint32_t k, stride, tile;
+    sm_dwconv_generic_ukernel_fn generic;
     const char *name;
 } sm_dwconv_variant;
 #define SM_DWCONV_MAX_VARIANTS 16 /* per level; dispatch.c asserts the list fits */
@@ -156,10 +173,11 @@ typedef struct {
     struct { sm_gemm_ukernel_fn fn; sm_dconv_ukernel_fn direct; uint32_t mr, nr; const char *name; } gemm;
     /* optional narrower GEMM (fn NULL when absent) for small output channel counts */
     struct { sm_gemm_ukernel_fn fn; sm_dconv_ukernel_fn direct; uint32_t mr, nr; const char *name; } gemm_narrow;
-    /* every (k, stride) of dwconv.inc for this level; look up with sm_kernels_dwconv */
+    /* the fixed-shape kernels of dwconv.inc for this level (keys unique) and the
+     * generic one (the level's own, else scalar's); look up with sm_kernels_dwconv */
     sm_dwconv_variant dwconv[SM_DWCONV_MAX_VARIANTS];
     size_t n_dwconv;
-    sm_dwconv_generic_ukernel_fn dwconv_generic; /* tile 4, any k and stride */
+    sm_dwconv_variant dwconv_generic;
     uint32_t tile;                  /* channel tile of pool/act/eltwise/se kernels */
     sm_maxpool_ukernel_fn maxpool;
     sm_gavgpool_ukernel_fn gavgpool;
@@ -175,10 +193,16 @@ typedef struct {
  * cannot run it. sm_kernels_active() = sm_kernels_for(sm_isa_active()). */
 const sm_kernel_table *sm_kernels_for(sm_isa isa);
 const sm_kernel_table *sm_kernels_active(void);
-/* The level's depthwise kernel for a k x k window at stride s, or NULL (the
- * generic kernel serves it). */
-const sm_dwconv_variant *sm_kernels_dwconv(const sm_kernel_table *t, uint32_t k, uint32_t s);
+/* Whether a listed depthwise kernel computes a window of this key. */
+bool sm_dwconv_variant_fits(const sm_dwconv_variant *v, sm_dwconv_key key);
+/* The level's depthwise kernel for key under a description's choice: AUTO the fixed
+ * kernel listed for exactly this key, else the generic one; FIXED only the former;
+ * GENERIC only the latter. NULL when the chosen kind does not fit the key. */
+const sm_dwconv_variant *sm_kernels_dwconv(const sm_kernel_table *t, sm_dwconv_key key,
+                                           sm_dwconv_kernel choice);
 /* Name of the GEMM micro-kernel (or BLAS path) a prepared conv runs (benchmarks). */
 const char *sm_conv2d_kernel_name(const sm_conv2d *op);
+/* Name of the depthwise micro-kernel a prepared depthwise conv runs. */
+const char *sm_dwconv_kernel_name(const sm_dwconv *op);
 
 #endif

@@ -7,6 +7,16 @@ static sm_kernel_table g_tables[SM_ISA_COUNT];
 static bool g_present[SM_ISA_COUNT];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+/* A fixed-shape depthwise kernel joins its level's table; two with one key would
+ * make the lookup depend on the list's order, so that aborts at start. */
+static void add_dwconv(sm_kernel_table *t, sm_dwconv_variant v)
+{
+    SM_ASSERT(t->n_dwconv < SM_DWCONV_MAX_VARIANTS);
+    for (size_t i = 0; i < t->n_dwconv; i++)
+        SM_ASSERT(!sm_dwconv_variant_fits(&t->dwconv[i], v.key));
+    t->dwconv[t->n_dwconv++] = v;
+}
+
 static void fill_tables(void)
 {
     for (int i = 0; i < SM_ISA_COUNT; i++)
@@ -17,19 +27,21 @@ static void fill_tables(void)
     g_tables[isa_enum].gemm.direct = SM_UK_NAME(dconv, MR_##x##NR_, isa);                           \
     g_tables[isa_enum].gemm.mr = MR_;                                                              \
     g_tables[isa_enum].gemm.nr = NR_;                                                              \
-    g_tables[isa_enum].gemm.name = "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa;
+    g_tables[isa_enum].gemm.name = SM_GEMM_UK_STR(isa, MR_, NR_);
 #define SM_GEMM_NARROW_UKERNEL(isa_enum, isa, MR_, NR_)                                           \
     g_tables[isa_enum].gemm_narrow.fn = SM_UK_NAME(gemm, MR_##x##NR_, isa);                       \
     g_tables[isa_enum].gemm_narrow.direct = SM_UK_NAME(dconv, MR_##x##NR_, isa);                  \
     g_tables[isa_enum].gemm_narrow.mr = MR_;                                                      \
     g_tables[isa_enum].gemm_narrow.nr = NR_;                                                      \
-    g_tables[isa_enum].gemm_narrow.name = "sm_f32_gemm_ukernel_" #MR_ "x" #NR_ "__" #isa;
+    g_tables[isa_enum].gemm_narrow.name = SM_GEMM_UK_STR(isa, MR_, NR_);
 #define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t)                                                 \
-    SM_ASSERT(g_tables[isa_enum].n_dwconv < SM_DWCONV_MAX_VARIANTS);                               \
-    SM_ASSERT(!sm_kernels_dwconv(&g_tables[isa_enum], K_, S_)); /* one kernel per (k, stride) */  \
-    g_tables[isa_enum].dwconv[g_tables[isa_enum].n_dwconv++] = (sm_dwconv_variant){               \
-        SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa), K_, S_, t,                              \
-        "sm_f32_dwconv_ukernel_" #K_ "x" #K_ "s" #S_ "_" #t "c__" #isa};
+    add_dwconv(&g_tables[isa_enum], (sm_dwconv_variant){{K_, K_, S_, S_}, t, isa_enum,                \
+        SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa), NULL,                                   \
+        SM_DWCONV_UK_STR(isa, K_, S_, t)});
+#define SM_DWCONV_KXK_UKERNEL(isa_enum, isa, t)                                                     \
+    SM_ASSERT(!g_tables[isa_enum].dwconv_generic.generic); /* one generic kernel per level */      \
+    g_tables[isa_enum].dwconv_generic = (sm_dwconv_variant){{0, 0, 0, 0}, t, isa_enum, NULL,          \
+        SM_UK_NAME(dwconv, kxk_##t##c, isa), SM_DWCONV_KXK_UK_STR(isa, t)};
 #define SM_POOL_UKERNEL(isa_enum, isa, t)                                                         \
     g_tables[isa_enum].tile = t;                                                                  \
     g_tables[isa_enum].maxpool = SM_UK_NAME(maxpool, t##c, isa);                                  \
@@ -44,6 +56,9 @@ static void fill_tables(void)
     g_tables[isa_enum].vscale = SM_UK_NAME(vscale, t##c, isa);
 #define SM_SE_UKERNEL(isa_enum, isa, t) g_tables[isa_enum].se = SM_UK_NAME(se, t##c, isa);
 #define SM_PCONV3X3_UKERNEL(isa_enum, isa) g_tables[isa_enum].pconv3x3 = SM_UK_NAME(pconv3x3, 4o, isa);
+/* scalar-only lists: the ops call these symbols directly */
+#define SM_CHANPAD_UKERNEL(isa_enum, isa)
+#define SM_SOFTMAX_UKERNEL(isa_enum, isa)
 #include "gemm/gemm.inc"
 #include "dwconv/dwconv.inc"
 #include "pool/pool.inc"
@@ -51,16 +66,30 @@ static void fill_tables(void)
 #include "eltwise/eltwise.inc"
 #include "se/se.inc"
 #include "conv2d/pconv3x3.inc"
+    /* a level that lists no generic depthwise kernel falls back to scalar's */
+    SM_ASSERT(g_tables[SM_ISA_SCALAR].dwconv_generic.generic);
     for (int i = 0; i < SM_ISA_COUNT; i++)
-        g_tables[i].dwconv_generic = sm_f32_dwconv_ukernel_kxk_4c__scalar;
+        if (!g_tables[i].dwconv_generic.generic)
+            g_tables[i].dwconv_generic = g_tables[SM_ISA_SCALAR].dwconv_generic;
 }
 
-const sm_dwconv_variant *sm_kernels_dwconv(const sm_kernel_table *t, uint32_t k, uint32_t s)
+bool sm_dwconv_variant_fits(const sm_dwconv_variant *v, sm_dwconv_key key)
 {
-    for (size_t i = 0; i < t->n_dwconv; i++)
-        if (t->dwconv[i].k == k && t->dwconv[i].stride == s)
-            return &t->dwconv[i];
-    return NULL;
+    if (v->generic)
+        return key.kh == key.kw && key.sh == key.sw && key.kh >= 1 && key.sh >= 1;
+    return v->key.kh == key.kh && v->key.kw == key.kw && v->key.sh == key.sh && v->key.sw == key.sw;
+}
+
+const sm_dwconv_variant *sm_kernels_dwconv(const sm_kernel_table *t, sm_dwconv_key key,
+                                           sm_dwconv_kernel choice)
+{
+    if (choice != SM_DWCONV_KERNEL_GENERIC)
+        for (size_t i = 0; i < t->n_dwconv; i++)
+            if (sm_dwconv_variant_fits(&t->dwconv[i], key))
+                return &t->dwconv[i];
+    if (choice == SM_DWCONV_KERNEL_FIXED)
+        return NULL;
+    return sm_dwconv_variant_fits(&t->dwconv_generic, key) ? &t->dwconv_generic : NULL;
 }
 
 const sm_kernel_table *sm_kernels_for(sm_isa isa)

@@ -13,6 +13,7 @@ struct sm_dwconv {
     size_t tile;
     sm_dwconv_ukernel_fn fn;              /* NULL => generic */
     sm_dwconv_generic_ukernel_fn generic;
+    const char *kernel_name;
     sm_gavgpool_ukernel_fn gavgpool;      /* row means for sm_dwconv_run_mean */
     float *packed, *alpha;
 };
@@ -36,27 +37,30 @@ sm_status sm_dwconv_prepare(const sm_conv_desc *d, sm_dwconv **out, sm_error *er
     sm_status st = sm_ops_canon_conv(d, true, &w, &b, err);
     if (st != SM_OK)
         return st;
-    sm_dwconv *op = calloc(1, sizeof *op);
+    /* the kernel is looked up by everything it assumes (sm_dwconv_key) */
+    const sm_kernel_table *kt = sm_kernels_active();
+    const sm_dwconv_variant *v =
+        sm_kernels_dwconv(kt, (sm_dwconv_key){d->kh, d->kw, d->stride_h, d->stride_w}, d->dwconv);
+    sm_dwconv *op = v ? calloc(1, sizeof *op) : NULL;
     if (!op) {
         sm_aligned_free(w);
         sm_aligned_free(b);
+        if (!v)
+            return sm_error_set(err, SM_ERR_UNSUPPORTED,
+                                "%s: dwconv.inc lists no fixed-shape kernel for %ux%u stride %u at level %s",
+                                name, d->kh, d->kw, d->stride_h, sm_isa_name(kt->isa));
         return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", name);
     }
-    const sm_kernel_table *kt = sm_kernels_active();
     op->c = d->in_ch;
     op->k = d->kh;
     op->s = d->stride_h;
     op->pad = d->pad;
     op->act = d->act;
     op->gavgpool = kt->gavgpool;
-    const sm_dwconv_variant *v = sm_kernels_dwconv(kt, op->k, op->s);
-    if (v) {
-        op->fn = v->fn;
-        op->tile = v->tile;
-    } else {
-        op->generic = kt->dwconv_generic;
-        op->tile = 4;
-    }
+    op->fn = v->fn;
+    op->generic = v->generic;
+    op->tile = v->tile;
+    op->kernel_name = v->name;
     size_t T = op->tile, taps = (size_t)op->k * op->k, tiles = (op->c + T - 1) / T;
     op->packed = sm_aligned_alloc(tiles * T * (1 + taps) * sizeof(float));
     op->alpha = sm_ops_padded_copy(d->act == SM_ACT_PRELU ? d->alpha : NULL, op->c, tiles * T);
@@ -78,6 +82,8 @@ sm_status sm_dwconv_prepare(const sm_conv_desc *d, sm_dwconv **out, sm_error *er
     *out = op;
     return SM_OK;
 }
+
+const char *sm_dwconv_kernel_name(const sm_dwconv *op) { return op->kernel_name; }
 
 void sm_dwconv_free(sm_dwconv *op)
 {
