@@ -14,11 +14,10 @@ static bool use_isa(sm_isa isa)
     return sm_isa_force(isa);
 }
 
-static const sm_isa k_levels[] = {SM_ISA_SCALAR, SM_ISA_AVX2, SM_ISA_AVX512, SM_ISA_NEON};
 
 START_TEST(batchnorm_folded_matches_conv_then_bn)
 {
-    if (!use_isa(k_levels[_i]))
+    if (!use_isa((sm_isa)_i))
         return;
     sm_error err;
     for (int dw = 0; dw < 2; dw++) {
@@ -62,7 +61,7 @@ START_TEST(batchnorm_folded_matches_conv_then_bn)
                     sm_conv2d_free(op);
                 }
                 char what[128];
-                snprintf(what, sizeof what, "%s %s BN fold bias=%d act=%s", sm_isa_name(k_levels[_i]),
+                snprintf(what, sizeof what, "%s %s BN fold bias=%d act=%s", sm_isa_name((sm_isa)_i),
                          dw ? "dwconv" : "conv2d", with_bias, sm_act_name((sm_act)act));
                 expect_close(got, ref, on, what);
                 free(ref);
@@ -78,7 +77,7 @@ END_TEST
  * panels, same K order), and the reference. */
 START_TEST(padded_batch_matches_per_image)
 {
-    if (!use_isa(k_levels[_i]))
+    if (!use_isa((sm_isa)_i))
         return;
     static const struct { size_t c, oc, k, s, pad, h, w; sm_act act; } cases[] = {
         {3, 16, 5, 2, 2, 13, 11, SM_ACT_RELU},  /* UltraLightNet conv.0 shape family */
@@ -135,7 +134,7 @@ END_TEST
  * bands (threads); any split of rows gives the same bits. */
 START_TEST(conv3x3_pair_matches_reference)
 {
-    if (!use_isa(k_levels[_i]))
+    if (!use_isa((sm_isa)_i))
         return;
     static const struct { size_t c, mid, h, w; sm_act act_a, act_b; } cases[] = {
         {3, 16, 13, 37, SM_ACT_RELU, SM_ACT_NONE}, /* MicroExpEnhancer */
@@ -218,7 +217,7 @@ END_TEST
  * its weights (equal to scaling the input first), for every ISA and with threads. */
 START_TEST(se_without_extra_passes)
 {
-    if (!use_isa(k_levels[_i]))
+    if (!use_isa((sm_isa)_i))
         return;
     static const struct { size_t h, w, c, oc, k, s; } cases[] = {
         {9, 13, 40, 24, 3, 1}, {10, 7, 21, 5, 5, 2}, {1, 1, 16, 16, 3, 1},
@@ -292,7 +291,7 @@ END_TEST
  * other (and the same channel means), for every ISA and with 1 or 3 threads. */
 START_TEST(pw_dw_fused_equals_unfused)
 {
-    if (!use_isa(k_levels[_i]))
+    if (!use_isa((sm_isa)_i))
         return;
     static const struct { size_t h, w, cin, mid, k, s; } cases[] = {
         {11, 37, 8, 40, 3, 2}, {9, 33, 5, 72, 5, 1}, {4, 3, 3, 16, 3, 1}, {7, 20, 24, 144, 5, 2},
@@ -343,7 +342,7 @@ END_TEST
 
 START_TEST(weight_layouts_agree)
 {
-    if (!use_isa(k_levels[_i]))
+    if (!use_isa((sm_isa)_i))
         return;
     sm_error err;
     const size_t C = 6, OC = 11, K = 3, H = 7, W = 5, on = 4 * 3 * OC;
@@ -424,7 +423,7 @@ END_TEST
 
 START_TEST(dense_layouts_and_residual)
 {
-    if (!use_isa(k_levels[_i]))
+    if (!use_isa((sm_isa)_i))
         return;
     sm_error err;
     const size_t rows = 3, NI = 37, NO = 21;
@@ -544,15 +543,15 @@ int main(void)
     Suite *s = suite_create("kernels_ops");
     TCase *tc = tcase_create("ops");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, batchnorm_folded_matches_conv_then_bn, 0, 4);
-    tcase_add_loop_test(tc, weight_layouts_agree, 0, 4);
-    tcase_add_loop_test(tc, padded_batch_matches_per_image, 0, 4);
-    tcase_add_loop_test(tc, conv3x3_pair_matches_reference, 0, 4);
+    tcase_add_loop_test(tc, batchnorm_folded_matches_conv_then_bn, 0, SM_ISA_COUNT);
+    tcase_add_loop_test(tc, weight_layouts_agree, 0, SM_ISA_COUNT);
+    tcase_add_loop_test(tc, padded_batch_matches_per_image, 0, SM_ISA_COUNT);
+    tcase_add_loop_test(tc, conv3x3_pair_matches_reference, 0, SM_ISA_COUNT);
     tcase_add_test(tc, conv3x3_pair_rejects);
-    tcase_add_loop_test(tc, se_without_extra_passes, 0, 4);
-    tcase_add_loop_test(tc, pw_dw_fused_equals_unfused, 0, 4);
+    tcase_add_loop_test(tc, se_without_extra_passes, 0, SM_ISA_COUNT);
+    tcase_add_loop_test(tc, pw_dw_fused_equals_unfused, 0, SM_ISA_COUNT);
     tcase_add_test(tc, same_padding_extents);
-    tcase_add_loop_test(tc, dense_layouts_and_residual, 0, 4);
+    tcase_add_loop_test(tc, dense_layouts_and_residual, 0, SM_ISA_COUNT);
     tcase_add_test(tc, mlp_f64_and_f32);
     tcase_add_test(tc, prepare_rejects_bad_descriptions);
     tcase_set_timeout(tc, 120);

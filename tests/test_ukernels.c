@@ -674,9 +674,17 @@ START_TEST(lists_name_the_compiled_levels)
         ck_assert_int_eq(k_se[i].isa, k_pool[i].isa);
         ck_assert_int_eq(k_pconv[i].isa, k_pool[i].isa);
         ck_assert(gemm_at[k_pool[i].isa] && dw_at[k_pool[i].isa]);
-        /* a listed level the CPU runs has a dispatch table */
-        if (sm_isa_supported(k_pool[i].isa))
-            ck_assert_ptr_nonnull(sm_kernels_for(k_pool[i].isa));
+        /* a listed level the CPU runs has a dispatch table holding exactly the listed kernels */
+        if (sm_isa_supported(k_pool[i].isa)) {
+            const sm_kernel_table *t = sm_kernels_for(k_pool[i].isa);
+            ck_assert_ptr_nonnull(t);
+            ck_assert(t->maxpool == k_pool[i].maxpool && t->gavgpool == k_pool[i].gavgpool);
+            ck_assert(t->vrelu == k_act[i].relu && t->vsilu == k_act[i].silu && t->vsigmoid == k_act[i].sigmoid &&
+                      t->prelu == k_act[i].prelu);
+            ck_assert(t->vadd == k_eltwise[i].vadd && t->vscale == k_eltwise[i].vscale);
+            ck_assert(t->se == k_se[i].se && t->pconv3x3 == k_pconv[i].fn);
+            ck_assert_uint_eq(t->tile, k_pool[i].tile);
+        }
     }
 }
 END_TEST

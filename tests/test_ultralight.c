@@ -92,16 +92,15 @@ START_TEST(ultralight_parity_all_isas)
     if (!p)
         return;
     sm_isa best = sm_isa_active();
-    static const sm_isa levels[] = {SM_ISA_SCALAR, SM_ISA_AVX2, SM_ISA_AVX512, SM_ISA_NEON};
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-        if (!sm_isa_supported(levels[i]) || levels[i] > best)
+    for (int i = 0; i < SM_ISA_COUNT; i++) {
+        if (!sm_isa_supported((sm_isa)i) || (sm_isa)i > best)
             continue;
-        ck_assert(sm_isa_force(levels[i]));
+        ck_assert(sm_isa_force((sm_isa)i));
         sm_ultralight *m = load_model(p, NULL);
         ck_assert_uint_eq(sm_ultralight_input_size(m), 36);
         ck_assert_uint_eq(sm_ultralight_frames(m), 180);
         double w = run_cases(m);
-        printf("  ultralight %-6s worst relative BPM error %.2e\n", sm_isa_name(levels[i]), w);
+        printf("  ultralight %-6s worst relative BPM error %.2e\n", sm_isa_name((sm_isa)i), w);
         sm_ultralight_free(m);
     }
     sm_isa_force(best);

@@ -134,18 +134,25 @@ typedef struct {
 
 /* ---- regular convolution (groups = 1), pointwise 1x1 via GEMM ------------------ */
 
-typedef struct sm_conv2d sm_conv2d;
+/* The three calls of both conv ops (OP = conv2d or dwconv), declared once:
+ *   sm_OP_prepare(desc, &op, err)   validates desc, packs the weights, picks the kernel
+ *   sm_OP_out_shape(op, in_h, in_w, &out_h, &out_w, err)
+ *                                   output size; SM_ERR_SHAPE if the input is too small
+ *   sm_OP_run(op, in, in_h, in_w, residual, out, pool)
+ *                                   in: in_h x in_w x in_ch; out: out_h x out_w x out_ch;
+ *                                   residual NULL or like out. Precondition: out_shape
+ *                                   succeeded for (in_h, in_w). */
+#define SM_CONV_OP_API(OP)                                                                       \
+    typedef struct sm_##OP sm_##OP;                                                              \
+    sm_status sm_##OP##_prepare(const sm_conv_desc *desc, sm_##OP **op, sm_error *err);          \
+    sm_status sm_##OP##_out_shape(const sm_##OP *op, size_t in_h, size_t in_w, size_t *out_h,    \
+                                  size_t *out_w, sm_error *err);                                 \
+    void sm_##OP##_run(const sm_##OP *op, const float *in, size_t in_h, size_t in_w,             \
+                       const float *residual, float *out, sm_threadpool *pool);
 
 /* Supported: any kh/kw/stride, any padding. 1x1 stride-1 unpadded convs run as one
  * GEMM over the pixels; others as im2col rows + the same GEMM micro-kernel. */
-sm_status sm_conv2d_prepare(const sm_conv_desc *desc, sm_conv2d **op, sm_error *err);
-/* Output size for an in_h x in_w input; SM_ERR_SHAPE if the input is too small. */
-sm_status sm_conv2d_out_shape(const sm_conv2d *op, size_t in_h, size_t in_w, size_t *out_h,
-                              size_t *out_w, sm_error *err);
-/* in: in_h x in_w x in_ch; out: out_h x out_w x out_ch; residual NULL or like out.
- * Precondition: sm_conv2d_out_shape succeeded for (in_h, in_w). */
-void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_w,
-                   const float *residual, float *out, sm_threadpool *pool);
+SM_CONV_OP_API(conv2d)
 /* Direct convolution over output pixels the caller lists, for images the caller
  * keeps zero-bordered (the op's own padding is not applied): pixel i of image j
  * has its window origin at in + j*image_stride + window[i] (floats) in an NHWC
@@ -195,17 +202,11 @@ void sm_conv3x3_pair_free(sm_conv3x3_pair *op);
 
 /* ---- depthwise convolution (groups = channels, multiplier 1) ------------------- */
 
-typedef struct sm_dwconv sm_dwconv;
-
 /* Fast kernels for the windows and strides dwconv.inc lists (3x3 and 5x5 at stride
  * 1 and 2); any other square k <= 16 at an equal stride runs the generic (slower)
  * kernel (desc->dwconv chooses).
  * Weights: SM_WLAYOUT_OIHW ([C,1,kh,kw]) or SM_WLAYOUT_1HWO ([1,kh,kw,C]). */
-sm_status sm_dwconv_prepare(const sm_conv_desc *desc, sm_dwconv **op, sm_error *err);
-sm_status sm_dwconv_out_shape(const sm_dwconv *op, size_t in_h, size_t in_w, size_t *out_h,
-                              size_t *out_w, sm_error *err);
-void sm_dwconv_run(const sm_dwconv *op, const float *in, size_t in_h, size_t in_w,
-                   const float *residual, float *out, sm_threadpool *pool);
+SM_CONV_OP_API(dwconv)
 /* sm_dwconv_run that also leaves the per-channel mean of its output in mean
  * (channels floats), computed row by row while each row is still in cache (an SE
  * block's pooling without its own pass); scratch holds

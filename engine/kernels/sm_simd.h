@@ -18,23 +18,27 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The x86 wrappers that differ only by the intrinsic prefix (_mm512, _mm256). */
+#define SM_SIMD_X86_COMMON(P)                                                                 \
+    static inline vf v_load(const float *p) { return P##_loadu_ps(p); }                        \
+    static inline void v_store(float *p, vf v) { P##_storeu_ps(p, v); }                        \
+    static inline vf v_set1(float x) { return P##_set1_ps(x); }                                \
+    static inline vf v_zero(void) { return P##_setzero_ps(); }                                 \
+    static inline vf v_fma(vf a, vf b, vf c) { return P##_fmadd_ps(a, b, c); }                 \
+    static inline vf v_add(vf a, vf b) { return P##_add_ps(a, b); }                            \
+    static inline vf v_sub(vf a, vf b) { return P##_sub_ps(a, b); }                            \
+    static inline vf v_mul(vf a, vf b) { return P##_mul_ps(a, b); }                            \
+    static inline vf v_div(vf a, vf b) { return P##_div_ps(a, b); }                            \
+    static inline vf v_max(vf a, vf b) { return P##_max_ps(a, b); }                            \
+    static inline vf v_min(vf a, vf b) { return P##_min_ps(a, b); }
+
 #if defined(SM_SIMD_AVX512)
 #include <immintrin.h>
 typedef __m512 vf;
 #define VN 16
-static inline vf v_load(const float *p) { return _mm512_loadu_ps(p); }
-static inline void v_store(float *p, vf v) { _mm512_storeu_ps(p, v); }
+SM_SIMD_X86_COMMON(_mm512)
 static inline vf v_loadn(const float *p, size_t n) { return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p); }
 static inline void v_storen(float *p, vf v, size_t n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v); }
-static inline vf v_set1(float x) { return _mm512_set1_ps(x); }
-static inline vf v_zero(void) { return _mm512_setzero_ps(); }
-static inline vf v_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
-static inline vf v_add(vf a, vf b) { return _mm512_add_ps(a, b); }
-static inline vf v_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
-static inline vf v_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
-static inline vf v_div(vf a, vf b) { return _mm512_div_ps(a, b); }
-static inline vf v_max(vf a, vf b) { return _mm512_max_ps(a, b); }
-static inline vf v_min(vf a, vf b) { return _mm512_min_ps(a, b); }
 static inline vf v_abs(vf a) { return _mm512_abs_ps(a); }
 /* x < 0 ? neg : pos */
 static inline vf v_select_neg(vf x, vf pos, vf neg) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), pos, neg); }
@@ -56,19 +60,9 @@ typedef __m256 vf;
 #define VN 8
 static const int32_t sm_simd_mask_tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 static inline __m256i v_maskn(size_t n) { return _mm256_loadu_si256((const __m256i *)(sm_simd_mask_tbl + 8 - n)); }
-static inline vf v_load(const float *p) { return _mm256_loadu_ps(p); }
-static inline void v_store(float *p, vf v) { _mm256_storeu_ps(p, v); }
+SM_SIMD_X86_COMMON(_mm256)
 static inline vf v_loadn(const float *p, size_t n) { return _mm256_maskload_ps(p, v_maskn(n)); }
 static inline void v_storen(float *p, vf v, size_t n) { _mm256_maskstore_ps(p, v_maskn(n), v); }
-static inline vf v_set1(float x) { return _mm256_set1_ps(x); }
-static inline vf v_zero(void) { return _mm256_setzero_ps(); }
-static inline vf v_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
-static inline vf v_add(vf a, vf b) { return _mm256_add_ps(a, b); }
-static inline vf v_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
-static inline vf v_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
-static inline vf v_div(vf a, vf b) { return _mm256_div_ps(a, b); }
-static inline vf v_max(vf a, vf b) { return _mm256_max_ps(a, b); }
-static inline vf v_min(vf a, vf b) { return _mm256_min_ps(a, b); }
 static inline vf v_abs(vf a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
 static inline vf v_select_neg(vf x, vf pos, vf neg) { return _mm256_blendv_ps(pos, neg, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ)); }
 static inline vf v_round(vf x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
@@ -233,5 +227,21 @@ static inline void v_silu_n(vf *x, size_t n)
 #endif
 }
 static inline vf v_prelu(vf x, vf alpha) { return v_fma(alpha, v_min(x, v_zero()), v_max(x, v_zero())); }
+
+
+/* y[p, c] = OP(x[p, c], v[c]) over pixels rows of channels floats, the channel tail
+ * through v_loadn/v_storen: the body of the per-channel kernels (PReLU slopes, SE
+ * scales); v is padded to the tile by the ops, read only up to channels here. */
+#define SM_VCHANNEL_BODY(OP, pixels, channels, x, v, y)                                       \
+    for (size_t p_ = 0; p_ < (pixels); p_++) {                                                \
+        const float *xp_ = (x) + p_ * (channels);                                             \
+        float *yp_ = (y) + p_ * (channels);                                                   \
+        size_t c_ = 0;                                                                        \
+        for (; c_ + VN <= (channels); c_ += VN)                                               \
+            v_store(yp_ + c_, OP(v_load(xp_ + c_), v_load((v) + c_)));                        \
+        if (c_ < (channels))                                                                  \
+            v_storen(yp_ + c_, OP(v_loadn(xp_ + c_, (channels) - c_), v_loadn((v) + c_, (channels) - c_)), \
+                     (channels) - c_);                                                        \
+    }
 
 #endif

@@ -14,13 +14,5 @@ void VSIGMOID_FN(size_t n, const float *x, float *y) { SM_VUNARY_BODY(v_sigmoid)
 
 void PRELU_FN(size_t pixels, size_t channels, const float *x, const float *alpha, float *y)
 {
-    for (size_t p = 0; p < pixels; p++) {
-        const float *xp = x + p * channels;
-        float *yp = y + p * channels;
-        size_t c = 0;
-        for (; c + VN <= channels; c += VN)
-            v_store(yp + c, v_prelu(v_load(xp + c), v_load(alpha + c)));
-        if (c < channels)
-            v_storen(yp + c, v_prelu(v_loadn(xp + c, channels - c), v_loadn(alpha + c, channels - c)), channels - c);
-    }
+    SM_VCHANNEL_BODY(v_prelu, pixels, channels, x, alpha, y)
 }

@@ -12,13 +12,5 @@ void VADD_FN(size_t n, const float *a, const float *b, sm_act act, float *y)
 
 void VSCALE_FN(size_t pixels, size_t channels, const float *x, const float *s, float *y)
 {
-    for (size_t p = 0; p < pixels; p++) {
-        const float *xp = x + p * channels;
-        float *yp = y + p * channels;
-        size_t c = 0;
-        for (; c + VN <= channels; c += VN)
-            v_store(yp + c, v_mul(v_load(xp + c), v_load(s + c)));
-        if (c < channels)
-            v_storen(yp + c, v_mul(v_loadn(xp + c, channels - c), v_loadn(s + c, channels - c)), channels - c);
-    }
+    SM_VCHANNEL_BODY(v_mul, pixels, channels, x, s, y)
 }
