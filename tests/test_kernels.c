@@ -322,7 +322,7 @@ START_TEST(gemm_blas_path)
 }
 END_TEST
 
-/* ---- pool / act / eltwise / se: one row per ISA in their .inc lists ---- */
+/* ---- pool / act / eltwise / se ops: one row per ISA in their .inc lists ---- */
 typedef struct { sm_isa isa; size_t tile; const char *isa_name; } tile_entry;
 static const tile_entry k_tiles[] = {
 #define SM_POOL_UKERNEL(isa_enum, isa, t) {isa_enum, t, #isa},
@@ -368,27 +368,19 @@ START_TEST(pool_variants)
                 free(in); free(ref); free(got); free(got2);
                 sm_maxpool_free(mp);
             }
-    const size_t gch[] = {1, T - 1, T, T + 1, 3 * T + 1, 1536};
-    for (size_t ci = 0; ci < 6; ci++) {
-        size_t C = gch[ci];
-        if (C == 0)
-            continue;
-        for (size_t px = 1; px <= 101; px += 50) {
-            float *in = rnd(px * C, -2, 2), *ref = zeros(C), *got = zeros(C);
-            sm_ref_global_avgpool(in, px, C, ref);
-            sm_global_avgpool(in, px, C, got);
-            snprintf(what, sizeof what, "global avgpool %s %zu px x %zu ch", e->isa_name, px, C);
-            expect_close(got, ref, C, what);
-            free(in); free(ref); free(got);
-        }
-    }
 }
 END_TEST
 
-/* act and eltwise: each listed kernel against the reference is test_ukernels' job;
- * here the ops: they run the level's listed kernels, split over threads and in place,
- * to the same bits as one call of the kernel. */
-START_TEST(act_variants)
+static void same_bits(const float *got, const float *want, size_t n, const char *what, const char *isa)
+{
+    ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "%s %s op differs from the level's kernel", what, isa);
+}
+
+/* The stateless ops (activation, add, channel scale, global average pool): each
+ * listed kernel against the reference is test_ukernels' job; here the ops run the
+ * level's listed kernels, split over threads and in place, to the same bits as one
+ * call of the kernel. */
+START_TEST(stateless_ops)
 {
     const tile_entry *e = &k_tiles[_i];
     if (!use_isa(e->isa))
@@ -396,47 +388,35 @@ START_TEST(act_variants)
     const sm_kernel_table *kt = sm_kernels_for(e->isa);
     const sm_vunary_ukernel_fn fns[3] = {kt->vrelu, kt->vsilu, kt->vsigmoid};
     const size_t C = 3 * e->tile + 1, px = 37, n = 100003;
-    char what[160];
-    float *x = rnd(n, -12, 12), *want = zeros(n), *got = zeros(n);
+    float *x = rnd(n, -12, 12), *b = rnd(n, -5, 5), *al = rnd(C, -0.5f, 0.5f), *want = zeros(n), *got = zeros(n);
     for (int a = 1; a <= 3; a++) {
         fns[a - 1](n, x, want);
-        snprintf(what, sizeof what, "%s %s op", sm_act_name((sm_act)a), e->isa_name);
         sm_activation((sm_act)a, x, n, 1, NULL, got, g_pool3);
-        ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "%s: 3 threads differ from the kernel", what);
+        same_bits(got, want, n, sm_act_name((sm_act)a), e->isa_name);
         memcpy(got, x, n * sizeof *got);
         sm_activation((sm_act)a, got, n, 1, NULL, got, NULL); /* in place */
-        ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "%s: in place differs from the kernel", what);
+        same_bits(got, want, n, sm_act_name((sm_act)a), e->isa_name);
     }
-    float *al = rnd(C, -0.5f, 0.5f);
     kt->prelu(px, C, x, al, want);
     sm_activation(SM_ACT_PRELU, x, px * C, C, al, got, g_pool2);
-    ck_assert_msg(memcmp(got, want, px * C * sizeof *got) == 0, "prelu %s op: 2 threads differ", e->isa_name);
+    same_bits(got, want, px * C, "prelu", e->isa_name);
     memcpy(got, x, px * C * sizeof *got);
     sm_activation(SM_ACT_PRELU, got, px * C, C, al, got, NULL);
-    ck_assert_msg(memcmp(got, want, px * C * sizeof *got) == 0, "prelu %s op: in place differs", e->isa_name);
-    free(x); free(want); free(got); free(al);
-}
-END_TEST
-
-START_TEST(eltwise_variants)
-{
-    const tile_entry *e = &k_tiles[_i];
-    if (!use_isa(e->isa))
-        return;
-    const sm_kernel_table *kt = sm_kernels_for(e->isa);
-    const size_t C = 3 * e->tile + 1, px = 5, n = px * C;
-    float *a = rnd(n, -5, 5), *b = rnd(n, -5, 5), *s = rnd(C, -2, 2), *want = zeros(n), *got = zeros(n);
+    same_bits(got, want, px * C, "prelu in place", e->isa_name);
     for (int act = 0; act <= 3; act++) {
-        kt->vadd(n, a, b, (sm_act)act, want);
-        sm_add(a, b, n, (sm_act)act, got);
-        ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "add+%s %s op", sm_act_name((sm_act)act), e->isa_name);
+        kt->vadd(px * C, x, b, (sm_act)act, want);
+        sm_add(x, b, px * C, (sm_act)act, got);
+        same_bits(got, want, px * C, "add", e->isa_name);
     }
-    kt->vscale(px, C, a, s, want);
-    sm_channel_scale(a, px, C, s, got);
-    ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "channel scale %s op", e->isa_name);
-    sm_channel_scale(a, px, C, s, a); /* in place */
-    ck_assert_msg(memcmp(a, want, n * sizeof *got) == 0, "channel scale %s op in place", e->isa_name);
-    free(a); free(b); free(s); free(want); free(got);
+    kt->vscale(px, C, x, al, want);
+    sm_channel_scale(x, px, C, al, got);
+    same_bits(got, want, px * C, "channel scale", e->isa_name);
+    sm_channel_scale(x, px, C, al, x);
+    same_bits(x, want, px * C, "channel scale in place", e->isa_name);
+    kt->gavgpool(px, C, b, want);
+    sm_global_avgpool(b, px, C, got);
+    same_bits(got, want, C, "global avgpool", e->isa_name);
+    free(x); free(b); free(al); free(want); free(got);
 }
 END_TEST
 
@@ -523,8 +503,7 @@ int main(void)
     tcase_add_loop_test(tc, gemm_variants, 0, N_OF(k_gemm));
     tcase_add_test(tc, gemm_blas_path);
     tcase_add_loop_test(tc, pool_variants, 0, N_OF(k_tiles));
-    tcase_add_loop_test(tc, act_variants, 0, N_OF(k_tiles));
-    tcase_add_loop_test(tc, eltwise_variants, 0, N_OF(k_tiles));
+    tcase_add_loop_test(tc, stateless_ops, 0, N_OF(k_tiles));
     tcase_add_loop_test(tc, se_variants, 0, N_OF(k_tiles));
     tcase_add_test(tc, tables_cover_every_level);
     tcase_add_test(tc, levels_not_tested);
