@@ -1,5 +1,5 @@
 /* The TF.js import (tools/tfjs_convert.c) and the graph executor ops it added
- * (engine/graph/graph.c: AVERAGE_POOL_2D, MEAN, SOFTMAX, FULLY_CONNECTED).
+ * (engine/graph/ops_conv.c, ops_elementwise.c: AVERAGE_POOL_2D, MEAN, SOFTMAX, FULLY_CONNECTED).
  *
  * - face-api's FaceExpressionNet (tests/fixtures/tfjs-ref/model: the npm
  *   package's own manifest + shard, MIT) converts, and the converted graph's

@@ -42,6 +42,22 @@ static sm_status convert_file(const char *path, const sm_convert_opts *opts, con
     return st;
 }
 
+/* The committed model rel converted with --arch raw into the temp dir as name, reopened. */
+static sm_smw *convert_raw(const char *rel, const char *name)
+{
+    char path[4096], out[4096];
+    snprintf(path, sizeof path, "%s", sm_test_committed(rel));
+    snprintf(out, sizeof out, "%s/%s", sm_test_tmpdir(), name);
+    sm_convert_opts opts = {0};
+    opts.arch = "raw";
+    sm_convert_summary sum;
+    sm_error err;
+    ck_assert_msg(convert_file(path, &opts, out, &sum, &err) == SM_OK, "%s", err.msg);
+    sm_smw *f;
+    ck_assert_int_eq(sm_smw_open(out, NULL, &f, &err), SM_OK);
+    return f;
+}
+
 static sm_status convert_mem(const uint8_t *buf, size_t len, const char *arch, sm_error *err)
 {
     sm_convert_opts opts = {0};
@@ -358,16 +374,7 @@ END_TEST
 /* Two tensors named 'w': the second is stored as 'w#2' and the graph says so. */
 START_TEST(duplicate_names_made_unique)
 {
-    char path[4096], out[4096];
-    snprintf(path, sizeof path, "%s", sm_test_committed("tflite-bad/good_duplicate_names.tflite"));
-    snprintf(out, sizeof out, "%s/dup.smw", sm_test_tmpdir());
-    sm_convert_opts opts = {0};
-    opts.arch = "raw";
-    sm_convert_summary sum;
-    sm_error err;
-    ck_assert_msg(convert_file(path, &opts, out, &sum, &err) == SM_OK, "%s", err.msg);
-    sm_smw *f;
-    ck_assert_int_eq(sm_smw_open(out, NULL, &f, &err), SM_OK);
+    sm_smw *f = convert_raw("tflite-bad/good_duplicate_names.tflite", "dup.smw");
     ck_assert_ptr_nonnull(sm_smw_find_tensor(f, "w"));
     const sm_tensor_info *b = sm_smw_find_tensor(f, "w#2");
     ck_assert(b && b->numel == 3);
@@ -380,16 +387,7 @@ END_TEST
 /* A FlexBuffer map written by make_bad_files.py with every value kind. */
 START_TEST(custom_options_every_kind)
 {
-    char path[4096], out[4096];
-    snprintf(path, sizeof path, "%s", sm_test_committed("tflite-bad/good_custom_options.tflite"));
-    snprintf(out, sizeof out, "%s/cust.smw", sm_test_tmpdir());
-    sm_convert_opts opts = {0};
-    opts.arch = "raw";
-    sm_convert_summary sum;
-    sm_error err;
-    ck_assert_msg(convert_file(path, &opts, out, &sum, &err) == SM_OK, "%s", err.msg);
-    sm_smw *f;
-    ck_assert_int_eq(sm_smw_open(out, NULL, &f, &err), SM_OK);
+    sm_smw *f = convert_raw("tflite-bad/good_custom_options.tflite", "cust.smw");
     static const char *const want[][2] = {
         {"op", "CUSTOM:TransformTensorBilinear"}, {"options", "[a_int,b_float,c_bool,d_str,e_fvec,f_ivec,g_vec]"},
         {"a_int", "-7"}, {"b_float", "0.25"}, {"c_bool", "true"}, {"d_str", "abc"},
@@ -425,6 +423,8 @@ static const struct {
     {"missing_buffer_f32", SM_ERR_FORMAT, "operator 2 (CONV_2D): input 'out' has no data (missing buffer: buffer 0 is empty) and no earlier producer"},
     {"unknown_op", SM_ERR_UNSUPPORTED, "operator 2: unsupported operator ? (builtin code 25)"},
     {"unknown_op_code", SM_ERR_UNSUPPORTED, "unsupported operator ? (builtin code 127)"},
+    {"op_not_in_graph_table", SM_ERR_UNSUPPORTED,
+     "operator 2: unsupported operator RELU6 (builtin code 21): the graph executor has no such op (docs/GRAPH.md)"},
     {"unknown_custom_op", SM_ERR_UNSUPPORTED, "unsupported custom operator 'FooOp'"},
     {"bad_flexbuffer", SM_ERR_FORMAT, "operator 4 (CUSTOM:TransformTensorBilinear): custom options: flexbuffer:"},
     {"zero_stride", SM_ERR_FORMAT, "operator 2 (CONV_2D): stride 0x1, dilation 1x1, filter 0x0, depth multiplier 0: each must be at least 1"},
@@ -573,7 +573,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("tflite");
-    TCase *tc = tcase_create("convert");
+    TCase *tc = sm_test_tcase(s, "convert", 300);
     tcase_add_loop_test(tc, face_model_converts_exactly, 0, 3);
     tcase_add_test(tc, attention_custom_options_typed);
     tcase_add_test(tc, f16_option_keeps_halves);
@@ -585,7 +585,5 @@ int main(void)
     tcase_add_test(tc, random_corruption_never_crashes);
     tcase_add_test(tc, fetch_script_fails_clearly_without_converter);
     tcase_add_test(tc, flexbuffer_corruption_never_crashes);
-    tcase_set_timeout(tc, 300);
-    suite_add_tcase(s, tc);
     return sm_test_main(s);
 }

@@ -1,9 +1,43 @@
 #include "convert_util.h"
 
+#include "sm_graph.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+sm_status sm_convert_fail(sm_error *err, sm_status st, const char *path, const char *fmt, ...)
+{
+    char msg[SM_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return sm_error_set(err, st, "%s: %s", path, msg);
+}
+
+sm_status sm_convert_check_node(const char *path, size_t index, const char *op, size_t n_in, size_t n_out,
+                                const char *const *keys, size_t n_keys, sm_error *err)
+{
+    const sm_graph_op_info *gi = sm_graph_find_op(op);
+    if (!gi)
+        return sm_convert_fail(err, SM_ERR_UNSUPPORTED, path,
+                               "operator %zu: %s is not an op of the graph executor (docs/GRAPH.md)", index,
+                               op ? op : "?");
+    if (n_in < gi->min_inputs || n_in > gi->max_inputs || (gi->n_outputs && n_out != gi->n_outputs))
+        return sm_convert_fail(err, SM_ERR_UNSUPPORTED, path,
+                               "operator %zu (%s): %zu inputs and %zu outputs; the graph executor's %s takes %u to "
+                               "%u inputs (%s) and %u output(s)",
+                               index, op, n_in, n_out, gi->name, gi->min_inputs, gi->max_inputs, gi->operands,
+                               gi->n_outputs);
+    for (size_t k = 0; k < n_keys; k++)
+        if (!sm_graph_op_reads(gi, keys[k]))
+            return sm_convert_fail(err, SM_ERR_UNSUPPORTED, path,
+                                   "operator %zu (%s): attribute '%s' is not one the graph executor reads (%s)",
+                                   index, op, keys[k], gi->attributes);
+    return SM_OK;
+}
 
 void sm_convert_note(sm_convert_summary *s, const char *fmt, ...)
 {

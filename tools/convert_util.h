@@ -1,11 +1,22 @@
-/* Helpers shared by the .pth and .joblib readers: notes, option metadata,
- * element conversion. */
+/* Helpers shared by the converter's readers: the error style, notes, option
+ * metadata, element conversion, and the check of graph nodes against the
+ * executor's op table. */
 #ifndef SM_CONVERT_UTIL_H
 #define SM_CONVERT_UTIL_H
 
 #include "convert.h"
 #include "pickle.h"
 
+/* The readers' one error style: "<path>: <message>" into err; returns st. */
+sm_status sm_convert_fail(sm_error *err, sm_status st, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A node a front end is about to write in the graph form (docs/GRAPH.md),
+ * checked against the graph executor's op table (sm_graph_find_op): the op
+ * exists, takes n_in operands and n_out outputs, and reads every one of the
+ * attribute keys. Front ends emit nothing the executor would refuse by name,
+ * count or key. */
+sm_status sm_convert_check_node(const char *path, size_t index, const char *op, size_t n_in, size_t n_out,
+                                const char *const *keys, size_t n_keys, sm_error *err);
 void sm_convert_note(sm_convert_summary *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Splits "a,b,c" into at most max labels (pointers into *storage, which the
  * caller frees). Empty labels are an error. */

@@ -1,5 +1,5 @@
-/* sm_convert_tfjs: TensorFlow.js models into the graph form of docs/TFLITE.md
- * section 4, so that engine/graph/graph.c runs them like the TFLite face models.
+/* sm_convert_tfjs: TensorFlow.js models into the graph form (docs/GRAPH.md),
+ * which the graph executor (engine/graph/) runs like the TFLite face models.
  *
  * Two TF.js formats (docs/CONVERTER.md, "TF.js"):
  *  - a weights-only manifest (a JSON array of {paths, weights}), whose network
@@ -106,16 +106,7 @@ typedef struct {
     char key[300];
 } tj;
 
-static sm_status fail(tj *c, sm_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static sm_status fail(tj *c, sm_status st, const char *fmt, ...)
-{
-    char msg[SM_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return sm_error_set(c->err, st, "%s: %s", c->path, msg);
-}
+#define fail(c, st, ...) sm_convert_fail((c)->err, (st), (c)->path, __VA_ARGS__)
 
 static sm_status nomem(tj *c) { return fail(c, SM_ERR_NOMEM, "out of memory"); }
 
@@ -475,7 +466,7 @@ static weight *find_weight(tj *c, const char *name)
     return i == SIZE_MAX ? NULL : &c->wt[i];
 }
 
-/* Puts w into the layout its consumer reads (docs/TFLITE.md section 4) once;
+/* Puts w into the layout its consumer reads (docs/GRAPH.md section 1) once;
  * a weight read in two different layouts is refused. */
 static sm_status take_role(tj *c, weight *w, role r, const char *node)
 {
@@ -1432,6 +1423,8 @@ static sm_status write_graph(tj *c)
             case OPT_INTS: st = sm_smw_writer_add_array(w, kk, SM_META_I32, p->ints, p->n, e); break;
             }
         }
+        if (!st)
+            st = sm_convert_check_node(c->path, i, o->op, (size_t)o->n_in, 1, okeys, (size_t)o->n_opts, e);
         if (!st)
             st = sm_smw_writer_add_array(w, key(c, "graph.op.%zu.options", i), SM_META_STRING, okeys, (size_t)o->n_opts, e);
     }

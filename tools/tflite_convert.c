@@ -1,9 +1,11 @@
 /* sm_convert_tflite: a float TFLite model (FP16 constants behind DEQUANTIZE)
  * to .smw. Stores every constant tensor under its TFLite name, in TFLite
  * layout, and the operator graph as graph.* metadata so C code can run or
- * verify the network by name. The layout of the keys is in docs/TFLITE.md. */
+ * verify the network by name. The keys: docs/GRAPH.md (the graph form), docs/TFLITE.md. */
 #include "convert.h"
+#include "convert_util.h"
 #include "flexbuffer.h"
+#include "sm_graph.h"
 #include "tflite.h"
 
 #include <stdarg.h>
@@ -24,37 +26,31 @@ typedef struct {
 static const char *const custom_ops[] = {"Landmarks2TransformMatrix", "TransformTensorBilinear",
                                          "TransformLandmarks"};
 
-/* The builtin ops this converter describes, with the options table each needs
- * (BuiltinOptions tag; 0 = none; -1 = optional). */
+/* Which ops are converted is decided by the graph executor's op table
+ * (sm_graph_find_op, docs/GRAPH.md): an op the executor cannot run is refused
+ * here. This list only says how the FlatBuffer carries each builtin's options
+ * (BuiltinOptions tag; 0 = none; -1 = optional), i.e. what this reader can
+ * translate into the op's graph attributes. */
 static const struct {
     int32_t code;
     int options;
-} known_ops[] = {
+} tfl_options[] = {
     {SM_TFL_OP_ADD, 11}, {SM_TFL_OP_AVERAGE_POOL_2D, 5}, {SM_TFL_OP_CONCATENATION, 10},
     {SM_TFL_OP_CONV_2D, 1}, {SM_TFL_OP_DEPTHWISE_CONV_2D, 2}, {SM_TFL_OP_DEQUANTIZE, 0},
     {SM_TFL_OP_LOGISTIC, 0}, {SM_TFL_OP_MAX_POOL_2D, 5}, {SM_TFL_OP_MUL, 21},
-    {SM_TFL_OP_RELU, 0}, {SM_TFL_OP_RELU6, 0}, {SM_TFL_OP_RESHAPE, -1}, {SM_TFL_OP_CUSTOM, 0},
+    {SM_TFL_OP_RELU, 0}, {SM_TFL_OP_RESHAPE, -1}, {SM_TFL_OP_CUSTOM, 0},
     {SM_TFL_OP_PAD, -1}, {SM_TFL_OP_STRIDED_SLICE, 32}, {SM_TFL_OP_PRELU, 0},
 };
 
-static int known_op(int32_t code)
+static int options_rule(int32_t code)
 {
-    for (size_t i = 0; i < sizeof known_ops / sizeof *known_ops; i++)
-        if (known_ops[i].code == code)
+    for (size_t i = 0; i < sizeof tfl_options / sizeof *tfl_options; i++)
+        if (tfl_options[i].code == code)
             return (int)i;
     return -1;
 }
 
-static sm_status fail(conv *c, sm_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static sm_status fail(conv *c, sm_status st, const char *fmt, ...)
-{
-    char msg[SM_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return sm_error_set(c->err, st, "%s: %s", c->path, msg);
-}
+#define fail(c, st, ...) sm_convert_fail((c)->err, (st), (c)->path, __VA_ARGS__)
 
 static const char *key(conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static const char *key(conv *c, const char *fmt, ...)
@@ -180,11 +176,14 @@ static sm_status check_ops(conv *c)
     for (uint32_t i = 0; i < m->n_ops && !st; i++) {
         const sm_tfl_op *op = &m->ops[i];
         const sm_tfl_opcode *oc = &m->opcodes[op->opcode];
-        int k = known_op(oc->builtin);
-        if (k < 0) {
+        const sm_graph_op_info *gi = sm_graph_find_op(op_name(m, op, nm, sizeof nm));
+        int k = options_rule(oc->builtin);
+        if (!gi || k < 0) {
             const char *bn = sm_tflite_builtin_name(oc->builtin);
-            st = fail(c, SM_ERR_UNSUPPORTED, "operator %u: unsupported operator %s (builtin code %d)", i,
-                      bn ? bn : "?", oc->builtin);
+            st = fail(c, SM_ERR_UNSUPPORTED, "operator %u: unsupported operator %s (builtin code %d): %s", i,
+                      bn ? bn : "?", oc->builtin,
+                      !gi ? "the graph executor has no such op (docs/GRAPH.md)"
+                          : "this reader cannot translate its options");
             break;
         }
         if (oc->custom_code) {
@@ -197,13 +196,12 @@ static sm_status check_ops(conv *c)
                 break;
             }
         }
-        op_name(m, op, nm, sizeof nm);
         if (op->n_outputs < 1 || op->n_inputs < 1 || op->inputs[0] < 0) {
             st = fail(c, SM_ERR_FORMAT, "operator %u (%s): has %u inputs and %u outputs (the first input is required)",
                       i, nm, op->n_inputs, op->n_outputs);
             break;
         }
-        int want = known_ops[k].options;
+        int want = tfl_options[k].options;
         if (want > 0 && (op->options_type != want || !op->opt.has_options)) {
             st = fail(c, SM_ERR_FORMAT, "operator %u (%s): builtin options of type %u, expected type %d", i,
                       nm, op->options_type, want);
@@ -560,6 +558,8 @@ static sm_status write_op(conv *c, uint32_t i)
     default:
         break;
     }
+    if ((st = sm_convert_check_node(c->path, i, nm, op->n_inputs, op->n_outputs, l.keys, l.n, c->err)))
+        return st;
     return sm_smw_writer_add_array(c->w, key(c, "graph.op.%u.options", i), SM_META_STRING, l.keys, l.n, c->err);
 }
 

@@ -1,33 +1,57 @@
-/* sm_graph: runs the operator graph a converted TFLite or TF.js model left in its .smw
- * (docs/TFLITE.md section 4: tensors in TFLite layout, graph.op.<i>.* metadata).
+/* sm_graph: runs the operator graph stored in a .smw (the graph form,
+ * docs/GRAPH.md: graph.* metadata, constants as tensors in NHWC/OHWI layout).
+ * The executor knows only this form; the converters' front ends
+ * (tools/tflite_convert.c, tools/tfjs_convert.c) write it.
  *
- * Load: reads every operator, resolves DEQUANTIZE outputs to the stored f32
- * constants, checks every operator's inputs, options and output shape (the
- * shape it computes must equal graph.op.<i>.output_shape.*), fuses
+ * Load: reads every operator, looks its name up in the op table
+ * (engine/graph/graph_ops.inc) and lets the op's prepare check its operands,
+ * attributes and output shape (the shape it computes must equal
+ * graph.op.<i>.output_shape.*); DEQUANTIZE outputs become the stored f32
+ * constants; then fuses
  *   CONV/DWCONV -> ADD(residual) -> RELU/PRELU   and   CONV/DWCONV -> RELU/PRELU
  * into one kernel call (the fused step runs at the ADD's position, where the
- * residual already exists), prepares the kernels (sm_conv2d/sm_dwconv/sm_maxpool)
- * and plans every activation into one arena by liveness (first fit, largest
- * first). run() never allocates and never fails.
+ * residual already exists), prepares the kernels and plans every activation
+ * into one arena by liveness (first fit, largest first). run() never
+ * allocates and never fails.
  *
- * Supported: CONV_2D, DEPTHWISE_CONV_2D (multiplier 1, dilation 1), ADD and
- * MUL (same shape, or one operand with a single element), RELU, PRELU (alpha
- * per last-axis channel), LOGISTIC, MAX_POOL_2D, PAD (channel axis only, zeros
- * after), RESHAPE, CONCATENATION, STRIDED_SLICE (positive strides, no
- * ellipsis/new-axis masks), DEQUANTIZE (of a stored tensor), AVERAGE_POOL_2D,
- * MEAN (axes [1,2]), SOFTMAX (last axis), FULLY_CONNECTED ([O,I] weights) and
- * CUSTOM ops through a hook table given at load. Float32 only, batch 1 for the
- * conv family. TF.js models converted by tools/tfjs_convert.c use the same form.
+ * The ops and their limits are listed in docs/GRAPH.md section 3. Float32
+ * only, batch 1 for the conv family. CUSTOM:<code> ops run through hooks
+ * (sm_graph_custom_op) given at load, such as the MediaPipe ops of
+ * models/face_mp_hooks.c.
  */
 #ifndef SM_GRAPH_H
 #define SM_GRAPH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "sm_engine.h"
 
 #define SM_GRAPH_MAX_DIMS 4
+
+/* One op of the executor's table as the converters see it: what a front end
+ * may emit. */
+typedef struct {
+    const char *name;       /* graph.op.<i>.op, e.g. "CONV_2D"; "CUSTOM" stands for every CUSTOM:<code> */
+    unsigned min_inputs, max_inputs; /* operand count (an absent optional operand is an empty name) */
+    unsigned n_outputs;     /* 0: any count, checked by the hook (CUSTOM) */
+    const char *operands;   /* the inputs in order, "input, filter, [bias]" */
+    const char *attributes; /* the graph.op.<i>.* keys the op reads, space-separated */
+} sm_graph_op_info;
+
+/* The table entry for an op name, or NULL when the executor has no such op.
+ * "CUSTOM:<code>" finds the CUSTOM entry (whether a hook for <code> exists is
+ * known only at load). */
+const sm_graph_op_info *sm_graph_find_op(const char *name);
+/* The same for a name that is not NUL-terminated. */
+const sm_graph_op_info *sm_graph_find_op_n(const char *name, size_t len);
+/* Whether op reads graph.op.<i>.<key> (one of its attributes); a front end
+ * writes no other key. Always true for CUSTOM, whose hook decides. */
+bool sm_graph_op_reads(const sm_graph_op_info *op, const char *key);
+/* Every op of the table: i < sm_graph_op_count(). */
+size_t sm_graph_op_count(void);
+const sm_graph_op_info *sm_graph_op_at(size_t i);
 
 typedef struct {
     uint32_t ndim;
@@ -51,7 +75,7 @@ typedef struct sm_graph sm_graph;
  * naming the missing op. Messages name the .smw, the op index, its type and
  * the tensor. */
 sm_status sm_graph_load(const sm_smw *f, const sm_graph_custom_op *customs, size_t n_customs,
-                      sm_graph **out, sm_error *err);
+                        sm_graph **out, sm_error *err);
 void sm_graph_free(sm_graph *g);
 
 size_t sm_graph_n_inputs(const sm_graph *g);

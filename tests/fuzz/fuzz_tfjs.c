@@ -3,7 +3,7 @@
  * models and face-api's FaceExpressionNet builder, up to serialising.
  * Input: the model.json bytes, then optionally a NUL byte and the bytes every
  * shard path reads as (one buffer for all paths). */
-// SOURCES: engine/core/*.c tools/tfjs_convert.c tools/tfjs_json.c tools/sha256.c tools/convert_util.c tools/pickle.c
+// SOURCES: engine/core/*.c engine/graph/op_table.c tools/tfjs_convert.c tools/tfjs_json.c tools/sha256.c tools/convert_util.c tools/pickle.c
 #include "tfjs.h"
 #include "tfjs_json.h"
 

@@ -1,6 +1,6 @@
 /* libFuzzer entry point for the TFLite reader, the FlexBuffer decoder and the
  * converter (the whole path smw-convert takes on a .tflite, up to serialising). */
-// SOURCES: engine/core/*.c tools/tflite.c tools/flexbuffer.c tools/tflite_convert.c
+// SOURCES: engine/core/*.c engine/graph/op_table.c tools/tflite.c tools/flexbuffer.c tools/tflite_convert.c tools/convert_util.c tools/pickle.c
 #include "convert.h"
 #include "flexbuffer.h"
 
