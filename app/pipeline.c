@@ -9,8 +9,10 @@
 #include "fatigue_mlp.h"
 #include "heart_trace.h"
 #include "mirror.h"
+#include "model_registry.h"
 #include "rppg_pos.h"
 #include "rppg_ultralight.h"
+#include "sm_clock.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -20,12 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 /* ---- live emotion worker: a one-slot, latest-wins crop mailbox ---------------------- */
 
@@ -59,6 +55,7 @@ struct sm_pipeline {
     sm_face_tracker *face;
     int n_landmarks;
 
+    sm_model *emo_model;        /* the registry's handle of emo */
     sm_emotion *emo;            /* the user's NovelEmotionModel, or */
     sm_fer *fer;                /* the default public model (emotion_fer.h) */
     const sm_fer_box_rule *fer_rule;
@@ -76,6 +73,7 @@ struct sm_pipeline {
     uint64_t emo_seq_seen;
     emo_worker *worker;
 
+    sm_model *mlp_model, *ul_model; /* the registry's handles of mlp and ul */
     sm_fatigue_mlp *mlp;
     int mlp_col;                /* proba column of class 1 (non-drowsy) */
     double mlp_ms;
@@ -114,11 +112,11 @@ static sm_status mlp_fn(void *ctx, const double x[5], double *p_non_drowsy, sm_e
 {
     (void)err;
     sm_pipeline *p = ctx;
-    double t0 = now_ms();
+    double t0 = sm_clock_ms();
     double proba[16];
     sm_fatigue_mlp_predict_proba(p->mlp, x, 1, proba);
     *p_non_drowsy = proba[p->mlp_col];
-    p->mlp_ms += now_ms() - t0;
+    p->mlp_ms += sm_clock_ms() - t0;
     return SM_OK;
 }
 
@@ -128,12 +126,12 @@ static sm_status net_fn(void *ctx, const float *frames, int n_frames, float *bpm
 {
     (void)frames;
     sm_pipeline *p = ctx;
-    double t0 = now_ms();
+    double t0 = sm_clock_ms();
     if ((size_t)n_frames != sm_ultralight_stream_count(p->ul_stream))
         return sm_error_set(err, SM_ERR_ARG, "pipeline: ring holds %d frames, the stream %zu",
                             n_frames, sm_ultralight_stream_count(p->ul_stream));
     sm_status st = sm_ultralight_stream_bpm(p->ul_stream, p->ul, bpm, err);
-    p->net_ms += now_ms() - t0;
+    p->net_ms += sm_clock_ms() - t0;
     return st;
 }
 
@@ -200,11 +198,11 @@ static void *worker_main(void *arg)
         w->busy = true;
         pthread_mutex_unlock(&w->mu);
 
-        double t0 = now_ms();
+        double t0 = sm_clock_ms();
         const int whole[4] = {0, 0, cw, ch};
         sm_error err = {0};
         sm_status st = run_model(p, mine, cw, ch, (size_t)cw * 3, whole, o, &err);
-        double ms = now_ms() - t0;
+        double ms = sm_clock_ms() - t0;
         if (st != SM_OK)
             sm_log(SM_LOG_WARN, "emotion: %s", err.msg);
 
@@ -300,10 +298,10 @@ void sm_pipeline_free(sm_pipeline *p)
     }
     sm_advisor_free(p->advisor);
     sm_ultralight_stream_free(p->ul_stream);
-    sm_ultralight_free(p->ul);
+    sm_model_close(p->ul_model);
     free(p->ul_frame);
-    sm_fatigue_mlp_free(p->mlp);
-    sm_emotion_free(p->emo);
+    sm_model_close(p->mlp_model);
+    sm_model_close(p->emo_model);
     sm_fer_free(p->fer);
     for (int i = 0; i < SM_MAX_EMOTIONS; i++)
         free(p->labels[i]);
@@ -337,6 +335,21 @@ static void load_face(sm_pipeline *p)
     p->n_landmarks = sm_face_tracker_n_points(p->face);
 }
 
+/* The network in path through the model registry as the given kind (a file of
+ * another architecture is refused with the registry's message): the kind's
+ * model, or NULL with e set. */
+static void *open_net(sm_model **holder, const char *path, const sm_model_kind *kind, sm_threadpool *pool,
+                      sm_error *e)
+{
+    return sm_model_open(path, kind, pool, holder, e) == SM_OK ? (*holder)->impl : NULL;
+}
+
+static void close_net(sm_model **holder)
+{
+    sm_model_close(*holder);
+    *holder = NULL;
+}
+
 /* The user's NovelEmotionModel when given and loadable, else the default
  * public model (emotion_default), else no emotion panel. */
 static void load_emotion(sm_pipeline *p, sm_threadpool *pool)
@@ -345,13 +358,13 @@ static void load_emotion(sm_pipeline *p, sm_threadpool *pool)
     sm_error e = {0};
     int n = 0;
     if (wanted(c->emotion)) {
-        if (sm_emotion_load_file(c->emotion, pool, &p->emo, &e) != SM_OK) {
+        if (!(p->emo = open_net(&p->emo_model, c->emotion, &sm_model_novel_emotion, pool, &e))) {
             note(p, "emotion: %s: %s", e.msg,
                  wanted(c->emotion_default) ? "trying the default model" : "emotion panel off");
             p->emo = NULL;
         } else if ((n = sm_emotion_n_classes(p->emo)) < 1 || n > SM_MAX_EMOTIONS) {
             note(p, "emotion: %s has %d labels (this mirror shows 1..%d)", c->emotion, n, SM_MAX_EMOTIONS);
-            sm_emotion_free(p->emo);
+            close_net(&p->emo_model);
             p->emo = NULL;
         } else {
             snprintf(p->emo_name, sizeof p->emo_name, "NovelEmotionModel");
@@ -381,9 +394,9 @@ static void load_emotion(sm_pipeline *p, sm_threadpool *pool)
         p->labels[i] = strdup(p->emo ? sm_emotion_label(p->emo, i) : sm_fer_label(p->fer, i));
         if (!p->labels[i]) {
             note(p, "emotion: out of memory: emotion panel off");
-            sm_emotion_free(p->emo);
-            sm_fer_free(p->fer);
+            close_net(&p->emo_model);
             p->emo = NULL;
+            sm_fer_free(p->fer);
             p->fer = NULL;
             return;
         }
@@ -397,7 +410,7 @@ static void load_mlp(sm_pipeline *p)
     if (!wanted(c->fatigue_mlp))
         return;
     sm_error e = {0};
-    if (sm_fatigue_mlp_load_file(c->fatigue_mlp, &p->mlp, &e) != SM_OK) {
+    if (!(p->mlp = open_net(&p->mlp_model, c->fatigue_mlp, &sm_model_fatigue_mlp, NULL, &e))) {
         note(p, "fatigue MLP: %s: using the rule estimator", e.msg);
         p->mlp = NULL;
         return;
@@ -412,7 +425,7 @@ static void load_mlp(sm_pipeline *p)
         note(p, "fatigue MLP: %s: expected 5 features and a class 1 (non-drowsy), found %u features, %u "
                 "outputs: using the rule estimator",
              c->fatigue_mlp, sm_fatigue_mlp_n_features(p->mlp), no);
-        sm_fatigue_mlp_free(p->mlp);
+        close_net(&p->mlp_model);
         p->mlp = NULL;
     }
 }
@@ -423,7 +436,7 @@ static void load_rppg(sm_pipeline *p)
     if (!wanted(c->rppg))
         return;
     sm_error e = {0};
-    if (sm_ultralight_load_file(c->rppg, p->pool, &p->ul, &e) != SM_OK) {
+    if (!(p->ul = open_net(&p->ul_model, c->rppg, &sm_model_ultralight, p->pool, &e))) {
         note(p, "rppg: %s: heart rate from POS only", e.msg);
         p->ul = NULL;
         return;
@@ -441,7 +454,7 @@ static void load_rppg(sm_pipeline *p)
     }
     sm_ultralight_stream_free(p->ul_stream);
     p->ul_stream = NULL;
-    sm_ultralight_free(p->ul);
+    close_net(&p->ul_model);
     p->ul = NULL;
 }
 
@@ -645,13 +658,13 @@ static bool step_emotion(sm_pipeline *p, const uint8_t *rgb, int width, int heig
         worker_post(p, rgb, stride, box, index);
         return fresh;
     }
-    double t0 = now_ms();
+    double t0 = sm_clock_ms();
     sm_error e = {0};
     if (run_model(p, rgb, width, height, stride, box, &p->emo_out, &e) != SM_OK) {
         sm_log(SM_LOG_WARN, "emotion on frame %lld: %s", (long long)index, e.msg);
         return false;
     }
-    *ms = p->emo_ms = now_ms() - t0;
+    *ms = p->emo_ms = sm_clock_ms() - t0;
     memcpy(p->emo_box, box, sizeof box);
     p->emo_frame = index;
     p->have_emo = true;
@@ -663,34 +676,34 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
 {
     if (!p || !rgb || !out || width <= 0 || height <= 0 || stride < (size_t)width * 3 || !isfinite(t))
         return sm_error_set(err, SM_ERR_ARG, "pipeline: bad frame (%dx%d, stride %zu)", width, height, stride);
-    double t_start = now_ms();
+    double t_start = sm_clock_ms();
     sm_face_result *face = &p->face_res;
     memset(face, 0, sizeof *face);
 
     /* face */
-    double t0 = now_ms();
+    double t0 = sm_clock_ms();
     if (p->face)
         sm_face_tracker_process(p->face, rgb, width, height, stride, p->pool, face);
-    double ms_face = now_ms() - t0;
+    double ms_face = sm_clock_ms() - t0;
 
     /* fatigue features (the MLP runs inside the fusion, timed by its callback) */
-    t0 = now_ms();
+    t0 = sm_clock_ms();
     sm_fatigue_feats feats;
     bool have_feats = face->valid && sm_fatigue_features_compute(&face->landmarks[0][0], face->n_landmarks, 3,
                                                                  &feats, NULL) == SM_OK;
-    double ms_feats = now_ms() - t0;
+    double ms_feats = sm_clock_ms() - t0;
 
     /* emotion */
     double ms_emo = 0;
     bool fresh = step_emotion(p, rgb, width, height, stride, face, index, t, &ms_emo);
 
     /* heart: the UltraLightNet stream gets every frame, as the mirror's ring */
-    t0 = now_ms();
+    t0 = sm_clock_ms();
     if (p->ul) {
         sm_ultralight_preprocess(p->ul, rgb, width, height, stride, p->ul_frame);
         sm_ultralight_stream_push(p->ul_stream, p->ul, p->ul_frame);
     }
-    double ms_ul = now_ms() - t0;
+    double ms_ul = sm_clock_ms() - t0;
 
     /* fusion */
     p->mlp_ms = 0;
@@ -709,9 +722,9 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
         .arousal = p->emo_out.arousal,
         .gate = {p->emo_out.gate[0], p->emo_out.gate[1]},
     };
-    t0 = now_ms();
+    t0 = sm_clock_ms();
     sm_status st = sm_mirror_step(p->mirror, &in, out, err);
-    double ms_step = now_ms() - t0;
+    double ms_step = sm_clock_ms() - t0;
     if (st != SM_OK)
         return st;
     if (p->trace)
@@ -736,6 +749,6 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
     out->ms.emotion = ms_emo;
     out->ms.heart = ms_ul + (ms_step - p->mlp_ms);
     out->ms.advisor = 0;
-    out->ms.total = now_ms() - t_start;
+    out->ms.total = sm_clock_ms() - t_start;
     return SM_OK;
 }

@@ -16,25 +16,18 @@
 #endif
 
 #include "bench_kernels.h"
+#include "sm_clock.h"
 #include "sm_kernels.h"
 #include "common/sm_ops.h"
 
 /* Single-threaded runs time the thread's CPU clock: on a shared machine (load
  * above the core count) wall time includes preemption by other processes.
  * Multi-threaded runs need wall time. */
-static clockid_t g_clock = CLOCK_MONOTONIC;
-void sm_bench_use_cpu_clock(bool cpu) { g_clock = cpu ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC; }
-const char *sm_bench_clock_name(void)
-{
-    return g_clock == CLOCK_MONOTONIC ? "wall clock" : "thread CPU time";
-}
+static bool g_cpu_clock;
+void sm_bench_use_cpu_clock(bool cpu) { g_cpu_clock = cpu; }
+const char *sm_bench_clock_name(void) { return g_cpu_clock ? "thread CPU time" : "wall clock"; }
 
-double sm_bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(g_clock, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+double sm_bench_now(void) { return (g_cpu_clock ? sm_clock_thread_cpu_ms() : sm_clock_ms()) * 1e-3; }
 
 /* ---- FMA peak probe: 24 independent accumulator chains hide the FMA latency ---- */
 #if defined(__x86_64__)

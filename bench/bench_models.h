@@ -1,12 +1,13 @@
-/* bench_models.h: the registry `smw-bench model FILE.smw` looks architectures up in.
- * Model helpers add one row to sm_bench_model_runners[] in bench_models.c: the
- * general.architecture string of their .smw and a function that loads the model,
- * runs it `iters` times on a fixed synthetic input and stores per-run times. */
+/* bench_models.h: `smw-bench model FILE.smw`. The model comes from the model
+ * registry (models/model_registry.h) by the file's general.architecture: every
+ * kind registered there can be benchmarked, with its own example input, FLOP
+ * count and per-layer profile. */
 #ifndef BENCH_MODELS_H
 #define BENCH_MODELS_H
 
 #include <stddef.h>
 
+#include "model_registry.h"
 #include "sm_engine.h"
 
 typedef struct {
@@ -26,17 +27,11 @@ typedef struct {
     char input[64];     /* e.g. "1x300x300x3" */
 } sm_bench_model_result;
 
-typedef struct {
-    const char *arch;        /* general.architecture in the .smw */
-    const char *description;
-    sm_status (*run)(const sm_smw *file, const char *path, const sm_bench_model_opts *opts,
-                     sm_bench_model_result *res, sm_error *err);
-} sm_bench_model_runner;
-
-extern const sm_bench_model_runner sm_bench_model_runners[];
-extern const size_t sm_bench_model_runner_count;
-
-/* NULL when nothing is registered for arch. */
-const sm_bench_model_runner *sm_bench_model_find(const char *arch, size_t len);
+/* Loads the model of kind in file on opts->pool, warms up, times opts->iters runs
+ * of the kind's example input (kind->bench_calls calls per timed run), then
+ * runs iters more with per-layer profiling on where the kind has it and prints
+ * that table to stderr. */
+sm_status sm_bench_model_run(const sm_model_kind *kind, const sm_smw *file, const sm_bench_model_opts *opts,
+                             sm_bench_model_result *res, sm_error *err);
 
 #endif

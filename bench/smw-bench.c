@@ -20,9 +20,10 @@ static void usage(FILE *f)
             "         ISA level the CPU runs (SM_ISA caps the levels): one row per layer and\n"
             "         variant, median time, GFLOP/s (or GB/s for memory-bound ops) and %% of\n"
             "         peak (peak x threads).\n"
-            "model    runs the model in FILE.smw through the runner registered for its\n"
-            "         general.architecture in bench/bench_models.c: a warm-up (at least 2\n"
-            "         runs and --warmup-ms), then --iters timed runs; prints their median and minimum (JSON: median_ms,\n"
+            "model    runs the model in FILE.smw through the model registry entry of its\n"
+            "         general.architecture (models/model_registry.c) on the entry's example\n"
+            "         input: a warm-up (at least 2 runs and --warmup-ms), then --iters\n"
+            "         timed runs; prints their median and minimum (JSON: median_ms,\n"
             "         min_ms, runs, calls_per_run). Times are per inference: where one\n"
             "         call is too short to time alone (the fatigue MLP, < 1 us) each timed\n"
             "         run is the mean of calls_per_run back-to-back single-row calls.\n"
@@ -64,12 +65,9 @@ static int cmd_model(const char *path, size_t threads, size_t iters, double warm
         sm_smw_free(f);
         return 1;
     }
-    const sm_bench_model_runner *r = sm_bench_model_find(arch.ptr, arch.len);
-    if (!r) {
-        fprintf(stderr,
-                "smw-bench: %s: architecture '%.*s': no benchmark runner is registered for it "
-                "(add one to bench/bench_models.c; %zu registered)\n",
-                path, (int)arch.len, arch.ptr, sm_bench_model_runner_count);
+    const sm_model_kind *r;
+    if (sm_model_kind_of(f, &r, &err) != SM_OK) {
+        fprintf(stderr, "smw-bench: %s (models/model_registry.c lists the kinds)\n", err.msg);
         sm_smw_free(f);
         return 2;
     }
@@ -83,7 +81,7 @@ static int cmd_model(const char *path, size_t threads, size_t iters, double warm
     sm_bench_model_opts o = {threads, iters, warmup_ms, pool};
     sm_bench_model_result res = {0, ms, 1, ""};
     int rc = 0;
-    if (!ms || r->run(f, path, &o, &res, &err) != SM_OK) {
+    if (!ms || sm_bench_model_run(r, f, &o, &res, &err) != SM_OK) {
         fprintf(stderr, "smw-bench: %s: %s\n", path, ms ? err.msg : "out of memory");
         rc = 1;
     } else {

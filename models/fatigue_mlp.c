@@ -206,6 +206,14 @@ sm_status sm_fatigue_mlp_load_file(const char *path, sm_fatigue_mlp **out, sm_er
 }
 
 uint32_t sm_fatigue_mlp_n_features(const sm_fatigue_mlp *m) { return m->n_features; }
+double sm_fatigue_mlp_flops(const sm_fatigue_mlp *m)
+{
+    double f = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        f += 2.0 * m->width[i] * m->width[i + 1];
+    return f;
+}
+
 uint32_t sm_fatigue_mlp_n_outputs(const sm_fatigue_mlp *m) { return m->n_outputs; }
 const int64_t *sm_fatigue_mlp_classes(const sm_fatigue_mlp *m) { return m->classes; }
 

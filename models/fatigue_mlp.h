@@ -51,6 +51,8 @@ void sm_fatigue_mlp_free(sm_fatigue_mlp *m);
 uint32_t sm_fatigue_mlp_n_features(const sm_fatigue_mlp *m);
 /* Number of proba columns (= classes, or outputs for identity). */
 uint32_t sm_fatigue_mlp_n_outputs(const sm_fatigue_mlp *m);
+/* FLOPs of one row (multiply-add = 2; the activations not counted). */
+double sm_fatigue_mlp_flops(const sm_fatigue_mlp *m);
 /* The class labels (n_outputs entries), or NULL when the file has none. */
 const int64_t *sm_fatigue_mlp_classes(const sm_fatigue_mlp *m);
 

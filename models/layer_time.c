@@ -2,14 +2,6 @@
 #include "layer_time.h"
 
 #include <string.h>
-#include <time.h>
-
-double sm_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 void sm_layer_prof_init(sm_layer_prof *p, sm_layer_time *rec, size_t cap)
 {

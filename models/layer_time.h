@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sm_clock.h"
 #include "sm_engine.h"
 
 typedef struct {
@@ -29,8 +30,6 @@ typedef struct {
     double t_last; /* the clock at the last lap */
 } sm_layer_prof;
 
-/* CLOCK_MONOTONIC in milliseconds. */
-double sm_clock_ms(void);
 void sm_layer_prof_init(sm_layer_prof *p, sm_layer_time *rec, size_t cap);
 /* Switches profiling on or off and clears the records. */
 void sm_layer_prof_enable(sm_layer_prof *p, bool on);

@@ -109,19 +109,23 @@ static void convert_ok(const char *path, sm_convert_fn fn, const sm_convert_opts
         compare_manifest(c->f, manifest);
 }
 
-/* The user's checkpoint shared/<rel> when it and the fixture <manifest>.manifest
- * (made from it by the generators) are there; else NULL after a visible skip line. */
-static const char *user_checkpoint(const char *test, const char *rel, const char *manifest)
+/* convert_ok on the user's checkpoint shared/<rel> when it and the fixture
+ * <manifest>.manifest (made from it by the generators) are there; else false
+ * after a visible skip line. */
+static bool convert_user(const char *test, const char *rel, sm_convert_fn fn, const char *arch,
+                         const char *manifest, converted *c)
 {
     char name[256];
     snprintf(name, sizeof name, "%s.manifest", manifest);
     const char *p = sm_test_shared(rel);
-    if (p && sm_test_fixture(name))
-        return p;
-    char why[512];
-    snprintf(why, sizeof why, "shared/%s absent", rel);
-    sm_test_skip(test, why);
-    return NULL;
+    if (!p || !sm_test_fixture(name)) {
+        char why[512];
+        snprintf(why, sizeof why, "shared/%s absent", rel);
+        sm_test_skip(test, why);
+        return false;
+    }
+    convert_ok(p, fn, NULL, arch, manifest, c);
+    return true;
 }
 
 static uint64_t param_count(const sm_smw *f)
@@ -175,11 +179,10 @@ END_TEST
 
 START_TEST(rppg_user_checkpoint)
 {
-    const char *p = user_checkpoint("rppg_user_checkpoint", "seed/checkpoints/best_model.pth", "best_model");
-    if (!p)
-        return;
     converted c;
-    convert_ok(p, sm_convert_pth, NULL, "ultralight_rppg", "best_model", &c);
+    if (!convert_user("rppg_user_checkpoint", "seed/checkpoints/best_model.pth", sm_convert_pth, "ultralight_rppg",
+                      "best_model", &c))
+        return;
     ck_assert_uint_eq(param_count(c.f), 26465);
     conv_free(&c);
 }
@@ -346,11 +349,10 @@ END_TEST
 
 START_TEST(joblib_user_fatigue)
 {
-    const char *p = user_checkpoint("joblib_user_fatigue", "seed/checkpoints/fatigue_mlp.joblib", "fatigue");
-    if (!p)
-        return;
     converted c;
-    convert_ok(p, sm_convert_joblib, NULL, "sklearn_mlp_pipeline", "fatigue", &c);
+    if (!convert_user("joblib_user_fatigue", "seed/checkpoints/fatigue_mlp.joblib", sm_convert_joblib,
+                      "sklearn_mlp_pipeline", "fatigue", &c))
+        return;
     check_mlp_meta(c.f, "fatigue");
     sm_str v;
     ck_assert_int_eq(sm_smw_meta_string(c.f, "sklearn.version", &v, &c.err), SM_OK);

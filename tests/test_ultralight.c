@@ -233,19 +233,13 @@ START_TEST(ultralight_smw_run)
     sm_npy_free(&ours);
     sm_npy_free(&ref);
     /* an emotion-shaped input is refused with the contract */
-    snprintf(args, sizeof args, "'%s' --input '%s' --out-dir '%s'", p,
-             sm_test_fixture("emotion_ref/face224/input.npy"), dir);
-    ck_assert_int_eq(sm_test_run("smw-run", args, out, sizeof out), 1);
-    ck_assert_ptr_nonnull(strstr(out, "[B, T, 3, 36, 36]"));
+    sm_test_smw_run_refuses(p, sm_test_fixture("emotion_ref/face224/input.npy"), dir, "[B, T, 3, 36, 36]");
 }
 END_TEST
 
 static void expect_load_error(const char *path, const char *const *needles)
 {
-    sm_ultralight *m = (sm_ultralight *)1;
-    sm_error err = {0};
-    sm_status st = sm_ultralight_load_file(path, NULL, &m, &err);
-    sm_test_assert_rejected(st, m, &err, needles); /* m read after the call */
+    sm_test_expect_load_error("ultralight_rppg", path, needles);
 }
 
 START_TEST(ultralight_rejects_bad_files)

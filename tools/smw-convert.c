@@ -3,6 +3,7 @@
  * tensors, prints a summary and writes the output atomically (never a
  * half-written file). Exit codes: 0 ok, 1 conversion error, 2 usage. */
 #include "convert.h"
+#include "model_registry.h"
 #include "sha256.h"
 #include "tfjs.h"
 
@@ -186,6 +187,17 @@ static int convert(const char *in, const char *out, const sm_convert_opts *opts)
     sm_smw_parse_opts po = {.skip_data_crc = true};
     if ((st = sm_smw_parse(ser, ser_len, out, &po, &f, &err)) != SM_OK)
         goto fail;
+    /* A file of a registered architecture must load through its kind (every
+     * tensor, shape and metadata value its loader checks) before it is written. */
+    const sm_model_kind *mk = sm_model_kind_find(sum.arch, strlen(sum.arch));
+    if (mk) {
+        void *model = NULL;
+        if ((st = mk->load(f, NULL, &model, &err)) != SM_OK) {
+            sm_error_prefix(&err, "%s: the converted model does not load as %s", in, mk->arch);
+            goto fail;
+        }
+        mk->free(model);
+    }
     uint64_t params = 0, values = 0;
     for (size_t i = 0; i < f->n_tensors; i++) {
         values += f->tensors[i].numel;
@@ -193,7 +205,7 @@ static int convert(const char *in, const char *out, const sm_convert_opts *opts)
             params += f->tensors[i].numel;
     }
     printf("input: %s (%s, %zu bytes, sha256 %s)\n", in, kind, len, hex);
-    printf("architecture: %s\n", sum.arch);
+    printf("architecture: %s (%s)\n", sum.arch, mk ? "loads through the model registry" : "not a registered model kind");
     printf("tensors: %zu\n", f->n_tensors);
     printf("parameters: %llu (all tensor values: %llu)\n", (unsigned long long)params, (unsigned long long)values);
     printf("metadata:\n");

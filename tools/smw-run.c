@@ -1,17 +1,14 @@
 /* smw-run: runs the model in a .smw file on a .npy input given in the
  * original framework's layout, writes one .npy per named output and prints
  * them (text or one JSON object). The model is chosen by the file's
- * general.architecture through the runner table below: adding a model is one
- * entry (architecture, input contract, run function). */
-#include "emotion_effnet.h"
+ * general.architecture through the model registry (models/model_registry.h):
+ * adding a model there adds it here. */
 #include "emotion_fer.h"
 #include "face_mesh.h"
-#include "fatigue_mlp.h"
+#include "model_registry.h"
 #include "npy.h"
 #include "rgb_image.h"
-#include "rppg_ultralight.h"
 #include "sm_engine.h"
-#include "sm_graph.h"
 
 #include <errno.h>
 #include <math.h>
@@ -20,133 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_OUTPUTS 8
 #define JSON_MAX_VALUES 65536 /* larger outputs are listed by shape and file only */
-
-typedef struct {
-    char name[32];
-    sm_dtype dtype;
-    uint32_t ndim;
-    uint64_t dims[SM_NPY_MAX_DIMS];
-    void *data; /* malloc'd */
-} run_output;
-
-typedef struct {
-    run_output out[MAX_OUTPUTS];
-    int n_out;
-} run_result;
-
-/* Input contract checked before a runner is called: rank, dims (-1 = any)
- * and the accepted dtypes. */
-typedef struct {
-    uint32_t ndim;
-    int64_t dims[SM_NPY_MAX_DIMS];
-    sm_dtype dtypes[3];
-    int n_dtypes;
-    const char *layout; /* for messages and --help */
-} input_spec;
-
-typedef sm_status (*run_fn)(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
-                            sm_error *err);
-
-typedef struct {
-    const char *arch;
-    input_spec input;
-    const char *outputs; /* for --help */
-    run_fn run;
-} runner;
-
-static sm_status add_output(run_result *res, const char *name, sm_dtype dt, uint32_t ndim,
-                            const uint64_t *dims, void *data)
-{
-    run_output *o = &res->out[res->n_out++];
-    snprintf(o->name, sizeof o->name, "%s", name);
-    o->dtype = dt;
-    o->ndim = ndim;
-    memcpy(o->dims, dims, sizeof(uint64_t) * ndim);
-    o->data = data;
-    return SM_OK;
-}
-
-/* ---- runners ------------------------------------------------------------------ */
-
-static sm_status run_mlp(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
-                         sm_error *err)
-{
-    sm_fatigue_mlp *m;
-    sm_status st = sm_fatigue_mlp_load(f, &m, err);
-    if (st)
-        return st;
-    uint32_t nf = sm_fatigue_mlp_n_features(m), no = sm_fatigue_mlp_n_outputs(m);
-    size_t n = (size_t)in->dims[0];
-    if (in->dims[1] != nf) {
-        sm_fatigue_mlp_free(m);
-        return sm_error_set(err, SM_ERR_SHAPE, "%s: input has %llu features per row, the model expects %u",
-                            in_path, (unsigned long long)in->dims[1], nf);
-    }
-    size_t cnt_x, cnt_p;
-    if (!sm_size_mul(n, nf, &cnt_x) || !sm_size_mul(n, no, &cnt_p) || cnt_x > SIZE_MAX / 8 ||
-        cnt_p > SIZE_MAX / 8) {
-        sm_fatigue_mlp_free(m);
-        return sm_error_set(err, SM_ERR_SHAPE, "%s: input too large", in_path);
-    }
-    double *x = malloc(cnt_x ? cnt_x * 8 : 1), *p = malloc(cnt_p ? cnt_p * 8 : 1);
-    if (!x || !p) {
-        free(x);
-        free(p);
-        sm_fatigue_mlp_free(m);
-        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-    }
-    /* float32 input is promoted exactly to float64, as sklearn would compute on x.astype(float64) */
-    for (size_t i = 0; i < cnt_x; i++)
-        x[i] = in->dtype == SM_DTYPE_F64 ? ((const double *)in->data)[i] : (double)((const float *)in->data)[i];
-    sm_fatigue_mlp_predict_proba(m, x, n, p);
-    free(x);
-    sm_fatigue_mlp_free(m);
-    uint64_t dims[2] = {n, no};
-    return add_output(res, "proba", SM_DTYPE_F64, 2, dims, p);
-}
-
-/* The MediaPipe face networks alone (no pre/post-processing): the converted
- * TFLite graph on a [1,S,S,3] NHWC tensor, every graph output by its name. */
-static sm_status run_graph(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
-                                  sm_error *err)
-{
-    sm_graph *g;
-    size_t nc;
-    const sm_graph_custom_op *ops = sm_face_custom_ops(&nc);
-    sm_status st = sm_graph_load(f, ops, nc, &g, err);
-    if (st)
-        return st;
-    sm_graph_shape is = sm_graph_input_shape(g, 0);
-    bool ok = sm_graph_n_inputs(g) == 1 && is.ndim == in->ndim && sm_graph_n_outputs(g) <= MAX_OUTPUTS;
-    for (uint32_t i = 0; ok && i < is.ndim; i++)
-        ok = (uint64_t)is.dims[i] == in->dims[i];
-    if (!ok) {
-        sm_graph_free(g);
-        return sm_error_set(err, SM_ERR_SHAPE, "%s: the model's input is [1,%d,%d,%d] (NHWC float32)", in_path,
-                            is.ndim == 4 ? (int)is.dims[1] : 0, is.ndim == 4 ? (int)is.dims[2] : 0,
-                            is.ndim == 4 ? (int)is.dims[3] : 0);
-    }
-    memcpy(sm_graph_input(g, 0), in->data, in->numel * sizeof(float));
-    sm_graph_run(g, NULL);
-    for (size_t k = 0; k < sm_graph_n_outputs(g); k++) {
-        sm_graph_shape os = sm_graph_output_shape(g, k);
-        size_t n = sm_graph_numel(os);
-        float *o = malloc(n * sizeof(float));
-        if (!o) {
-            sm_graph_free(g);
-            return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        }
-        memcpy(o, sm_graph_output(g, k), n * sizeof(float));
-        uint64_t dims[SM_GRAPH_MAX_DIMS];
-        for (uint32_t i = 0; i < os.ndim; i++)
-            dims[i] = (uint64_t)os.dims[i];
-        add_output(res, sm_graph_output_name(g, k), SM_DTYPE_F32, os.ndim, dims, o);
-    }
-    sm_graph_free(g);
-    return SM_OK;
-}
 
 /* The models run on a pool of sm_threads_default() threads (SM_THREADS). */
 static sm_status make_pool(sm_threadpool **pool, sm_error *err)
@@ -156,138 +27,11 @@ static sm_status make_pool(sm_threadpool **pool, sm_error *err)
     return n > 1 ? sm_threadpool_init(pool, n, err) : SM_OK;
 }
 
-static float *f32_copy_out(const float *src, size_t n)
-{
-    float *d = malloc(n ? n * sizeof(float) : 1);
-    if (d && n)
-        memcpy(d, src, n * sizeof(float));
-    return d;
-}
-
-static sm_status run_emotion(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
-                             sm_error *err)
-{
-    size_t h = (size_t)in->dims[2], w = (size_t)in->dims[3];
-    if (h > SM_EMOTION_MAX_INPUT || w > SM_EMOTION_MAX_INPUT)
-        return sm_error_set(err, SM_ERR_SHAPE, "%s: input %zux%zu, at most %d on each side", in_path, h, w,
-                            SM_EMOTION_MAX_INPUT);
-    sm_threadpool *pool;
-    sm_emotion *m = NULL;
-    sm_emotion_output *o = malloc(sizeof *o);
-    float *x = malloc(h * w * 3 * sizeof(float));
-    sm_status st = !o || !x ? sm_error_set(err, SM_ERR_NOMEM, "out of memory") : make_pool(&pool, err);
-    if (st) {
-        free(o);
-        free(x);
-        return st;
-    }
-    /* NCHW (PyTorch) -> NHWC (ours) */
-    const float *src = in->data;
-    for (size_t c = 0; c < 3; c++)
-        for (size_t p = 0; p < h * w; p++)
-            x[p * 3 + c] = src[c * h * w + p];
-    st = sm_emotion_load(f, pool, &m, err);
-    if (!st)
-        st = sm_emotion_reserve(m, h, w, err);
-    if (!st)
-        st = sm_emotion_run(m, x, h, w, o, err);
-    if (!st) {
-        uint64_t nc = (uint64_t)o->n_classes;
-        uint64_t d_cls[2] = {1, nc}, d_one[2] = {1, 1}, d_gate[2] = {1, 2}, d_feat[2] = {1, SM_EMOTION_FEATURES};
-        const struct {
-            const char *name;
-            const float *v;
-            const uint64_t *dims;
-        } outs[6] = {{"logits", o->logits, d_cls}, {"probs", o->probs, d_cls},   {"valence", &o->valence, d_one},
-                     {"arousal", &o->arousal, d_one}, {"gate", o->gate, d_gate}, {"features", o->features, d_feat}};
-        for (int i = 0; i < 6 && !st; i++) {
-            float *d = f32_copy_out(outs[i].v, (size_t)outs[i].dims[1]);
-            if (!d)
-                st = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-            else
-                add_output(res, outs[i].name, SM_DTYPE_F32, 2, outs[i].dims, d);
-        }
-    }
-    sm_emotion_free(m);
-    sm_threadpool_free(pool);
-    free(o);
-    free(x);
-    return st;
-}
-
-static sm_status run_ultralight(const sm_smw *f, const sm_npy *in, const char *in_path, run_result *res,
-                                sm_error *err)
-{
-    size_t b = (size_t)in->dims[0], t = (size_t)in->dims[1];
-    sm_threadpool *pool;
-    sm_ultralight *m = NULL;
-    sm_status st = make_pool(&pool, err);
-    if (st)
-        return st;
-    st = sm_ultralight_load(f, pool, &m, err);
-    uint32_t size = m ? sm_ultralight_input_size(m) : 0;
-    if (!st && (in->dims[3] != size || in->dims[4] != size))
-        st = sm_error_set(err, SM_ERR_SHAPE, "%s: frames are %llux%llu, the model takes %ux%u", in_path,
-                          (unsigned long long)in->dims[3], (unsigned long long)in->dims[4], size, size);
-    float *bpm = st ? NULL : malloc(b * sizeof(float));
-    if (!st && !bpm)
-        st = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < b && !st; i++)
-        st = sm_ultralight_run_nchw(m, (const float *)in->data + i * t * 3 * size * size, t, &bpm[i], err);
-    if (!st) {
-        uint64_t dims[1] = {b};
-        add_output(res, "bpm", SM_DTYPE_F32, 1, dims, bpm);
-        bpm = NULL;
-    }
-    free(bpm);
-    sm_ultralight_free(m);
-    sm_threadpool_free(pool);
-    return st;
-}
-
-/* One entry per architecture. */
-static const runner runners[] = {
-    {SM_FATIGUE_MLP_ARCH,
-     {2, {-1, -1}, {SM_DTYPE_F64, SM_DTYPE_F32}, 2, "[n, n_features] (scikit-learn rows)"},
-     "proba [n, n_classes] f64 (= predict_proba)",
-     run_mlp},
-    {SM_FACE_DETECTOR_ARCH,
-     {4, {1, 128, 128, 3}, {SM_DTYPE_F32}, 1, "[1,128,128,3] f32 NHWC in [-1,1] (letterboxed RGB)"},
-     "regressors [1,896,16], classificators [1,896,1] (raw network outputs)",
-     run_graph},
-    {SM_FACE_MESH_ARCH,
-     {4, {1, 192, 192, 3}, {SM_DTYPE_F32}, 1, "[1,192,192,3] f32 NHWC in [0,1] (ROI crop)"},
-     "conv2d_21 [1,1,1,1404] (468 x,y,z in 192 units), conv2d_31 [1,1,1,1] (presence logit)",
-     run_graph},
-    {SM_FACE_MESH_ATTENTION_ARCH,
-     {4, {1, 192, 192, 3}, {SM_DTYPE_F32}, 1, "[1,192,192,3] f32 NHWC in [0,1] (ROI crop)"},
-     "output_mesh_identity, output_lips, output_left_eye, output_right_eye, output_left_iris,\n"
-     "                         output_right_iris, conv_faceflag (raw; needs the MediaPipe custom ops)",
-     run_graph},
-    {"faceapi_expression_net",
-     {4, {1, 112, 112, 3}, {SM_DTYPE_F32}, 1, "[1,112,112,3] f32 NHWC, (RGB - input.mean) / 255 (TF.js face-api)"},
-     "probabilities [1,7] in emotion.labels order (softmax included)",
-     run_graph},
-    {"tfjs_graph",
-     {4, {1, -1, -1, -1}, {SM_DTYPE_F32}, 1, "[1,H,W,C] f32 NHWC (a converted TF.js graph model's input)"},
-     "the graph's output by its node name",
-     run_graph},
-    {SM_EMOTION_ARCH,
-     {4, {1, 3, -1, -1}, {SM_DTYPE_F32}, 1, "[1, 3, H, W] f4 NCHW RGB (the network input, [0,1])"},
-     "logits [1,n], probs [1,n], valence [1,1], arousal [1,1], gate [1,2], features [1,1536] f4",
-     run_emotion},
-    {SM_ULTRALIGHT_ARCH,
-     {5, {-1, -1, 3, -1, -1}, {SM_DTYPE_F32}, 1, "[B, T, 3, 36, 36] f4 (frames RGB /255)"},
-     "bpm [B] f4",
-     run_ultralight},
-};
-#define N_RUNNERS (sizeof runners / sizeof runners[0])
-
 /* ---- input checks --------------------------------------------------------------- */
 
-static sm_status check_input(const runner *r, const sm_npy *in, const char *path, sm_error *err)
+static sm_status check_input(const sm_model_kind *r, const sm_npy *in, const char *path, sm_error *err)
 {
-    const input_spec *s = &r->input;
+    const sm_model_input *s = &r->input;
     bool dt_ok = false;
     for (int i = 0; i < s->n_dtypes; i++)
         dt_ok |= in->dtype == s->dtypes[i];
@@ -313,7 +57,7 @@ static sm_status check_input(const runner *r, const sm_npy *in, const char *path
 
 /* ---- output --------------------------------------------------------------------- */
 
-static double value_at(const run_output *o, size_t i)
+static double value_at(const sm_model_tensor *o, size_t i)
 {
     switch (o->dtype) {
     case SM_DTYPE_F32: return ((const float *)o->data)[i];
@@ -325,15 +69,7 @@ static double value_at(const run_output *o, size_t i)
     }
 }
 
-static uint64_t numel_of(const run_output *o)
-{
-    uint64_t n = 1;
-    for (uint32_t i = 0; i < o->ndim; i++)
-        n *= o->dims[i];
-    return n;
-}
-
-static void put_value(const run_output *o, size_t i)
+static void put_value(const sm_model_tensor *o, size_t i)
 {
     double v = value_at(o, i);
     if (!isfinite(v))
@@ -343,7 +79,7 @@ static void put_value(const run_output *o, size_t i)
 }
 
 /* Nested JSON lists in C order. */
-static void put_nested(const run_output *o, uint32_t dim, size_t *idx)
+static void put_nested(const sm_model_tensor *o, uint32_t dim, size_t *idx)
 {
     if (dim == o->ndim) {
         put_value(o, (*idx)++);
@@ -629,9 +365,10 @@ static void usage(FILE *out)
             "  --json          print one JSON object: architecture, input, outputs\n"
             "                  (name, shape, file) and each output's values by name\n"
             "Architectures:\n");
-    for (size_t i = 0; i < N_RUNNERS; i++)
-        fprintf(out, "  %-22s input %s\n  %-22s output %s\n", runners[i].arch, runners[i].input.layout, "",
-                runners[i].outputs);
+    size_t n;
+    const sm_model_kind *const *k = sm_model_kinds(&n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "  %-22s input %s\n  %-22s output %s\n", k[i]->arch, k[i]->input.layout, "", k[i]->outputs);
     fprintf(out, "--face: see smw-run --face --help.\n");
     fprintf(out, "Exit status: 0 success, 1 bad model or input, 2 usage error.\n");
 }
@@ -677,20 +414,22 @@ int main(int argc, char **argv)
     sm_error err = {0};
     sm_smw *f = NULL;
     sm_npy in = {0};
-    run_result res;
-    memset(&res, 0, sizeof res);
+    sm_model_outputs res = {0};
+    sm_threadpool *pool = NULL;
+    void *impl = NULL, *nhwc = NULL;
+    const sm_model_kind *r = NULL;
     int rc = 1;
     if (sm_smw_open(model, NULL, &f, &err))
         goto done;
-    const runner *r = NULL;
-    for (size_t i = 0; i < N_RUNNERS; i++)
-        if (sm_smw_arch_is(f, runners[i].arch))
-            r = &runners[i];
+    const sm_meta *a = sm_smw_find_meta(f, "general.architecture");
+    if (a && a->type == SM_META_STRING)
+        r = sm_model_kind_find(a->v.str.ptr, a->v.str.len);
     if (!r) {
-        const sm_meta *a = sm_smw_find_meta(f, "general.architecture");
-        char known[256] = "";
-        for (size_t i = 0; i < N_RUNNERS; i++)
-            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", runners[i].arch);
+        size_t nk;
+        const sm_model_kind *const *k = sm_model_kinds(&nk);
+        char known[512] = "";
+        for (size_t i = 0; i < nk; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", k[i]->arch);
         if (a && a->type == SM_META_STRING)
             sm_error_set(&err, SM_ERR_UNSUPPORTED, "%s: no runner for architecture '%.*s' (smw-run knows: %s)",
                          model, (int)(a->v.str.len > 64 ? 64 : a->v.str.len), a->v.str.ptr, known);
@@ -699,18 +438,26 @@ int main(int argc, char **argv)
                          model);
         goto done;
     }
-    if (sm_npy_load(input, &in, &err) || check_input(r, &in, input, &err) ||
-        r->run(f, &in, input, &res, &err))
+    if (sm_npy_load(input, &in, &err) || check_input(r, &in, input, &err) || make_pool(&pool, &err) ||
+        r->load(f, pool, &impl, &err))
         goto done;
+    sm_model_tensor fw = {in.dtype, in.ndim, {0}, in.data}, ours;
+    memcpy(fw.dims, in.dims, in.ndim * sizeof *in.dims);
+    if (sm_model_from_framework(r, &fw, &ours, &nhwc, &err))
+        goto done;
+    if (r->run(impl, &ours, pool, &res, &err)) {
+        sm_error_prefix(&err, "%s", input); /* the run's errors are about the input */
+        goto done;
+    }
 
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
         sm_error_set(&err, SM_ERR_IO, "%s: cannot create output directory: %s", out_dir, strerror(errno));
         goto done;
     }
-    char paths[MAX_OUTPUTS][4096];
-    for (int i = 0; i < res.n_out; i++) {
-        run_output *o = &res.out[i];
-        snprintf(paths[i], sizeof paths[i], "%s/%s.npy", out_dir, o->name);
+    char paths[SM_MODEL_MAX_OUTPUTS][4096];
+    for (int i = 0; i < res.n; i++) {
+        sm_model_tensor *o = &res.t[i];
+        snprintf(paths[i], sizeof paths[i], "%s/%s.npy", out_dir, res.name[i]);
         if (sm_npy_save(paths[i], o->dtype, o->ndim, o->dims, o->data, &err))
             goto done;
     }
@@ -722,33 +469,33 @@ int main(int argc, char **argv)
         put_json_str(input);
         printf(", \"shape\": %s, \"dtype\": \"%s\"}, \"outputs\": [",
                sm_npy_shape_str(in.ndim, in.dims, shp, sizeof shp), sm_npy_descr(in.dtype));
-        for (int i = 0; i < res.n_out; i++) {
+        for (int i = 0; i < res.n; i++) {
             printf("%s{\"name\": ", i ? ", " : "");
-            put_json_str(res.out[i].name);
+            put_json_str(res.name[i]);
             printf(", \"shape\": %s, \"dtype\": \"%s\", \"file\": ",
-                   sm_npy_shape_str(res.out[i].ndim, res.out[i].dims, shp, sizeof shp),
-                   sm_npy_descr(res.out[i].dtype));
+                   sm_npy_shape_str(res.t[i].ndim, res.t[i].dims, shp, sizeof shp),
+                   sm_npy_descr(res.t[i].dtype));
             put_json_str(paths[i]);
             putchar('}');
         }
         putchar(']');
-        for (int i = 0; i < res.n_out; i++) {
-            if (numel_of(&res.out[i]) > JSON_MAX_VALUES)
+        for (int i = 0; i < res.n; i++) {
+            if (sm_model_tensor_numel(&res.t[i]) > JSON_MAX_VALUES)
                 continue;
             printf(", ");
-            put_json_str(res.out[i].name);
+            put_json_str(res.name[i]);
             printf(": ");
             size_t idx = 0;
-            put_nested(&res.out[i], 0, &idx);
+            put_nested(&res.t[i], 0, &idx);
         }
         printf("}\n");
     } else {
         printf("architecture: %s\ninput: %s %s %s\n", r->arch, input,
                sm_npy_shape_str(in.ndim, in.dims, shp, sizeof shp), sm_npy_descr(in.dtype));
-        for (int i = 0; i < res.n_out; i++) {
-            run_output *o = &res.out[i];
-            uint64_t n = numel_of(o);
-            printf("%s %s %s -> %s:", o->name, sm_npy_shape_str(o->ndim, o->dims, shp, sizeof shp),
+        for (int i = 0; i < res.n; i++) {
+            const sm_model_tensor *o = &res.t[i];
+            uint64_t n = sm_model_tensor_numel(o);
+            printf("%s %s %s -> %s:", res.name[i], sm_npy_shape_str(o->ndim, o->dims, shp, sizeof shp),
                    sm_npy_descr(o->dtype), paths[i]);
             for (uint64_t k = 0; k < n && k < 8; k++) {
                 putchar(' ');
@@ -761,8 +508,11 @@ int main(int argc, char **argv)
 done:
     if (rc)
         fprintf(stderr, "smw-run: %s\n", err.msg[0] ? err.msg : "failed");
-    for (int i = 0; i < res.n_out; i++)
-        free(res.out[i].data);
+    sm_model_outputs_free(&res);
+    if (impl)
+        r->free(impl);
+    free(nhwc);
+    sm_threadpool_free(pool);
     sm_npy_free(&in);
     sm_smw_free(f);
     return rc;

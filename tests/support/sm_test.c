@@ -1,5 +1,7 @@
 #include "sm_test.h"
 
+#include "model_registry.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,15 @@ const char *sm_test_tmpfile(const char *name)
 {
     const char *dir = sm_test_tmpdir();
     return dir ? path_join(dir, name) : NULL;
+}
+
+void sm_test_smw_run_refuses(const char *model, const char *input, const char *dir, const char *needle)
+{
+    char args[12800];
+    static char out[65536];
+    snprintf(args, sizeof args, "'%s' --input '%s' --out-dir '%s'", model, input, dir);
+    ck_assert_int_eq(sm_test_run("smw-run", args, out, sizeof out), 1);
+    ck_assert_msg(strstr(out, needle) != NULL, "smw-run %s: output lacks '%s':\n%s", input, needle, out);
 }
 
 void sm_test_remove_tmpfile(const char *path)
@@ -146,6 +157,16 @@ void sm_test_assert_rejected(sm_status st, const void *out, const sm_error *err,
     ck_assert_msg(st != SM_OK, "accepted; expected a message with '%s'", needles[0] ? needles[0] : "");
     ck_assert_ptr_null(out);
     sm_test_assert_has_all(err->msg, needles);
+}
+
+void sm_test_expect_load_error(const char *arch, const char *path, const char *const *needles)
+{
+    const sm_model_kind *kind = sm_model_kind_find(arch, strlen(arch));
+    ck_assert_msg(kind != NULL, "no model kind '%s'", arch);
+    sm_model *m = (sm_model *)1;
+    sm_error err = {0};
+    sm_status st = sm_model_open(path, kind, NULL, &m, &err);
+    sm_test_assert_rejected(st, m, &err, needles); /* m read after the call */
 }
 
 void sm_test_assert_has_all(const char *msg, const char *const *needles)

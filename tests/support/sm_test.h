@@ -44,6 +44,8 @@ int sm_test_shell(const char *cmd, char *out, size_t cap);
 /* Runs "$SM_TEST_RUNNER $SM_BIN/<prog> args" through the shell; returns the exit status and
  * stores up to cap-1 bytes of combined stdout+stderr in out (may be NULL). */
 int sm_test_run(const char *prog, const char *args, char *out, size_t cap);
+/* smw-run model --input input --out-dir dir must fail (exit 1) saying needle. */
+void sm_test_smw_run_refuses(const char *model, const char *input, const char *dir, const char *needle);
 /* Prints a visible "skipped: <why>" line (the runner shows it). */
 void sm_test_skip(const char *test, const char *why);
 /* Rewrites the .smw at src into a new file in a fresh temp dir and returns its
@@ -60,6 +62,9 @@ bool sm_test_convert(const char *src, const char *name, char *out, size_t cap, c
 /* Loads the generated fixture rel ($SM_FIXTURES/rel) as a float32 .npy; fails the
  * test naming the file when it is missing, unreadable or of another dtype. */
 void sm_test_load_npy_f32(const char *rel, sm_npy *a);
+/* Opens path as the registry's model kind arch (models/model_registry.h) and
+ * checks the refusal as sm_test_assert_rejected does. */
+void sm_test_expect_load_error(const char *arch, const char *path, const char *const *needles);
 /* A loader's refusal: st is an error, *out was left NULL, and err's message has
  * every needle (NULL-terminated). */
 void sm_test_assert_rejected(sm_status st, const void *out, const sm_error *err, const char *const *needles);
