@@ -98,6 +98,17 @@ $name: TIMED OUT after ${SM_SUITE_TIMEOUT}s"
     fi
 done
 
+# Static checks of the source tree (no build needed), one test each.
+for c in tests/include-graph.sh; do
+    name=$(basename "$c" .sh)
+    case "$name" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
+    echo "== $name"
+    total=$((total + 1))
+    if ! sh "$c"; then
+        failed=$((failed + 1)); suites_failed="$suites_failed $name"
+    fi
+done
+
 # The allow-list: "<tags> <glob>" per line (# comments); a skip line
 # "<suite or generator>: <test>: <why>" is allowed when the glob matches it and
 # one of the comma-separated tags is among this run's tags.

@@ -16,7 +16,7 @@
 #include "rppg_pos.h"
 #include "rppg_ultralight.h"
 #include "sm_test.h"
-#include "source.h"
+#include "source_y4m.h"
 
 static const char *fixture(const char *rel)
 {

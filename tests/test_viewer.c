@@ -9,7 +9,7 @@
 #include "overlay.h"
 #include "sm_image.h"
 #include "sm_test.h"
-#include "source.h"
+#include "source_open.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -83,5 +83,3 @@ void sm_viewer_analyzer_default(sm_viewer_analyzer *a)
     a->process = default_process;
     a->free = default_free;
 }
-
-void sm_viewer_analyzer_select(sm_viewer_analyzer *a) { sm_viewer_analyzer_pipeline(a); }

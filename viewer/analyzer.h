@@ -3,10 +3,11 @@
  *
  * The viewer never analyses anything itself: it hands each frame to an
  * sm_viewer_analyzer and renders / serialises the sm_mirror_result
- * (app/mirror_types.h) it gets back. The real pipeline (app/pipeline.c,
- * adapted in analyzer_pipeline.c) provides these three functions; the default
- * analyzer (a placeholder kept for tests) reports every section as "model
- * missing" (available = false) and the face as not found.
+ * (app/mirror_types.h) it gets back. This header is the interface only: the
+ * real pipeline (app/pipeline.c) is adapted to it in analyzer_pipeline.[ch],
+ * which includes this header (never the other way round); the default
+ * analyzer here (a placeholder kept for tests) reports every section as
+ * "model missing" (available = false) and the face as not found.
  *
  * Threading: init and free run on the main thread; process runs on the
  * analysis thread only (one frame at a time, in source order for files).
@@ -59,10 +60,6 @@ struct sm_viewer_analyzer {
     char notes[1024];           /* "emotion: models/emotion.smw missing\n..." for the user */
 };
 
-/* The analyzer smartmirror uses: the real pipeline (analyzer_pipeline.c). */
-void sm_viewer_analyzer_select(sm_viewer_analyzer *a);
-/* app/pipeline.c behind the analyzer interface. */
-void sm_viewer_analyzer_pipeline(sm_viewer_analyzer *a);
 /* models->X or models_dir/default (refine picks the mesh) into buf. */
 const char *sm_viewer_model_path(const sm_viewer_models *m, const char *which, char *buf, size_t cap);
 /* The placeholder: every section unavailable, no face. */

@@ -2,7 +2,7 @@
  * Resolves the model paths (command line, else the defaults under
  * models_dir), tells the user which files are missing and what that turns
  * off, and runs the pipeline per frame. */
-#include "analyzer.h"
+#include "analyzer_pipeline.h"
 #include "pipeline.h"
 
 #include <stdio.h>

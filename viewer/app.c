@@ -15,7 +15,7 @@
 #include "app.h"
 
 #include "advisor.h"
-#include "analyzer.h"
+#include "analyzer_pipeline.h"
 #include "canvas.h"
 #include "capture.h"
 #include "chime.h"
@@ -24,7 +24,7 @@
 #include "json.h"
 #include "overlay.h"
 #include "session.h"
-#include "source.h"
+#include "source_open.h"
 
 #include <SDL.h>
 #include <errno.h>
@@ -804,7 +804,7 @@ int sm_viewer_main(int argc, char **argv)
     mb_init(&p->display);
     pthread_mutex_init(&p->mu, NULL);
     o.models.live = p->live; /* models that lag behind run on their own threads */
-    sm_viewer_analyzer_select(&p->an);
+    sm_viewer_analyzer_pipeline(&p->an);
     int rc = 0;
     if (sm_session_init(&p->session, &err) != SM_OK ||
         (o.record && sm_session_record(p->session, o.record, &err) != SM_OK)) {

@@ -4,6 +4,10 @@
  * source and its timestamp in seconds (from the source: Y4M/AVI frame rate,
  * image index / fps, capture clock for cameras).
  *
+ * This header is the generic interface only: each reader has its own header
+ * (source_y4m.h, source_avi.h, capture.h) that includes this one, and the
+ * registry that picks a reader for a path is source_open.h, above them all.
+ *
  * Every reader validates what it reads: bad headers, truncated frames, zero or
  * absurd sizes (above SM_SOURCE_MAX_DIM) give an sm_error naming the file and
  * the problem; nothing crashes on hostile input.
@@ -49,26 +53,20 @@ struct sm_source {
     double fps;         /* nominal rate (0 = unknown) */
     int width, height;  /* nominal size (0 = varies) */
     void *impl;
+    /* Set when the file ended inside a frame (a cut download, a recorder
+     * killed mid-write): "<file>: truncated after frame N; stopping (detail)".
+     * Empty otherwise. */
+    char truncated[SM_ERROR_MAX];
 };
 
 sm_status sm_source_read(sm_source *s, sm_frame *f, bool *eof, sm_error *err);
+/* For readers whose file ends inside frame `index` (0-based): with frames
+ * before it, the source ends there (*eof = true, SM_OK) and the warning is
+ * kept in s->truncated and printed once on stderr, so a cut video plays what
+ * it has; cut inside its first frame there is nothing to play and the
+ * return is SM_ERR_FORMAT with the same detail. `detail` says where. */
+sm_status sm_source_truncated(sm_source *s, int64_t index, const char *detail, bool *eof, sm_error *err);
 void sm_source_close(sm_source *s); /* accepts NULL; frees s */
-
-/* --video: Y4M and MJPEG AVI by their magic bytes, anything else through ffmpeg.
- * fps_override > 0 replaces the file's own rate for timestamps. */
-sm_status sm_source_open_video(const char *path, double fps_override, sm_source **out, sm_error *err);
-sm_status sm_source_open_y4m(const char *path, double fps_override, sm_source **out, sm_error *err);
-/* Reads Y4M from an open stream (owned from now on; closed with pclose when
- * `is_pipe`). */
-sm_status sm_source_open_y4m_stream(FILE *fp, bool is_pipe, const char *name, double fps_override,
-                                    sm_source **out, sm_error *err);
-sm_status sm_source_open_avi(const char *path, double fps_override, sm_source **out, sm_error *err);
-/* `ffmpeg -i path -f yuv4mpegpipe -pix_fmt yuv420p -`; SM_ERR_UNSUPPORTED when
- * ffmpeg is not installed. */
-sm_status sm_source_open_ffmpeg(const char *path, double fps_override, sm_source **out, sm_error *err);
-/* --images: the .jpg, .jpeg and .png files in dir, sorted by name (byte order); t = index / fps
- * (fps <= 0: 30). */
-sm_status sm_source_open_images(const char *dir, double fps, sm_source **out, sm_error *err);
 
 /* Decoders (whole file in memory). `name` is for messages. */
 sm_status sm_jpeg_decode(const uint8_t *data, size_t len, const char *name, sm_frame *f, sm_error *err);

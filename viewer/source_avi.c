@@ -5,7 +5,7 @@
  * LIST movi in order, decoding every "NNdc"/"NNdb" chunk of that stream as a
  * JPEG. idx1 is not needed (and ignored). Every size is checked against its
  * parent chunk and the file. */
-#include "source.h"
+#include "source_avi.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,9 +22,19 @@ typedef struct {
     uint8_t *buf;
     size_t buf_cap;
     int64_t next;
+    bool cut;                    /* the file is shorter than its RIFF or movi sizes say */
 } avi_impl;
 
 static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* A fourcc for messages: hostile bytes become '?'. */
+static const char *fourcc_text(const uint8_t *p, char out[5])
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+    out[4] = '\0';
+    return out;
+}
 
 static bool read_at(FILE *fp, uint64_t off, void *buf, size_t n)
 {
@@ -44,6 +54,7 @@ static sm_status parse_list(avi_impl *a, const char *name, uint64_t pos, uint64_
     if (depth > 4)
         return sm_error_set(err, SM_ERR_FORMAT, "%s: AVI header lists nested too deeply", name);
     bool in_vids = false;
+    char cc[5];
     while (pos + 8 <= end) {
         uint8_t ck[12];
         if (!read_at(a->fp, pos, ck, 8))
@@ -81,9 +92,8 @@ static sm_status parse_list(avi_impl *a, const char *name, uint64_t pos, uint64_
             if (in_vids) {
                 if (memcmp(b + 4, "MJPG", 4) && memcmp(b + 4, "mjpg", 4) && memcmp(b + 4, "\0\0\0\0", 4) &&
                     memcmp(b + 4, "AVRn", 4) && memcmp(b + 4, "jpeg", 4))
-                    return sm_error_set(err, SM_ERR_UNSUPPORTED,
-                                        "%s: video codec '%.4s' is not MJPEG (convert to Y4M or MJPEG AVI, or "
-                                        "install ffmpeg)", name, (const char *)b + 4);
+                    return sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: AVI video codec '%s' is not MJPEG", name,
+                                        fourcc_text(b + 4, cc));
                 uint32_t scale = le32(b + 20), rate = le32(b + 24);
                 if (scale > 0 && rate > 0)
                     h->fps = (double)rate / scale;
@@ -101,8 +111,8 @@ static sm_status parse_list(avi_impl *a, const char *name, uint64_t pos, uint64_
                 return sm_error_set(err, SM_ERR_FORMAT, "%s: video size %dx%d outside 1..%d", name, bw, bh,
                                     SM_SOURCE_MAX_DIM);
             if (memcmp(b + 16, "MJPG", 4) && memcmp(b + 16, "mjpg", 4) && memcmp(b + 16, "JPEG", 4))
-                return sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: video compression '%.4s' is not MJPEG", name,
-                                    (const char *)b + 16);
+                return sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: AVI video compression '%s' is not MJPEG", name,
+                                    fourcc_text(b + 16, cc));
             h->w = bw;
             h->h = bh;
         }
@@ -111,10 +121,30 @@ static sm_status parse_list(avi_impl *a, const char *name, uint64_t pos, uint64_
     return SM_OK;
 }
 
+/* True when a frame chunk of the video stream starts at or after pos: tells a
+ * broken last frame (a cut recording) from a broken frame in the middle. */
+static bool frame_follows(avi_impl *a, uint64_t pos, const char want[2])
+{
+    uint8_t ck[8];
+    while (pos + 8 <= a->movi_end && read_at(a->fp, pos, ck, 8)) {
+        uint64_t size = le32(ck + 4);
+        if (!memcmp(ck, "LIST", 4)) {
+            pos += 12;
+            continue;
+        }
+        if (ck[0] == (uint8_t)want[0] && ck[1] == (uint8_t)want[1] && ck[2] == 'd' && (ck[3] == 'c' || ck[3] == 'b') &&
+            size > 0)
+            return true;
+        pos += 8 + size + (size & 1);
+    }
+    return false;
+}
+
 static sm_status avi_read(sm_source *s, sm_frame *f, bool *eof, sm_error *err)
 {
     avi_impl *a = s->impl;
     char want[2] = {(char)('0' + a->stream / 10), (char)('0' + a->stream % 10)};
+    char detail[160];
     while (a->movi_pos + 8 <= a->movi_end) {
         uint8_t ck[8];
         if (!read_at(a->fp, a->movi_pos, ck, 8))
@@ -122,11 +152,18 @@ static sm_status avi_read(sm_source *s, sm_frame *f, bool *eof, sm_error *err)
                                 (unsigned long long)a->movi_pos);
         uint64_t size = le32(ck + 4), data = a->movi_pos + 8;
         if (!memcmp(ck, "LIST", 4)) { /* 'rec ' groups: step inside */
-            if (size < 4 || data + size > a->movi_end)
+            if (size < 4 || (data + size > a->movi_end && !a->cut))
                 return sm_error_set(err, SM_ERR_FORMAT, "%s: bad LIST in movi at offset %llu", s->name,
                                     (unsigned long long)a->movi_pos);
             a->movi_pos = data + 4;
             continue;
+        }
+        if (data + size > a->movi_end && a->cut) {
+            snprintf(detail, sizeof detail, "chunk '%.4s' at offset %llu needs %llu bytes, the file has %llu",
+                     (const char *)ck, (unsigned long long)a->movi_pos, (unsigned long long)size,
+                     (unsigned long long)(a->movi_end - data));
+            a->movi_pos = a->movi_end;
+            return sm_source_truncated(s, a->next, detail, eof, err);
         }
         if (data + size > a->movi_end)
             return sm_error_set(err, SM_ERR_FORMAT, "%s: frame %lld: chunk '%.4s' at offset %llu runs past the "
@@ -153,12 +190,24 @@ static sm_status avi_read(sm_source *s, sm_frame *f, bool *eof, sm_error *err)
         char what[300];
         snprintf(what, sizeof what, "%.200s frame %lld", s->name, (long long)a->next);
         sm_status st = sm_jpeg_decode(a->buf, size, what, f, err);
+        if (st == SM_ERR_FORMAT && a->next > 0 && !frame_follows(a, a->movi_pos, want)) {
+            /* the last frame is broken (a recorder stopped mid-frame): play the rest */
+            snprintf(detail, sizeof detail, "its last frame is a broken JPEG: %.100s", err->msg);
+            a->movi_pos = a->movi_end;
+            return sm_source_truncated(s, a->next, detail, eof, err);
+        }
         if (st != SM_OK)
             return st;
         f->index = a->next;
         f->t = (double)a->next / a->fps;
         a->next++;
         return SM_OK;
+    }
+    if (a->cut && a->movi_pos < a->movi_end) {
+        snprintf(detail, sizeof detail, "the file ends inside a chunk header at offset %llu",
+                 (unsigned long long)a->movi_pos);
+        a->movi_pos = a->movi_end;
+        return sm_source_truncated(s, a->next, detail, eof, err);
     }
     *eof = true;
     return SM_OK;
@@ -208,8 +257,10 @@ sm_status sm_source_open_avi(const char *path, double fps_override, sm_source **
     if (st == SM_OK) {
         /* A RIFF size past the end of the file means a truncated file: read what is there. */
         riff_end = 8 + (uint64_t)le32(hdr + 4);
-        if (riff_end > a->file_size)
+        if (riff_end > a->file_size) {
             riff_end = a->file_size;
+            a->cut = true;
+        }
         uint64_t pos = 12;
         bool have_hdrl = false;
         while (st == SM_OK && pos + 12 <= riff_end && !a->movi_end) {
@@ -229,6 +280,7 @@ sm_status sm_source_open_avi(const char *path, double fps_override, sm_source **
                     st = sm_error_set(err, SM_ERR_FORMAT, "%s: movi list before the hdrl header", path);
                 a->movi_pos = data + 4;
                 a->movi_end = data + size > riff_end ? riff_end : data + size;
+                a->cut = a->cut || data + size > riff_end;
             }
             pos = data + size + (size & 1);
         }

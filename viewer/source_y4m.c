@@ -5,7 +5,7 @@
  * differences ignored), 422, 444, mono; 8 bits only. Interlaced material is
  * shown as whole frames. XCOLORRANGE=FULL selects full-range YCbCr. */
 #include "sm_image.h"
-#include "source.h"
+#include "source_y4m.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -142,6 +142,8 @@ static sm_status y4m_read(sm_source *s, sm_frame *f, bool *eof, sm_error *err)
         *eof = true;
         return SM_OK;
     }
+    if (r < 0 && feof(y->fp) && !ferror(y->fp))
+        return sm_source_truncated(s, y->next, "the file ends inside a FRAME header", eof, err);
     if (r < 0)
         return sm_error_set(err, SM_ERR_FORMAT, "%s: frame %lld: bad or truncated frame header",
                             s->name, (long long)y->next);
@@ -149,9 +151,15 @@ static sm_status y4m_read(sm_source *s, sm_frame *f, bool *eof, sm_error *err)
         return sm_error_set(err, SM_ERR_FORMAT, "%s: frame %lld: expected a FRAME header, found '%.20s'",
                             s->name, (long long)y->next, line);
     size_t got = fread(y->buf, 1, y->frame_bytes, y->fp);
-    if (got != y->frame_bytes)
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: frame %lld truncated: expected %zu bytes, got %zu",
-                            s->name, (long long)y->next, y->frame_bytes, got);
+    if (got != y->frame_bytes && ferror(y->fp))
+        return sm_error_set(err, SM_ERR_IO, "%s: frame %lld: read error: %s", s->name, (long long)y->next,
+                            strerror(errno));
+    if (got != y->frame_bytes) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "frame %lld truncated: expected %zu bytes, got %zu", (long long)y->next,
+                 y->frame_bytes, got);
+        return sm_source_truncated(s, y->next, detail, eof, err);
+    }
     sm_status st = sm_frame_reserve(f, y->w, y->h, err);
     if (st != SM_OK)
         return st;

@@ -3,7 +3,7 @@
  * file reached through /proc/self/fd. */
 // SOURCES: engine/core/*.c engine/image/*.c viewer/source.c viewer/source_y4m.c viewer/source_avi.c
 // LIBS: -lturbojpeg
-#include "source.h"
+#include "source_avi.h"
 
 #include <stdio.h>
 #include <sys/mman.h>

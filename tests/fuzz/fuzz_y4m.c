@@ -2,7 +2,7 @@
  * colour conversion, read from memory through the stream entry point. */
 // SOURCES: engine/core/*.c engine/image/*.c viewer/source.c viewer/source_y4m.c viewer/source_avi.c
 // LIBS: -lturbojpeg
-#include "source.h"
+#include "source_y4m.h"
 
 #include <stdio.h>
 
