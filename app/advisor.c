@@ -349,9 +349,11 @@ sm_status sm_qtable_parse(const char *buf, size_t len, const char *name, sm_qent
         for (unsigned long j = 0; j < i; j++)
             if (e[j].tenths == q->tenths && e[j].stress_bin == q->stress_bin &&
                 strcmp(e[j].label, q->label) == 0) {
+                /* the message reads q, which lives in e: free after it */
+                sm_status st = sm_error_set(err, SM_ERR_FORMAT, "%s: entry %lu repeats the key (%s, %d, %d)",
+                                            name, i + 1, q->label, q->tenths, q->stress_bin);
                 free(e);
-                return sm_error_set(err, SM_ERR_FORMAT, "%s: entry %lu repeats the key (%s, %d, %d)",
-                                    name, i + 1, q->label, q->tenths, q->stress_bin);
+                return st;
             }
     }
     size_t body = pos;

@@ -1,6 +1,7 @@
 /* The session: per-second series, history rings, event counts, the CSV
  * recorder and the summary (contract in session.h). */
 #include "session.h"
+#include "json_writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -512,136 +513,74 @@ void sm_session_summarize(const sm_session *s, sm_session_summary *o)
     o->wall_end = s->started ? s->wall_last : NAN;
 }
 
-typedef struct {
-    char *s;
-    size_t n, cap;
-    bool oom;
-} jb;
-
-static void jb_add(jb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jb_add(jb *b, const char *fmt, ...)
-{
-    if (b->oom)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->s && (size_t)k < b->cap - b->n) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t nc = b->cap * 2 + (size_t)k + 256;
-        char *p = realloc(b->s, nc);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->s = p;
-        b->cap = nc;
-    }
-}
-
-static void jnum(jb *b, const char *key, double v, int dec)
-{
-    if (isfinite(v))
-        jb_add(b, "\"%s\":%.*f", key, dec, v);
-    else
-        jb_add(b, "\"%s\":null", key);
-}
-
-static void jstr(jb *b, const char *s)
-{
-    jb_add(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            jb_add(b, "\\%c", c);
-        else if (c < 0x20)
-            jb_add(b, "\\u%04x", c);
-        else
-            jb_add(b, "%c", c);
-    }
-    jb_add(b, "\"");
-}
-
 char *sm_session_summary_json(const sm_session_summary *o)
 {
-    jb b = {0};
+    sm_json b = {0};
     char start[40] = "", end[40] = "";
     utc_text(o->wall_start, start, sizeof start);
     utc_text(o->wall_end, end, sizeof end);
-    jb_add(&b, "{\"summary\":1,\"start_utc\":");
+    sm_json_add(&b, "{\"summary\":1,\"start_utc\":");
     if (start[0])
-        jstr(&b, start);
+        sm_json_str(&b, start);
     else
-        jb_add(&b, "null");
-    jb_add(&b, ",\"end_utc\":");
+        sm_json_add(&b, "null");
+    sm_json_add(&b, ",\"end_utc\":");
     if (end[0])
-        jstr(&b, end);
+        sm_json_str(&b, end);
     else
-        jb_add(&b, "null");
-    jb_add(&b, ",\"frames\":%lld,\"seconds\":%lld,", (long long)o->frames, (long long)o->seconds);
-    jnum(&b, "duration_s", o->duration_s, 2);
-    jb_add(&b, ",");
-    jnum(&b, "face_s", o->face_s, 1);
-    jb_add(&b, ",\"fatigue\":{\"blinks\":%d,", o->blinks);
-    jnum(&b, "blinks_per_min", o->blinks_per_min, 1);
-    jb_add(&b, ",\"long_closures\":%d,\"microsleeps\":%d,\"yawns\":%d,\"alerts\":%d}", o->long_closures,
+        sm_json_add(&b, "null");
+    sm_json_add(&b, ",\"frames\":%lld,\"seconds\":%lld,", (long long)o->frames, (long long)o->seconds);
+    sm_json_key_num(&b, "duration_s", o->duration_s, 2);
+    sm_json_add(&b, ",");
+    sm_json_key_num(&b, "face_s", o->face_s, 1);
+    sm_json_add(&b, ",\"fatigue\":{\"blinks\":%d,", o->blinks);
+    sm_json_key_num(&b, "blinks_per_min", o->blinks_per_min, 1);
+    sm_json_add(&b, ",\"long_closures\":%d,\"microsleeps\":%d,\"yawns\":%d,\"alerts\":%d}", o->long_closures,
            o->microsleeps, o->yawns, o->alerts);
-    jb_add(&b, ",\"heart\":");
+    sm_json_add(&b, ",\"heart\":");
     if (o->bpm_n) {
-        jb_add(&b, "{\"seconds\":%d,", o->bpm_n);
-        jnum(&b, "bpm_mean", o->bpm_mean, 1);
-        jb_add(&b, ",");
-        jnum(&b, "bpm_min", o->bpm_min, 1);
-        jb_add(&b, ",");
-        jnum(&b, "bpm_max", o->bpm_max, 1);
-        jb_add(&b, "}");
+        sm_json_add(&b, "{\"seconds\":%d,", o->bpm_n);
+        sm_json_key_num(&b, "bpm_mean", o->bpm_mean, 1);
+        sm_json_add(&b, ",");
+        sm_json_key_num(&b, "bpm_min", o->bpm_min, 1);
+        sm_json_add(&b, ",");
+        sm_json_key_num(&b, "bpm_max", o->bpm_max, 1);
+        sm_json_add(&b, "}");
     } else {
-        jb_add(&b, "null");
+        sm_json_add(&b, "null");
     }
-    jb_add(&b, ",\"stress\":");
+    sm_json_add(&b, ",\"stress\":");
     if (o->stress_n) {
-        jb_add(&b, "{\"seconds\":%d,", o->stress_n);
-        jnum(&b, "mean", o->stress_mean, 1);
-        jb_add(&b, ",");
-        jnum(&b, "low", o->stress_low, 3);
-        jb_add(&b, ",");
-        jnum(&b, "moderate", o->stress_moderate, 3);
-        jb_add(&b, ",");
-        jnum(&b, "high", o->stress_high, 3);
-        jb_add(&b, "}");
+        sm_json_add(&b, "{\"seconds\":%d,", o->stress_n);
+        sm_json_key_num(&b, "mean", o->stress_mean, 1);
+        sm_json_add(&b, ",");
+        sm_json_key_num(&b, "low", o->stress_low, 3);
+        sm_json_add(&b, ",");
+        sm_json_key_num(&b, "moderate", o->stress_moderate, 3);
+        sm_json_add(&b, ",");
+        sm_json_key_num(&b, "high", o->stress_high, 3);
+        sm_json_add(&b, "}");
     } else {
-        jb_add(&b, "null");
+        sm_json_add(&b, "null");
     }
-    jb_add(&b, ",\"emotion\":");
+    sm_json_add(&b, ",\"emotion\":");
     if (o->emotion_n) {
-        jb_add(&b, "{\"seconds\":%d,\"shares\":{", o->emotion_n);
+        sm_json_add(&b, "{\"seconds\":%d,\"shares\":{", o->emotion_n);
         for (int i = 0; i < o->n_labels; i++) {
             if (i)
-                jb_add(&b, ",");
-            jstr(&b, o->labels[i]);
-            jb_add(&b, ":%.3f", o->emotion_share[i]);
+                sm_json_add(&b, ",");
+            sm_json_str(&b, o->labels[i]);
+            sm_json_add(&b, ":%.3f", o->emotion_share[i]);
         }
-        jb_add(&b, "}}");
+        sm_json_add(&b, "}}");
     } else {
-        jb_add(&b, "null");
+        sm_json_add(&b, "null");
     }
-    jb_add(&b, ",\"advisor\":{\"decisions\":%d,\"suggestions\":%d,\"rewards\":%d,\"helped\":%d,", o->actions,
+    sm_json_add(&b, ",\"advisor\":{\"decisions\":%d,\"suggestions\":%d,\"rewards\":%d,\"helped\":%d,", o->actions,
            o->suggestions, o->rewards, o->rewards_positive);
-    jnum(&b, "reward_mean", o->reward_mean, 3);
-    jb_add(&b, "}}");
-    if (b.oom) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
+    sm_json_key_num(&b, "reward_mean", o->reward_mean, 3);
+    sm_json_add(&b, "}}");
+    return sm_json_finish(&b);
 }
 
 sm_status sm_session_summary_write(const sm_session_summary *sum, const char *path, sm_error *err)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static FILE *open_fixture(const char *name)
@@ -286,8 +287,49 @@ START_TEST(corrupt_files_set_aside)
     expect_set_aside(dir, "version.txt", bad, len, "version 7");
     expect_set_aside(dir, "garbage.txt", "\x7f" "ELF\x02\x01\x01\0\0\0", 10, "not a smartmirror");
     expect_set_aside(dir, "empty.txt", "", 0, "not a smartmirror");
+    /* a repeated key (found by tests/fuzz/fuzz_qtable: the message once read
+     * the freed entries) */
+    sm_qentry twice[2] = {{"tired", 9, 4, {1, 2, 3}}, {"tired", 9, 4, {0, 0, 0}}};
+    char *rep;
+    size_t rlen;
+    ck_assert_int_eq(sm_qtable_serialize(twice, 2, &rep, &rlen, NULL), SM_OK);
+    ck_assert_int_eq(sm_qtable_parse(rep, rlen, "rep.txt", &back, &n, &err), SM_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "rep.txt: entry 2 repeats the key (tired, 9, 4)"), "%s", err.msg);
+    ck_assert_ptr_null(back);
+    free(rep);
     free(bad);
     free(buf);
+}
+END_TEST
+
+START_TEST(qtable_at_a_symlink_replaces_the_link)
+{
+    /* The table is a whole file written by temp + rename: a symlink planted at
+     * its path is replaced by the new table, never written through. */
+    const char *dir = sm_test_tmpdir();
+    char victim[4200], link[4200];
+    snprintf(victim, sizeof victim, "%s/victim.txt", dir);
+    snprintf(link, sizeof link, "%s/qtable.txt", dir);
+    FILE *f = fopen(victim, "w");
+    fputs("precious\n", f);
+    fclose(f);
+    ck_assert_int_eq(symlink(victim, link), 0);
+    sm_advisor *a = open_at(link);
+    play_episode(a); /* saves after every reward */
+    ck_assert_int_eq(sm_advisor_save(a, NULL), SM_OK);
+    uint8_t *back;
+    size_t n;
+    ck_assert_int_eq(sm_file_read_all(victim, 0, &back, &n, NULL), SM_OK);
+    ck_assert(n == 9 && memcmp(back, "precious\n", 9) == 0);
+    free(back);
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    sm_advisor *b = open_at(link);
+    ck_assert_str_eq(sm_advisor_load_note(b), "");
+    same_tables(a, b);
+    sm_advisor_free(a);
+    sm_advisor_free(b);
 }
 END_TEST
 
@@ -321,6 +363,7 @@ int main(void)
     tcase_add_test(tc, persistence_round_trip_and_kill_during_save);
     tcase_add_test(tc, corrupt_files_set_aside);
     tcase_add_test(tc, default_path);
+    tcase_add_test(tc, qtable_at_a_symlink_replaces_the_link);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return sm_test_main(s);

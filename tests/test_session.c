@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *const labels8[8] = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "tired"};
@@ -411,6 +415,46 @@ START_TEST(files_refused_and_summary_never_through_symlink)
 }
 END_TEST
 
+START_TEST(summary_write_interrupted_leaves_the_old_file)
+{
+    /* A write that fails half-way (here: the file-size limit, EFBIG, as a full
+     * disk would) must leave the previous summary whole and no temp file. */
+    const char *dir = sm_test_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs("{\"old\":1}\n", f);
+    fclose(f);
+    sm_session *s = run_track(40, NULL);
+    sm_session_summary o;
+    sm_session_summarize(s, &o);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {100, 100};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        sm_error err = {0};
+        sm_status st = sm_session_summary_write(&o, path, &err);
+        _exit(st == SM_ERR_IO && strstr(err.msg, path) ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the cut write was not reported as an I/O error");
+    ck_assert_str_eq(slurp(path), "{\"old\":1}\n");
+    DIR *d = opendir(dir);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        ck_assert_msg(!strstr(e->d_name, ".tmp."), "temp file %s left behind", e->d_name);
+    closedir(d);
+    /* without the limit the same call replaces it */
+    sm_error err = {0};
+    ck_assert_int_eq(sm_session_summary_write(&o, path, &err), SM_OK);
+    ck_assert(strncmp(slurp(path), "{\"summary\":1,", 13) == 0);
+    sm_session_free(s);
+}
+END_TEST
+
 START_TEST(series_table)
 {
     /* the recorded columns the issue asks for, in order, each with a unit */
@@ -515,6 +559,7 @@ int main(void)
     tcase_add_test(tc, csv_rows_header_and_append);
     tcase_add_test(tc, csv_flushes_while_running);
     tcase_add_test(tc, files_refused_and_summary_never_through_symlink);
+    tcase_add_test(tc, summary_write_interrupted_leaves_the_old_file);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return sm_test_main(s);

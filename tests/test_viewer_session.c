@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *python(void)
@@ -228,6 +229,116 @@ START_TEST(summary_matches_json_lines)
     out[k] = '\0';
     pclose(p);
     ck_assert_str_eq(out, "1\n");
+}
+END_TEST
+
+/* Runs smartmirror headless with extra options; stderr into err_path; returns
+ * the exit status. */
+static int run_mirror(const char *opts, const char *err_path)
+{
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "%s '%s/smartmirror' --headless --models /nonexistent --no-qtable --no-config %s 2>'%s'",
+             getenv("SM_TEST_RUNNER") ? getenv("SM_TEST_RUNNER") : "", bin(), opts, err_path);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static char *slurp(const char *path)
+{
+    uint8_t *buf;
+    size_t n;
+    sm_error err;
+    ck_assert_msg(sm_file_read_all(path, 0, &buf, &n, &err) == SM_OK, "%s", err.msg);
+    char *s = realloc(buf, n + 1);
+    s[n] = '\0';
+    return s;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The file the planted link points at still holds "precious\n"; the path
+ * itself is of type `type` (S_IFLNK: refused, S_IFREG: replaced). */
+static void victim_untouched_and_link_is(const char *victim, const char *link, mode_t type)
+{
+    char *v = slurp(victim);
+    ck_assert_str_eq(v, "precious\n");
+    free(v);
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert_int_eq(st.st_mode & S_IFMT, type);
+}
+
+START_TEST(outputs_never_follow_symlinks)
+{
+    const char *clip = sm_test_fixture("viewer/clip_420jpeg.y4m");
+    ck_assert_msg(clip != NULL, "viewer/clip_420jpeg.y4m missing (tests/gen/gen_viewer_sources.py)");
+    const char *dir = sm_test_tmpdir();
+    char victim[4200], link[4200], errp[4200], opts[16384];
+    snprintf(victim, sizeof victim, "%s/victim.txt", dir);
+    snprintf(link, sizeof link, "%s/planted", dir);
+    snprintf(errp, sizeof errp, "%s/stderr.txt", dir);
+    FILE *f = fopen(victim, "w");
+    fputs("precious\n", f);
+    fclose(f);
+    ck_assert_int_eq(symlink(victim, link), 0);
+    /* --out (a stream) and --record (an appended stream): refused, naming the file */
+    const char *flags[2] = {"--out", "--record"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(opts, sizeof opts, "--video '%s' %s '%s'", clip, flags[i], link);
+        ck_assert_int_ne(run_mirror(opts, errp), 0);
+        char *e = slurp(errp);
+        ck_assert_msg(strstr(e, link) && strstr(e, "symlink"), "%s: %s", flags[i], e);
+        free(e);
+        victim_untouched_and_link_is(victim, link, S_IFLNK);
+    }
+    /* --summary (a whole file, temp + rename): the link itself is replaced */
+    snprintf(opts, sizeof opts, "--video '%s' --out /dev/null --summary '%s'", clip, link);
+    ck_assert_int_eq(run_mirror(opts, errp), 0);
+    victim_untouched_and_link_is(victim, link, S_IFREG);
+    char *s = slurp(link);
+    ck_assert_msg(!strncmp(s, "{\"summary\":1,", 13) && strstr(s, "\"frames\":5,"), "%s", s);
+    free(s);
+}
+END_TEST
+
+START_TEST(cut_video_plays_what_it_has)
+{
+    /* a Y4M cut inside its 4th frame: 3 JSON lines, exit 0, one warning */
+    const char *clip = sm_test_fixture("viewer/clip_420jpeg.y4m");
+    ck_assert_msg(clip != NULL, "viewer/clip_420jpeg.y4m missing (tests/gen/gen_viewer_sources.py)");
+    uint8_t *buf;
+    size_t n;
+    sm_error err;
+    ck_assert_int_eq(sm_file_read_all(clip, 0, &buf, &n, &err), SM_OK);
+    const char *dir = sm_test_tmpdir();
+    char cut[4200], out[4200], errp[4200], opts[16384];
+    snprintf(cut, sizeof cut, "%s/cut.y4m", dir);
+    snprintf(out, sizeof out, "%s/cut.jsonl", dir);
+    snprintf(errp, sizeof errp, "%s/stderr.txt", dir);
+    /* header + 3 whole frames (64x48 4:2:0: "FRAME\n" + 4608 bytes each) + 1000 bytes */
+    const char *first = memchr(buf, '\n', n);
+    size_t keep = (size_t)(first - (const char *)buf) + 1 + 3 * (6 + 4608) + 1000;
+    ck_assert_uint_lt(keep, n);
+    FILE *f = fopen(cut, "wb");
+    ck_assert(fwrite(buf, 1, keep, f) == keep);
+    fclose(f);
+    free(buf);
+    snprintf(opts, sizeof opts, "--video '%s' --out '%s'", cut, out);
+    ck_assert_int_eq(run_mirror(opts, errp), 0);
+    char *lines = slurp(out), *e = slurp(errp);
+    ck_assert_int_eq(count_of(lines, "\n"), 3);
+    ck_assert_msg(strstr(lines, "{\"frame\":2,") && !strstr(lines, "{\"frame\":3,"), "%s", lines);
+    char want[4300];
+    snprintf(want, sizeof want, "%s: truncated after frame 2; stopping", cut);
+    ck_assert_msg(count_of(e, want) == 1, "warning '%s' not once in:\n%s", want, e);
+    free(lines);
+    free(e);
 }
 END_TEST
 
@@ -686,6 +797,8 @@ int main(void)
     Suite *s = suite_create("viewer_session");
     TCase *tc = tcase_create("viewer_session");
     tcase_add_test(tc, history_option);
+    tcase_add_test(tc, outputs_never_follow_symlinks);
+    tcase_add_test(tc, cut_video_plays_what_it_has);
     tcase_add_test(tc, record_survives_kill_9);
     tcase_add_test(tc, summary_matches_json_lines);
     tcase_add_test(tc, ffmpeg_failure_message);

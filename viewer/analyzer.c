@@ -77,9 +77,6 @@ static void default_free(sm_viewer_analyzer *a) { (void)a; }
 
 void sm_viewer_analyzer_default(sm_viewer_analyzer *a)
 {
-    memset(a, 0, sizeof *a);
-    a->name = "none (models not connected)";
-    a->init = default_init;
-    a->process = default_process;
-    a->free = default_free;
+    *a = (sm_viewer_analyzer){.name = "none (models not connected)", .init = default_init,
+                              .process = default_process, .free = default_free};
 }

@@ -112,10 +112,6 @@ static void pl_free(sm_viewer_analyzer *a)
 
 void sm_viewer_analyzer_pipeline(sm_viewer_analyzer *a)
 {
-    memset(a, 0, sizeof *a);
-    a->name = "pipeline";
-    a->init = pl_init;
-    a->process = pl_process;
-    a->free = pl_free;
-    a->recalibrate = pl_recalibrate;
+    *a = (sm_viewer_analyzer){
+        .name = "pipeline", .init = pl_init, .process = pl_process, .free = pl_free, .recalibrate = pl_recalibrate};
 }

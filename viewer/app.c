@@ -28,6 +28,7 @@
 
 #include <SDL.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -311,23 +312,34 @@ static bool session_end(pipeline *p, FILE *to)
     return ok;
 }
 
+/* The next frame from the capture thread, analysed and pushed into the
+ * session: 1 with *r filled, 0 when none came within 100 ms or its analysis
+ * failed (reported), -1 when the source has ended. */
+static int next_result(pipeline *p, sm_frame *f, sm_mirror_result *r)
+{
+    int got = mb_take(&p->analysis, f, 100);
+    if (got <= 0)
+        return got;
+    sm_error err = {0};
+    if (analyse(p, f, r, &err) != SM_OK) {
+        fprintf(stderr, "smartmirror: analysis of frame %lld failed: %s\n", (long long)f->index, err.msg);
+        return 0;
+    }
+    session_push(p, r);
+    return 1;
+}
+
 static void *analysis_main(void *arg)
 {
     pipeline *p = arg;
     sm_frame f = {0};
     sm_mirror_result *r = calloc(1, sizeof *r);
     while (r && !g_stop) {
-        int got = mb_take(&p->analysis, &f, 100);
+        int got = next_result(p, &f, r);
         if (got < 0)
             break;
         if (got == 0)
             continue;
-        sm_error err = {0};
-        if (analyse(p, &f, r, &err) != SM_OK) {
-            fprintf(stderr, "smartmirror: analysis of frame %lld failed: %s\n", (long long)f.index, err.msg);
-            continue;
-        }
-        session_push(p, r);
         pthread_mutex_lock(&p->mu);
         p->result = *r;
         p->have_result = true;
@@ -341,11 +353,32 @@ static void *analysis_main(void *arg)
 
 /* ---- headless ------------------------------------------------------------------- */
 
+/* --out: a stream written line by line. Truncated at start (one run, one
+ * file), O_APPEND so concurrent writers never overwrite each other's lines,
+ * O_CLOEXEC so ffmpeg (popen) does not inherit it, and O_NOFOLLOW: a symlink
+ * planted at the path is refused (ELOOP) rather than followed onto another
+ * file. A FIFO or /dev/null still works. */
+static FILE *open_stream(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "a");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
 static int run_headless(pipeline *p)
 {
     FILE *out = stdout;
-    if (p->o->out && !(out = fopen(p->o->out, "w"))) {
-        fprintf(stderr, "smartmirror: cannot write %s: %s\n", p->o->out, strerror(errno));
+    if (p->o->out && !(out = open_stream(p->o->out))) {
+        fprintf(stderr, "smartmirror: cannot write %s: %s%s\n", p->o->out, strerror(errno),
+                errno == ELOOP ? " (a symlink: --out never writes through one; give the real file, or leave "
+                                 "--out out for stdout)" : "");
         return 1;
     }
     sm_frame f = {0};
@@ -353,17 +386,11 @@ static int run_headless(pipeline *p)
     long long n = 0;
     int rc = 0;
     while (r && !g_stop) {
-        int got = mb_take(&p->analysis, &f, 100);
+        int got = next_result(p, &f, r);
         if (got < 0)
             break;
         if (got == 0)
             continue;
-        sm_error err = {0};
-        if (analyse(p, &f, r, &err) != SM_OK) {
-            fprintf(stderr, "smartmirror: analysis of frame %lld failed: %s\n", (long long)f.index, err.msg);
-            continue;
-        }
-        session_push(p, r);
         char *line = sm_result_to_json(r, p->o->landmarks);
         if (!line || fprintf(out, "%s\n", line) < 0 || fflush(out) != 0) {
             fprintf(stderr, "smartmirror: cannot write the JSON output: %s\n", line ? strerror(errno) : "out of memory");

@@ -5,23 +5,19 @@
 // LIBS: -lturbojpeg
 #include "source_avi.h"
 
+#include "fuzz_memfd.h"
+
 #include <stdio.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz.avi", 0);
+    char path[64];
+    int fd = fuzz_memfd(data, size, "fuzz.avi", path, sizeof path);
     if (fd < 0)
         return 0;
-    if (write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     sm_source *s = NULL;
     sm_error err;
     if (sm_source_open_avi(path, 0, &s, &err) == SM_OK) {
