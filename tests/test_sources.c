@@ -416,21 +416,6 @@ END_TEST
 
 /* ---- truncated tails (issue 18) -------------------------------------------- */
 
-static uint8_t *read_whole(const char *path, size_t *n)
-{
-    uint8_t *buf;
-    sm_error err;
-    ck_assert_msg(sm_file_read_all(path, 0, &buf, n, &err) == SM_OK, "%s", err.msg);
-    return buf;
-}
-
-static void write_bytes(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    ck_assert(fp && fwrite(p, 1, n, fp) == n);
-    fclose(fp);
-}
-
 /* Every frame of path via the registry, as one RGB stream; *truncated gets the
  * source's warning. Returns the frame count. */
 static int read_all_frames(const char *path, uint8_t **rgb, size_t *bytes, char *truncated, size_t cap)
@@ -481,7 +466,7 @@ START_TEST(truncated_tail_plays_the_frames_before)
     const char *src = _i < 2 ? "viewer/clip_420jpeg.y4m" : "viewer/clip_noidx.avi";
     const int whole = _i < 2 ? 5 : 6, kept = _i < 2 ? 3 : 5;
     size_t n;
-    uint8_t *buf = read_whole(sm_test_fixture(src), &n);
+    uint8_t *buf = fixture_bytes(src, &n);
     uint8_t *ref;
     size_t ref_bytes;
     char warn[SM_ERROR_MAX];
@@ -522,7 +507,7 @@ END_TEST
 START_TEST(truncated_inside_the_first_frame_is_an_error)
 {
     size_t n;
-    uint8_t *buf = read_whole(sm_test_fixture("viewer/clip_420jpeg.y4m"), &n);
+    uint8_t *buf = fixture_bytes("viewer/clip_420jpeg.y4m", &n);
     char path[4096];
     snprintf(path, sizeof path, "%s/first.y4m", sm_test_tmpdir());
     write_bytes(path, buf, (size_t)find_tag(buf, n, "FRAM", 0) + 6 + 10);
@@ -546,7 +531,7 @@ END_TEST
 static void make_divx_label(const char *path)
 {
     size_t n;
-    uint8_t *buf = read_whole(sm_test_fixture("viewer/clip_noidx.avi"), &n);
+    uint8_t *buf = fixture_bytes("viewer/clip_noidx.avi", &n);
     int changed = 0;
     for (long at; (at = find_tag(buf, n, "MJPG", 0)) >= 0; changed++)
         memcpy(buf + at, "DIVX", 4);
