@@ -115,6 +115,26 @@ typedef enum {
     SM_DWCONV_KERNEL_GENERIC /* the generic any-k kernel even where a fixed one exists */
 } sm_dwconv_kernel;
 
+/* Arithmetic of the GEMM-based convs (sm_conv2d_*). FP32 everywhere by default.
+ * BF16: weights rounded to bfloat16 at prepare, activations rounded on the fly,
+ * FP32 accumulation and epilogue (vdpbf16ps semantics, bf16-gemm.h); native
+ * (faster) only where the build has the AVX-512 BF16 kernel and the CPU has
+ * avx512_bf16, else the same bits through an AVX2/scalar emulation (an accuracy
+ * and storage path, not faster). Depthwise, dense, SE and MLP ops stay FP32. */
+typedef enum {
+    SM_PRECISION_DEFAULT = 0, /* a zeroed description: sm_precision_active() */
+    SM_PRECISION_FP32,
+    SM_PRECISION_BF16
+} sm_precision;
+/* SM_PRECISION=fp32|bf16 (read once; anything else is reported, fp32 kept), or
+ * what sm_precision_force() set; used by later prepares. */
+sm_precision sm_precision_active(void);
+void sm_precision_force(sm_precision p);
+bool sm_precision_parse(const char *s, sm_precision *out); /* "fp32"|"bf16" */
+const char *sm_precision_name(sm_precision p);
+/* Whether BF16 would run on native BF16 instructions at the active ISA level. */
+bool sm_precision_native(void);
+
 /* One description for regular (sm_conv2d_*) and depthwise (sm_dwconv_*) convs. */
 typedef struct {
     uint32_t in_ch, out_ch;     /* depthwise: out_ch == in_ch (0 = same as in_ch) */
@@ -130,6 +150,7 @@ typedef struct {
     const char *name;            /* for error messages (e.g. "blocks.3.1.conv_pw"); may be NULL */
     sm_gemm_kernel gemm;         /* regular convs: kernel choice, AUTO by default */
     sm_dwconv_kernel dwconv;     /* depthwise convs: kernel choice, AUTO by default */
+    sm_precision precision;      /* regular convs: DEFAULT = sm_precision_active() */
 } sm_conv_desc;
 
 /* ---- regular convolution (groups = 1), pointwise 1x1 via GEMM ------------------ */

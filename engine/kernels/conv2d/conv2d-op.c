@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/sm_ops.h"
+#include "gemm/bf16-gemm.h"
 
 #ifdef SM_HAVE_BLAS
 #include <cblas.h>
@@ -38,7 +39,23 @@ struct sm_conv2d {
     float *w_kn;       /* BLAS: [K][N] */
     float *bias;       /* BLAS epilogue */
     float *scratch;    /* SM_OPS_SLOTS x mr x k */
+    const sm_bf16_gemm_variant *bf16; /* BF16 precision: its kernel (mr, nr), else NULL */
+    uint16_t *packed_bf16; /* BF16 panels (bf16-gemm.h); `packed` stays for run_scaled */
 };
+
+/* A panel's uint16 length in the BF16 layout. */
+static size_t bf16_panel_len(const sm_conv2d *op) { return ((op->k + 1) / 2 + 1) * 2 * op->nr; }
+
+/* One GEMM tile on panel pi in the op's precision; bf16 NULL = the op's own panels. */
+static void gemm_tile(const sm_conv2d *op, const uint16_t *bf16, size_t pi, size_t mr, size_t nc,
+                      const float *a, size_t lda, float *c, size_t ldc, const sm_ukernel_params *p)
+{
+    if (op->bf16)
+        op->bf16->fn(mr, nc, op->k, a, lda, (bf16 ? bf16 : op->packed_bf16) + pi * bf16_panel_len(op), c,
+                     ldc, p);
+    else
+        op->gemm(mr, nc, op->k, a, lda, op->packed + pi * (op->k + 1) * op->nr, c, ldc, p);
+}
 
 /* OpenBLAS beats our scalar C by far; with AVX2/AVX-512 our fused kernel wins on
  * this model family's shapes (docs/KERNELS.md), so BLAS serves the scalar level. */
@@ -103,6 +120,13 @@ sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *er
         op->nr = op->kt->gemm_narrow.nr;
         op->mr = op->kt->gemm_narrow.mr;
     }
+    sm_precision prec = d->precision != SM_PRECISION_DEFAULT ? d->precision : sm_precision_active();
+    if (prec == SM_PRECISION_BF16 && d->gemm != SM_GEMM_KERNEL_BLAS) {
+        op->bf16 = sm_bf16_gemm_for(op->kt->isa);
+        op->gemm_name = op->bf16->name;
+        op->nr = op->bf16->nr;
+        op->mr = op->bf16->mr;
+    }
     if (op->mr > SM_OPS_MAX_MR) {
         size_t mr = op->mr;
         free(op);
@@ -119,7 +143,13 @@ sm_status sm_conv2d_prepare(const sm_conv_desc *d, sm_conv2d **out, sm_error *er
     op->packed = sm_ops_pack_gemm(w, b, op->oc, op->k, op->nr);
     op->alpha = sm_ops_padded_copy(d->act == SM_ACT_PRELU ? d->alpha : NULL, op->oc, op->panels * op->nr);
     bool ok = op->packed && op->alpha;
-    if (op->pointwise && prefer_blas(op->kt, d->gemm)) {
+    if (op->bf16) {
+        op->packed_bf16 = sm_aligned_alloc(sm_bf16_packed_len(op->oc, op->k, op->nr) * sizeof(uint16_t));
+        ok = ok && op->packed_bf16;
+        if (op->packed_bf16)
+            sm_bf16_pack_gemm(w, b, NULL, op->oc, op->k, op->nr, op->packed_bf16);
+    }
+    if (op->pointwise && !op->bf16 && prefer_blas(op->kt, d->gemm)) {
         op->blas = true;
         sm_ops_blas_single_thread();
         op->w_kn = sm_aligned_alloc(op->k * op->oc * sizeof(float));
@@ -151,6 +181,7 @@ void sm_conv2d_free(sm_conv2d *op)
     if (!op)
         return;
     sm_aligned_free(op->packed);
+    sm_aligned_free(op->packed_bf16);
     sm_aligned_free(op->alpha);
     sm_aligned_free(op->w_kn);
     sm_aligned_free(op->bias);
@@ -187,14 +218,12 @@ typedef struct {
 static void gemm_rows_panels(const sm_conv2d *op, const float *a, size_t lda, size_t rows, size_t p0,
                              size_t p1, float *c, size_t ldc, size_t col0, const float *res)
 {
-    const sm_gemm_ukernel_fn fn = op->gemm;
     for (size_t pi = p0; pi < p1; pi++) {
         size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
-        const float *panel = op->packed + pi * (op->k + 1) * op->nr;
         for (size_t m = 0; m < rows; m += op->mr) {
             size_t mr = rows - m < op->mr ? rows - m : op->mr;
             sm_ukernel_params p = {op->act, op->alpha + n0, res ? res + m * op->oc + n0 : NULL, op->oc};
-            fn(mr, nc, op->k, a + m * lda, lda, panel, c + m * ldc + (n0 - col0), ldc, &p);
+            gemm_tile(op, NULL, pi, mr, nc, a + m * lda, lda, c + m * ldc + (n0 - col0), ldc, &p);
         }
     }
 }
@@ -268,7 +297,7 @@ static void im2col_task(void *vctx, size_t task, size_t thread)
             size_t mr = x->out_w - ox0 < op->mr ? x->out_w - ox0 : op->mr;
             long ixa = (long)(ox0 * op->sw) - (long)x->pad_left;
             long ixb = (long)((ox0 + mr - 1) * op->sw) - (long)x->pad_left + (long)op->kw;
-            if (rows_inside && ixa >= 0 && ixb <= (long)x->in_w) {
+            if (!op->bf16 && rows_inside && ixa >= 0 && ixb <= (long)x->in_w) {
                 const float *win[SM_OPS_MAX_MR];
                 for (size_t m = 0; m < mr; m++)
                     win[m] = x->in + ((size_t)iy0 * x->in_w + (size_t)ixa + m * op->sw) * ic;
@@ -305,8 +334,7 @@ static void im2col_task(void *vctx, size_t task, size_t thread)
                 size_t n0 = pi * op->nr, nc = op->oc - n0 < op->nr ? op->oc - n0 : op->nr;
                 sm_ukernel_params p = {op->act, op->alpha + n0,
                                        x->residual ? x->residual + o + n0 : NULL, op->oc};
-                op->gemm(mr, nc, op->k, buf, op->k, op->packed + pi * (op->k + 1) * op->nr,
-                                x->out + o + n0, op->oc, &p);
+                gemm_tile(op, NULL, pi, mr, nc, buf, op->k, x->out + o + n0, op->oc, &p);
             }
         }
     }
@@ -371,6 +399,16 @@ static void windows_task(void *vctx, size_t task, size_t thread)
                 base += x->image_stride;
             }
         }
+        if (op->bf16) {
+            /* no BF16 direct kernel: gather the windows (BF16 is not the fast path here) */
+            float *buf = op->scratch + task * op->mr * op->k;
+            const size_t run = (size_t)op->kw * op->ic;
+            for (size_t m = 0; m < mr; m++)
+                for (size_t ky = 0; ky < op->kh; ky++)
+                    memcpy(buf + m * op->k + ky * run, win[m] + ky * x->row_stride, run * sizeof(float));
+            gemm_rows_panels(op, buf, op->k, mr, 0, op->panels, x->out + m0 * op->oc, op->oc, 0, NULL);
+            continue;
+        }
         run_direct(op, win, mr, x->row_stride, x->out + m0 * op->oc, NULL);
     }
 }
@@ -423,6 +461,11 @@ static void fold_task(void *vctx, size_t task, size_t thread)
     const size_t nr = op->nr;
     size_t b, e;
     sm_ops_range(op->panels, x->n_tasks, task, &b, &e);
+    if (op->bf16) {
+        /* one rounding of w * scale, into BF16 panels in the same scratch */
+        sm_bf16_repack_panels(op->packed, x->scale, op->k, nr, b, e, (uint16_t *)(void *)x->dst);
+        return;
+    }
     for (size_t pi = b; pi < e; pi++) {
         const float *src = op->packed + pi * (op->k + 1) * nr;
         float *dst = x->dst + pi * (op->k + 1) * nr;
@@ -447,7 +490,10 @@ void sm_conv2d_run_scaled(const sm_conv2d *op, const float *in, size_t in_h, siz
         /* threaded too: K x N is a few hundred thousand multiplies in late layers */
         fold_ctx f = {op, in_scale, scratch, sm_ops_tasks(op->panels, pool)};
         sm_threadpool_run(pool, f.n_tasks, fold_task, &f);
-        scaled.packed = scratch;
+        if (op->bf16)
+            scaled.packed_bf16 = (uint16_t *)(void *)scratch;
+        else
+            scaled.packed = scratch;
     }
     sm_conv2d_run(&scaled, in, in_h, in_w, residual, out, pool);
 }
