@@ -13,10 +13,12 @@
 #   make eval-fatigue    replay tests/fixtures/eval/fatigue tracks: events found vs annotated
 #   make eval-heart      heart-rate estimators vs contact ground truth (docs/HEART.md)
 #   make eval-emotion    default expression model's accuracy on real labelled photos
+#   make eval-bf16       BF16 vs FP32 on every model (accuracy of the BF16 path)
 #   make deps            check/install build and test dependencies
 #   make clean
 # Variables: CC=clang, SANITIZE=1 (address+undefined), BLAS=none (own GEMM only),
 #            CROSS=aarch64-linux-gnu- (cross build), V=1 (show commands).
+#            SM_AVX512BF16=1 (also build the AVX-512 BF16 kernel: written, not yet run on hardware).
 
 CC := $(if $(filter default,$(origin CC)),$(CROSS)gcc,$(CC))
 AR := $(CROSS)ar
@@ -174,12 +176,13 @@ endif
 .PHONY: eval-fatigue all test test-build run bench bench-compare bench-pipeline models deps deps-test deps-run clean fuzz test-arm64 test-riscv64 help
 .PHONY: eval-heart
 .PHONY: eval-emotion
+.PHONY: eval-bf16
 .DEFAULT_GOAL := all
 
 all: $(TOOL_BINS) $(VIEWER_BIN) $(BENCH_BIN)
 
 help:
-	@sed -n '2,19p' Makefile
+	@sed -n '2,21p' Makefile
 
 $(B)/obj/%-avx2.o: %-avx2.c
 	@mkdir -p $(dir $@)
@@ -290,6 +293,11 @@ bench-pipeline: all
 # issue 14: both fatigue rule sets on the committed real-clip tracks (docs/FATIGUE.md)
 eval-fatigue: all
 	@$(B)/smw-fatigue-eval --rules both tests/fixtures/eval/fatigue
+
+# BF16 vs FP32 on every model (docs/PERFORMANCE.md, BF16 section); needs ffmpeg, numpy
+eval-bf16: all
+	@$(PYTHON) tests/eval_bf16.py --bin $(B)/smw-run --convert $(B)/smw-convert --models models \
+	    --fixtures $(B)/fixtures $(EVAL_ARGS)
 
 # docs/EMOTION.md; SM_EMOTION_EVAL_LOCAL=DIR adds photos kept locally
 eval-emotion: all

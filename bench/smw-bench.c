@@ -6,6 +6,7 @@
 #include "bench_kernels.h"
 #include "bench_models.h"
 #include "sm_engine.h"
+#include "sm_kernels.h"
 
 static void usage(FILE *f)
 {
@@ -32,7 +33,9 @@ static void usage(FILE *f)
             "--filter WORD only cases whose model or layer name contains WORD\n"
             "--seconds S   minimum timed seconds per case and ISA (default 0.15)\n"
             "--iters N     timed model runs, 1..100000 (default 20)\n"
-            "--warmup-ms MS  model: warm up for at least MS ms, 0..60000 (default 0: 2 runs)\n");
+            "--warmup-ms MS  model: warm up for at least MS ms, 0..60000 (default 0: 2 runs)\n"
+            "--precision fp32|bf16  model: GEMM convs in FP32 (default) or BF16 (without\n"
+            "              avx512_bf16 an emulation: accuracy, not speed; docs/PERFORMANCE.md)\n");
 }
 
 static int parse_size(const char *s, size_t *out, long max)
@@ -94,13 +97,14 @@ static int cmd_model(const char *path, size_t threads, size_t iters, double warm
         if (json)
             printf("{\"model\": \"%s\", \"arch\": \"%.*s\", \"input\": \"%s\", \"threads\": %zu, "
                    "\"median_ms\": %.6g, \"min_ms\": %.6g, \"runs\": %zu, \"calls_per_run\": %zu, "
-                   "\"gflops\": %.2f, \"pct_peak\": %.1f}\n",
+                   "\"gflops\": %.2f, \"pct_peak\": %.1f, \"precision\": \"%s\", \"bf16_native\": %s}\n",
                    path, (int)arch.len, arch.ptr, res.input, threads, med, min, iters, calls, gfs,
-                   peak > 0 ? 100 * gfs / peak : 0);
+                   peak > 0 ? 100 * gfs / peak : 0, sm_precision_name(sm_precision_active()),
+                   sm_precision_native() ? "true" : "false");
         else
-            printf("%s (%.*s, %s): median %.4g ms, min %.4g ms over %zu runs%s, %.2f GFLOP/s "
+            printf("%s (%.*s, %s, %s): median %.4g ms, min %.4g ms over %zu runs%s, %.2f GFLOP/s "
                    "(%.1f%% of %.1f)\n",
-                   path, (int)arch.len, arch.ptr, res.input, med, min, iters,
+                   path, (int)arch.len, arch.ptr, res.input, sm_precision_name(sm_precision_active()), med, min, iters,
                    calls > 1 ? " (each the mean of a batch of calls)" : "", gfs,
                    peak > 0 ? 100 * gfs / peak : 0, peak);
     }
@@ -112,6 +116,11 @@ static int cmd_model(const char *path, size_t threads, size_t iters, double warm
 
 int main(int argc, char **argv)
 {
+    sm_error perr = {0};
+    if (sm_precision_take_arg(&argc, argv, &perr) != SM_OK) {
+        fprintf(stderr, "smw-bench: %s\n", perr.msg);
+        return 2;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

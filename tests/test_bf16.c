@@ -340,6 +340,28 @@ START_TEST(precision_names)
     ck_assert(sm_precision_parse("fp32", &p) && p == SM_PRECISION_FP32);
     ck_assert(!sm_precision_parse("fp16", &p));
     ck_assert_str_eq(sm_precision_name(SM_PRECISION_BF16), "bf16");
+    /* the programs' --precision: taken out of argv, the last one applied */
+    sm_precision keep = sm_precision_active();
+    char a0[] = "prog", a1[] = "--precision", a2[] = "bf16", a3[] = "x.smw", a4[] = "--precision=fp32", a5[] = "--json";
+    char *argv[] = {a0, a1, a2, a3, a4, a5, NULL};
+    int argc = 6;
+    sm_error err;
+    ck_assert_int_eq(sm_precision_take_arg(&argc, argv, &err), SM_OK);
+    ck_assert_int_eq(argc, 3);
+    ck_assert_str_eq(argv[1], "x.smw");
+    ck_assert_str_eq(argv[2], "--json");
+    ck_assert_ptr_null(argv[3]);
+    ck_assert_int_eq(sm_precision_active(), SM_PRECISION_FP32);
+    char b1[] = "--precision", b2[] = "int8";
+    char *bad[] = {a0, b1, b2, NULL};
+    argc = 3;
+    ck_assert_int_eq(sm_precision_take_arg(&argc, bad, &err), SM_ERR_ARG);
+    ck_assert_int_eq(argc, 3);
+    ck_assert_ptr_nonnull(strstr(err.msg, "int8"));
+    char *missing[] = {a0, b1, NULL};
+    argc = 2;
+    ck_assert_int_eq(sm_precision_take_arg(&argc, missing, &err), SM_ERR_ARG);
+    sm_precision_force(keep);
     /* the native kernel is never chosen on a CPU without avx512_bf16 */
     for (int i = 0; i < SM_ISA_COUNT; i++)
         if (sm_bf16_gemm_for((sm_isa)i)->native)

@@ -9,6 +9,7 @@
 #include "npy.h"
 #include "rgb_image.h"
 #include "sm_engine.h"
+#include "sm_kernels.h"
 
 #include <errno.h>
 #include <math.h>
@@ -369,6 +370,8 @@ static void usage(FILE *out)
     const sm_model_kind *const *k = sm_model_kinds(&n);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "  %-22s input %s\n  %-22s output %s\n", k[i]->arch, k[i]->input.layout, "", k[i]->outputs);
+    fprintf(out, "--precision fp32|bf16  GEMM convs in FP32 (default, or SM_PRECISION) or BF16\n"
+                 "                (docs/PERFORMANCE.md; also with --face)\n");
     fprintf(out, "--face: see smw-run --face --help.\n");
     fprintf(out, "Exit status: 0 success, 1 bad model or input, 2 usage error.\n");
 }
@@ -377,6 +380,11 @@ int main(int argc, char **argv)
 {
     const char *model = NULL, *input = NULL, *out_dir = ".";
     bool json = false;
+    sm_error perr = {0};
+    if (sm_precision_take_arg(&argc, argv, &perr) != SM_OK) {
+        fprintf(stderr, "smw-run: %s\n", perr.msg);
+        return 2;
+    }
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--face"))
             return face_main(argc, argv);

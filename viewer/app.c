@@ -25,6 +25,7 @@
 #include "overlay.h"
 #include "session.h"
 #include "source_open.h"
+#include "sm_kernels.h"
 
 #include <SDL.h>
 #include <errno.h>
@@ -732,6 +733,10 @@ int sm_viewer_main(int argc, char **argv)
     sm_viewer_opts o;
     sm_error err = {0};
     sm_viewer_config cfg;
+    if (sm_precision_take_arg(&argc, argv, &err) != SM_OK) {
+        fprintf(stderr, "smartmirror: %s\n", err.msg);
+        return 2;
+    }
     if (sm_viewer_config_load(argc, argv, &cfg, stderr, &err) != SM_OK) {
         fprintf(stderr, "smartmirror: %s\n", err.msg);
         return 2;

@@ -22,6 +22,8 @@ const char sm_viewer_usage[] =
     "   face_landmark.smw from `make models`; emotion.smw, fatigue_mlp.smw,\n"
     "   ultralight_rppg.smw converted from your checkpoints; each one is optional)\n"
     "  --threads N         threads for the models (default: all cores)\n"
+    "  --precision fp32|bf16  GEMM convs in FP32 (default) or BF16 (command line or\n"
+    "                      SM_PRECISION only; docs/PERFORMANCE.md, BF16 section)\n"
     "  --emotion-hz HZ     emotion runs per second of video time (default 10)\n"
     "  --qtable FILE       the advisor's Q-table (default $XDG_STATE_HOME/smartmirror/qtable.txt)\n"
     "  --no-qtable         the advisor learns in memory only (nothing saved)\n"

@@ -134,6 +134,11 @@ bool sm_precision_parse(const char *s, sm_precision *out); /* "fp32"|"bf16" */
 const char *sm_precision_name(sm_precision p);
 /* Whether BF16 would run on native BF16 instructions at the active ISA level. */
 bool sm_precision_native(void);
+/* For the programs' command lines: removes every "--precision fp32|bf16" (or
+ * "--precision=...") from argv, updates *argc, and applies the last one with
+ * sm_precision_force. SM_ERR_ARG (err names the value) for a missing or unknown
+ * value; argv is left as it was then. */
+sm_status sm_precision_take_arg(int *argc, char **argv, sm_error *err);
 
 /* One description for regular (sm_conv2d_*) and depthwise (sm_dwconv_*) convs. */
 typedef struct {

@@ -139,3 +139,38 @@ bool sm_precision_native(void)
 {
     return sm_bf16_gemm_for(sm_isa_active())->native;
 }
+
+sm_status sm_precision_take_arg(int *argc, char **argv, sm_error *err)
+{
+    sm_precision want = SM_PRECISION_DEFAULT;
+    for (int i = 1; i < *argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--precision")) {
+            if (i + 1 >= *argc)
+                return sm_error_set(err, SM_ERR_ARG, "--precision needs a value: fp32 or bf16");
+            v = argv[++i];
+        } else if (!strncmp(argv[i], "--precision=", 12)) {
+            v = argv[i] + 12;
+        } else {
+            continue;
+        }
+        if (!sm_precision_parse(v, &want))
+            return sm_error_set(err, SM_ERR_ARG, "--precision '%s': expected fp32 or bf16", v);
+    }
+    int o = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--precision")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(argv[i], "--precision=", 12))
+            continue;
+        argv[o++] = argv[i];
+    }
+    if (o < *argc)
+        argv[o] = NULL;
+    *argc = o;
+    if (want != SM_PRECISION_DEFAULT)
+        sm_precision_force(want);
+    return SM_OK;
+}
