@@ -5,7 +5,8 @@ model by model, through the built smw-run (docs/PERFORMANCE.md, BF16 section).
 
   python3 tests/eval_bf16.py [--bin build/smw-run] [--models models]
                              [--fixtures build/fixtures] [--convert build/smw-convert]
-                             [--shared ../shared] [--limit N] [--json OUT.json]
+                             [--limit N] [--mesh-photos N] [--novel-photos N] [--jobs N]
+                             [--json OUT.json]
 
 Material (all real unless said otherwise):
   * the 204 photos of tests/fixtures/eval/emotion/london (Face Research Lab London
@@ -13,7 +14,7 @@ Material (all real unless said otherwise):
     FaceMesh -> default emotion model models/emotion_fer.smw) in each precision:
     top-1 agreement, probability change, landmark movement in 192-pixel ROI units;
     and, to see the mesh alone, the same 192x192 ROI crop (cut here from the FP32
-    ROI) through face_landmark_with_attention.smw in both precisions.
+    ROI) of the first --mesh-photos faces through face_landmark_with_attention.smw.
   * UltraLightNet with the user's checkpoint (models/ultralight_rppg.smw, made from
     ../shared/seed/checkpoints/best_model.pth): the test_ultralight cases from
     build/fixtures/ultralight_ref (random, constant, batch2, t90: synthetic) and a
@@ -35,6 +36,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -120,11 +122,16 @@ def cosine(a, b):
 def eval_pipeline(args, photos, tmp, cache):
     agree, n, dprob, lm192, lmmax, dscore, mesh_mv, mesh_max, flag = 0, 0, 0.0, [], 0.0, 0.0, [], 0.0, 0.0
     mesh = os.path.join(args.models, "face_landmark_with_attention.smw")
+
+    def face(job):
+        p, prec = job
+        return json.loads(run([args.bin, "--face", "--image", p, "--models", args.models, "--json"], prec))
+
+    jobs = [(p, prec) for p in photos for prec in ("fp32", "bf16")]
+    with ThreadPoolExecutor(max_workers=args.jobs) as ex:
+        results = list(ex.map(face, jobs))
     for i, p in enumerate(photos):
-        r = {}
-        for prec in ("fp32", "bf16"):
-            r[prec] = json.loads(run([args.bin, "--face", "--image", p, "--models", args.models, "--json"], prec))
-        f, b = r["fp32"], r["bf16"]
+        f, b = results[2 * i], results[2 * i + 1]
         if not f.get("face") or not b.get("face"):
             continue
         n += 1
@@ -137,6 +144,8 @@ def eval_pipeline(args, photos, tmp, cache):
             pf, pb = f["emotion"]["probs"], b["emotion"]["probs"]
             agree += max(pf, key=pf.get) == max(pb, key=pb.get)
             dprob = max(dprob, max(abs(pf[k] - pb[k]) for k in pf))
+        if n > args.mesh_photos:
+            continue
         # the mesh alone on the same real crop
         crop = roi_crop(decode(p, cache), f["face"]["roi"])[None]
         o = {prec: smw(args.bin, mesh, crop, prec, tmp) for prec in ("fp32", "bf16")}
@@ -147,9 +156,7 @@ def eval_pipeline(args, photos, tmp, cache):
         mesh_mv.append(float(np.mean(dm)))
         mesh_max = max(mesh_max, float(np.max(dm)))
         flag = max(flag, float(np.max(np.abs(o["fp32"]["conv_faceflag"] - o["bf16"]["conv_faceflag"]))))
-        if (i + 1) % 25 == 0:
-            print("  ... %d photos" % (i + 1), file=sys.stderr)
-    return {"faces": n, "emotion_top1_agree": agree, "emotion_max_dprob": dprob, "detector_max_dscore": dscore,
+    return {"faces": n, "mesh_crops": len(mesh_mv), "emotion_top1_agree": agree, "emotion_max_dprob": dprob, "detector_max_dscore": dscore,
             "pipeline_lm_mean_px192": float(np.mean(lm192)) if lm192 else None, "pipeline_lm_max_px192": lmmax,
             "mesh_mean_px192": float(np.mean(mesh_mv)) if mesh_mv else None, "mesh_max_px192": mesh_max,
             "mesh_faceflag_max_dlogit": flag}
@@ -227,7 +234,9 @@ def main():
     ap.add_argument("--models", default=os.path.join(ROOT, "models"))
     ap.add_argument("--fixtures", default=os.path.join(ROOT, "build", "fixtures"))
     ap.add_argument("--limit", type=int, default=0, help="only the first N photos (0: all 204)")
-    ap.add_argument("--novel-photos", type=int, default=20)
+    ap.add_argument("--novel-photos", type=int, default=20, help="London photos for NovelEmotionModel")
+    ap.add_argument("--mesh-photos", type=int, default=60, help="real ROI crops for the mesh alone")
+    ap.add_argument("--jobs", type=int, default=2, help="smw-run processes at once")
     ap.add_argument("--json")
     args = ap.parse_args()
     photos = sorted(glob.glob(os.path.join(PHOTOS, "*.jpg")))
@@ -255,7 +264,7 @@ def main():
               % (p["faces"], p["emotion_top1_agree"], p["faces"], 100.0 * p["emotion_top1_agree"] / p["faces"],
                  p["emotion_max_dprob"], "yes" if p["emotion_top1_agree"] >= 0.99 * p["faces"] else "no"))
         print("| FaceMesh (attention), alone | %d real ROI crops | landmarks mean %.3f px, max %.3f px at 192; face flag logit %.2g | < 0.1 px | %s |"
-              % (p["faces"], p["mesh_mean_px192"], p["mesh_max_px192"], p["mesh_faceflag_max_dlogit"],
+              % (p["mesh_crops"], p["mesh_mean_px192"], p["mesh_max_px192"], p["mesh_faceflag_max_dlogit"],
                  "yes" if p["mesh_max_px192"] < 0.1 else ("mean only" if p["mesh_mean_px192"] < 0.1 else "no")))
         print("| BlazeFace + FaceMesh pipeline | %d real photos | landmarks mean %.3f px, max %.3f px at 192; detector score %.2g | < 0.1 px | %s |"
               % (p["faces"], p["pipeline_lm_mean_px192"], p["pipeline_lm_max_px192"], p["detector_max_dscore"],

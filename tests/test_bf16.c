@@ -82,23 +82,26 @@ static uint16_t *pack(const float *w, const float *bias, size_t n, size_t k, siz
     return p;
 }
 
+/* sm_test_load_npy_f32 of the fixture named by fmt (two strings) */
+static void load_f32(sm_npy *out, const char *fmt, const char *a, const char *b)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, fmt, a, b);
+    sm_test_load_npy_f32(rel, out);
+}
+
 static const char *k_cases[] = {"m7_n19_k37", "m4_n8_k2", "m1_n1_k1", "m13_n40_k64", "m9_n33_k3"};
 
 START_TEST(kernels_match_numpy_vdpbf16ps)
 {
     const sm_bf16_gemm_variant *vs[4];
     size_t nv = sm_bf16_gemm_variants(vs, 4);
-    char rel[128];
     for (size_t ci = 0; ci < sizeof k_cases / sizeof k_cases[0]; ci++) {
         sm_npy a, w, b, c;
-        snprintf(rel, sizeof rel, "bf16/gemm_%s_a.npy", k_cases[ci]);
-        sm_test_load_npy_f32(rel, &a);
-        snprintf(rel, sizeof rel, "bf16/gemm_%s_w.npy", k_cases[ci]);
-        sm_test_load_npy_f32(rel, &w);
-        snprintf(rel, sizeof rel, "bf16/gemm_%s_bias.npy", k_cases[ci]);
-        sm_test_load_npy_f32(rel, &b);
-        snprintf(rel, sizeof rel, "bf16/gemm_%s_c.npy", k_cases[ci]);
-        sm_test_load_npy_f32(rel, &c);
+        load_f32(&a, "bf16/gemm_%s_%s.npy", k_cases[ci], "a");
+        load_f32(&w, "bf16/gemm_%s_%s.npy", k_cases[ci], "w");
+        load_f32(&b, "bf16/gemm_%s_%s.npy", k_cases[ci], "bias");
+        load_f32(&c, "bf16/gemm_%s_%s.npy", k_cases[ci], "c");
         size_t m = (size_t)a.dims[0], k = (size_t)a.dims[1], n = (size_t)w.dims[0];
         ck_assert_uint_eq(c.numel, m * n);
         float *got = zeros(m * n);
@@ -376,17 +379,6 @@ END_TEST
 #define BF16_COS 0.999
 #define BF16_LOGIT_REL 0.03
 
-static double cosine(const float *a, const float *b, size_t n)
-{
-    double ab = 0, aa = 0, bb = 0;
-    for (size_t i = 0; i < n; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
-    return ab / sqrt(aa * bb);
-}
-
 static char emo_smw[4200], emo_msg[4096];
 
 static void convert_emotion(void)
@@ -413,14 +405,10 @@ START_TEST(emotion_model_bf16_vs_pytorch)
     size_t n_cases = SM_TEST_UNDER_ASAN ? 1 : 2;
     sm_emotion_output *o = malloc(2 * sizeof *o);
     for (size_t ci = 0; ci < n_cases; ci++) {
-        char rel[256];
         sm_npy in, logits, feats;
-        snprintf(rel, sizeof rel, "emotion_ref/%s/input.npy", cases[ci]);
-        sm_test_load_npy_f32(rel, &in);
-        snprintf(rel, sizeof rel, "emotion_ref/%s/logits.npy", cases[ci]);
-        sm_test_load_npy_f32(rel, &logits);
-        snprintf(rel, sizeof rel, "emotion_ref/%s/features.npy", cases[ci]);
-        sm_test_load_npy_f32(rel, &feats);
+        load_f32(&in, "emotion_ref/%s/%s.npy", cases[ci], "input");
+        load_f32(&logits, "emotion_ref/%s/%s.npy", cases[ci], "logits");
+        load_f32(&feats, "emotion_ref/%s/%s.npy", cases[ci], "features");
         ck_assert_uint_eq(logits.numel, 8);
         ck_assert_uint_eq(feats.numel, SM_EMOTION_FEATURES);
         size_t h = (size_t)in.dims[2], w = (size_t)in.dims[3], hw = h * w;
@@ -438,7 +426,7 @@ START_TEST(emotion_model_bf16_vs_pytorch)
             lerr[i] = 0;
             for (size_t j = 0; j < 8; j++)
                 lerr[i] = fmax(lerr[i], fabs((double)o[i].logits[j] - lr[j]) / lmax);
-            fcos[i] = cosine(o[i].features, feats.data, SM_EMOTION_FEATURES);
+            fcos[i] = sm_test_cosine(o[i].features, feats.data, SM_EMOTION_FEATURES);
         }
         printf("  %-10s vs PyTorch float32: fp32 logits %.2e x max|logit|, features cos %.8f; "
                "bf16 logits %.2e, features cos %.6f\n", cases[ci], lerr[0], fcos[0], lerr[1], fcos[1]);

@@ -58,17 +58,6 @@ static void compare_rel(const char *what, const float *ours, const float *ref, s
     ck_assert_msg(e <= REL_TOL * r, "%s: max error %.3g > %.0e x max|ref| %.4g", what, e, REL_TOL, r);
 }
 
-static double cosine(const float *a, const float *b, size_t n)
-{
-    double ab = 0, aa = 0, bb = 0;
-    for (size_t i = 0; i < n; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
-    return ab / sqrt(aa * bb);
-}
-
 /* An f8 fixture (PyTorch float64 forward) as floats; false when absent. */
 static bool load_f64_as_f32(const char *rel, float *out, size_t n)
 {
@@ -207,7 +196,7 @@ static void check_case(sm_emotion *m, const char *cas, bool stages)
     snprintf(rel, sizeof rel, "emotion_ref/%s/features.npy", cas);
     sm_test_load_npy_f32(rel, &ref);
     ck_assert_uint_eq(ref.numel, SM_EMOTION_FEATURES);
-    double cs = cosine(o->features, ref.data, SM_EMOTION_FEATURES);
+    double cs = sm_test_cosine(o->features, ref.data, SM_EMOTION_FEATURES);
     ck_assert_msg(cs >= COS_TOL, "%s features: cosine %.8f < %.5f", cas, cs, COS_TOL);
     double le = 0, lr = 0;
     {
@@ -365,7 +354,7 @@ START_TEST(emotion_smw_run)
         for (uint32_t d = 0; d < ref.ndim; d++)
             ck_assert_uint_eq(ours.dims[d], ref.dims[d]);
         if (!strcmp(names[i], "features"))
-            ck_assert(cosine(ours.data, ref.data, ref.numel) >= COS_TOL);
+            ck_assert(sm_test_cosine(ours.data, ref.data, ref.numel) >= COS_TOL);
         else if (!strcmp(names[i], "probs"))
             ck_assert(max_err(ours.data, ref.data, ref.numel) <= PROB_TOL);
         else

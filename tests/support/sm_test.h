@@ -75,6 +75,8 @@ void sm_test_assert_has_all(const char *msg, const char *const *needles);
  * slower than NEON there; docs/PORTING.md lists what each suite leaves out). The
  * first call prints a "quick:" note (not a skip: every test still runs). */
 bool sm_test_quick(void);
+/* Cosine similarity of two float vectors, accumulated in double. */
+double sm_test_cosine(const float *a, const float *b, size_t n);
 /* Deterministic xorshift random numbers. */
 void sm_test_seed(uint64_t seed);
 float sm_test_uniform(float lo, float hi);
