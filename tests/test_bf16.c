@@ -402,7 +402,7 @@ START_TEST(emotion_model_bf16_vs_pytorch)
     }
     sm_precision_force(keep);
     const char *cases[] = {"face300", "pattern300"};
-    size_t n_cases = SM_TEST_UNDER_ASAN ? 1 : 2;
+    size_t n_cases = SM_TEST_UNDER_ASAN || sm_test_quick() ? 1 : 2;
     sm_emotion_output *o = malloc(2 * sizeof *o);
     for (size_t ci = 0; ci < n_cases; ci++) {
         sm_npy in, logits, feats;
