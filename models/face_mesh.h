@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "face_detector.h"
+#include "face_mp_hooks.h"
 #include "face_result.h"
 #include "sm_engine.h"
 #include "sm_graph.h"
@@ -60,10 +61,6 @@ bool sm_face_mesh_process(sm_face_mesh *m, const uint8_t *rgb, int width, int he
  * (n_points x 3; the refined points' z as MediaPipe sets it) and the flag logit. */
 void sm_face_mesh_run_tensor(sm_face_mesh *m, const float *input, sm_threadpool *pool,
                              float pts192[SM_FACE_MESH_REFINED_POINTS][3], float *flag_logit);
-
-/* The custom ops of the attention model (models/mediapipe_ops through
- * face_mp_hooks.c); n = 0 when they are not built in. */
-const sm_graph_custom_op *sm_face_custom_ops(size_t *n);
 
 /* ---- the pieces (public for the tests) ------------------------------------------------ */
 

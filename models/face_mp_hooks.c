@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "face_mesh.h"
 #include "mediapipe_ops.h"
 
 typedef struct {
