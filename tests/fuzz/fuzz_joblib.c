@@ -1,7 +1,7 @@
 /* libFuzzer entry point for the joblib path: the pickle machine with inline
  * numpy arrays, then the scikit-learn pipeline checks. */
 // SEEDS: ../shared/seed/checkpoints/*.joblib
-// SOURCES: engine/core/*.c tools/pickle.c tools/joblib.c tools/convert_util.c tools/sha256.c tools/zip.c
+// SOURCES: engine/core/*.c tools/pickle.c tools/joblib.c engine/graph/op_table.c tools/convert_util.c tools/sha256.c tools/zip.c
 #include "convert.h"
 
 #include <stdlib.h>

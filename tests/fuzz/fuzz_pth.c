@@ -1,7 +1,7 @@
 /* libFuzzer entry point for the .pth path: zip directory, restricted pickle
  * machine, torch storages and architecture checks, up to serialising. */
 // SEEDS: ../shared/seed/checkpoints/*.pth
-// SOURCES: engine/core/*.c tools/zip.c tools/pickle.c tools/pth.c tools/convert_util.c tools/sha256.c
+// SOURCES: engine/core/*.c tools/zip.c tools/pickle.c tools/pth.c engine/graph/op_table.c tools/convert_util.c tools/sha256.c
 #include "convert.h"
 
 #include <stdlib.h>
