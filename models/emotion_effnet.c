@@ -169,14 +169,17 @@ static sm_status prep_se(const sm_smw *f, const char *blk, uint32_t c, uint32_t 
         st = sm_model_f32(f, n[3], 1, c, 0, 0, 0, &p[3], err);
     if (st)
         return st;
-    sm_se_desc d = {c, rd, SM_DENSE_OI, p[0], p[1], p[2], p[3], SM_ACT_SILU, n[0]};
+    sm_se_desc d = {.channels = c, .reduced = rd, .layout = SM_DENSE_OI, .w_reduce = p[0],
+                    .b_reduce = p[1], .w_expand = p[2], .b_expand = p[3], .act = SM_ACT_SILU,
+                    .name = n[0]};
     return sm_se_prepare(&d, op, err);
 }
 
 static sm_status prep_dense(const char *name, uint32_t in, uint32_t out, const float *w,
                             const float *b, sm_act act, sm_dense **op, sm_error *err)
 {
-    sm_dense_desc d = {in, out, SM_DENSE_OI, w, b, act, NULL, name};
+    sm_dense_desc d = {.in_features = in, .out_features = out, .layout = SM_DENSE_OI,
+                       .weights = w, .bias = b, .act = act, .name = name};
     return sm_dense_prepare(&d, op, err);
 }
 

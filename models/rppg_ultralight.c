@@ -186,9 +186,12 @@ sm_status sm_ultralight_load(const sm_smw *f, sm_threadpool *pool, sm_ultralight
     m->n_workers = nt <= MAX_THREADS ? nt : 1; /* thread indexes a worker */
     for (size_t i = 0; i < m->n_workers && !st; i++)
         st = prep_worker(&m->w[i], m, &c0, &c3, f->path, err);
-    sm_dense_desc d0 = {SM_ULTRALIGHT_FEATURES, 64, SM_DENSE_OI, f0, g0, SM_ACT_RELU, NULL, "fc.0"};
-    sm_dense_desc d3 = {64, 32, SM_DENSE_OI, f3, g3, SM_ACT_RELU, NULL, "fc.3"};
-    sm_dense_desc d5 = {32, 1, SM_DENSE_OI, f5, g5, SM_ACT_NONE, NULL, "fc.5"};
+    sm_dense_desc d0 = {.in_features = SM_ULTRALIGHT_FEATURES, .out_features = 64, .layout = SM_DENSE_OI,
+                          .weights = f0, .bias = g0, .act = SM_ACT_RELU, .name = "fc.0"};
+    sm_dense_desc d3 = {.in_features = 64, .out_features = 32, .layout = SM_DENSE_OI,
+                          .weights = f3, .bias = g3, .act = SM_ACT_RELU, .name = "fc.3"};
+    sm_dense_desc d5 = {.in_features = 32, .out_features = 1, .layout = SM_DENSE_OI,
+                          .weights = f5, .bias = g5, .act = SM_ACT_NONE, .name = "fc.5"};
     if (!st)
         st = sm_dense_prepare(&d0, &m->fc0, err);
     if (!st)

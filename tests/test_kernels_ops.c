@@ -433,15 +433,46 @@ START_TEST(dense_layouts_and_residual)
         for (size_t i = 0; i < NI; i++)
             wio[i * NO + o] = w[o * NI + i];
     sm_ref_dense(x, rows, NI, NO, w, b, res, SM_ACT_PRELU, al, ref);
+    /* every explicit GEMM choice the description can name reaches the same numbers */
+    static const sm_gemm_kernel kernels[] = {SM_GEMM_KERNEL_AUTO, SM_GEMM_KERNEL_OWN,
+                                             SM_GEMM_KERNEL_WIDE, SM_GEMM_KERNEL_NARROW};
     for (int l = 0; l < 2; l++) {
-        sm_dense_desc d = {(uint32_t)NI, (uint32_t)NO, l ? SM_DENSE_IO : SM_DENSE_OI, l ? wio : w, b,
-                           SM_ACT_PRELU, al, "fc"};
+        for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
+            sm_dense_desc d = {.in_features = (uint32_t)NI, .out_features = (uint32_t)NO,
+                               .layout = l ? SM_DENSE_IO : SM_DENSE_OI, .weights = l ? wio : w,
+                               .bias = b, .act = SM_ACT_PRELU, .alpha = al, .name = "fc",
+                               .gemm = kernels[k], .precision = SM_PRECISION_FP32};
+            sm_dense *op;
+            ck_assert_int_eq(sm_dense_prepare(&d, &op, &err), SM_OK);
+            sm_dense_run(op, x, rows, res, got, NULL);
+            expect_close(got, ref, rows * NO, l ? "dense IO" : "dense OI");
+            sm_dense_free(op);
+        }
+    }
+    /* the description's precision wins over the process-wide one in both directions:
+     * FP32 asked under a forced BF16 keeps FP32 accuracy; BF16 asked under FP32 shows
+     * bfloat16 rounding (8-bit mantissas: errors far above FP32's, within BF16's) */
+    sm_precision was = sm_precision_active();
+    for (int p = 0; p < 2; p++) {
+        sm_precision_force(p ? SM_PRECISION_FP32 : SM_PRECISION_BF16);
+        sm_dense_desc d = {.in_features = (uint32_t)NI, .out_features = (uint32_t)NO,
+                           .layout = SM_DENSE_OI, .weights = w, .bias = b, .act = SM_ACT_PRELU,
+                           .alpha = al, .name = "fc",
+                           .precision = p ? SM_PRECISION_BF16 : SM_PRECISION_FP32};
         sm_dense *op;
         ck_assert_int_eq(sm_dense_prepare(&d, &op, &err), SM_OK);
         sm_dense_run(op, x, rows, res, got, NULL);
-        expect_close(got, ref, rows * NO, l ? "dense IO" : "dense OI");
         sm_dense_free(op);
+        double worst = 0;
+        for (size_t i = 0; i < rows * NO; i++)
+            worst = fmax(worst, fabs((double)got[i] - ref[i]));
+        if (p) {
+            ck_assert_msg(worst > 1e-4 && worst < 0.2, "dense BF16: max error %g", worst);
+        } else {
+            ck_assert_msg(worst < 1e-4, "dense FP32 under forced BF16: max error %g", worst);
+        }
     }
+    sm_precision_force(was);
     free(w); free(wio); free(b); free(x); free(res); free(al); free(ref); free(got);
 }
 END_TEST

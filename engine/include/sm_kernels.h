@@ -120,7 +120,8 @@ typedef enum {
  * FP32 accumulation and epilogue (vdpbf16ps semantics, bf16-gemm.h); native
  * (faster) only where the build has the AVX-512 BF16 kernel and the CPU has
  * avx512_bf16, else the same bits through an AVX2/scalar emulation (an accuracy
- * and storage path, not faster). Depthwise, dense, SE and MLP ops stay FP32. */
+ * and storage path, not faster). Dense layers run as 1x1 convs and follow their
+ * description's precision; depthwise, SE and MLP ops stay FP32. */
 typedef enum {
     SM_PRECISION_DEFAULT = 0, /* a zeroed description: sm_precision_active() */
     SM_PRECISION_FP32,
@@ -268,6 +269,8 @@ typedef struct {
     sm_act act;
     const float *alpha;   /* PReLU slopes (out_features) */
     const char *name;
+    sm_gemm_kernel gemm;    /* kernel choice, AUTO by default (a dense layer is a 1x1 conv) */
+    sm_precision precision; /* DEFAULT = sm_precision_active(), as for the convs */
 } sm_dense_desc;
 
 sm_status sm_dense_prepare(const sm_dense_desc *desc, sm_dense **op, sm_error *err);

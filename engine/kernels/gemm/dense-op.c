@@ -26,6 +26,8 @@ sm_status sm_dense_prepare(const sm_dense_desc *d, sm_dense **out, sm_error *err
     c.act = d->act;
     c.alpha = d->alpha;
     c.name = d->name ? d->name : "dense";
+    c.gemm = d->gemm;
+    c.precision = d->precision;
     sm_dense *op = calloc(1, sizeof *op);
     if (!op)
         return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", c.name);
