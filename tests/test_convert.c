@@ -54,6 +54,20 @@ static const char *need_fixture(const char *name)
     return p;
 }
 
+/* The conversion of `path` fails with `st` and a message holding `part` (and `part2`
+ * when not NULL): the error a user reads names what is wrong. */
+static void convert_fails(const char *path, sm_convert_fn fn, const sm_convert_opts *opts,
+                          sm_status st, const char *part, const char *part2)
+{
+    converted c;
+    convert_file(path, fn, opts, &c);
+    ck_assert_msg(c.st == st, "%s: status %d, expected %d (%s)", path, (int)c.st, (int)st, c.err.msg);
+    ck_assert_msg(strstr(c.err.msg, part), "%s: message '%s' lacks '%s'", path, c.err.msg, part);
+    if (part2)
+        ck_assert_msg(strstr(c.err.msg, part2), "%s: message '%s' lacks '%s'", path, c.err.msg, part2);
+    conv_free(&c);
+}
+
 /* Every tensor of the manifest is in f with the same dtype, shape and bytes, and nothing else is. */
 static void compare_manifest(const sm_smw *f, const char *prefix)
 {
@@ -194,11 +208,8 @@ START_TEST(raw_dtypes_strides_offsets)
     sm_convert_opts o = {.arch = "raw"};
     convert_ok(need_fixture("raw_dtypes.pth"), sm_convert_pth, &o, "raw", "raw_dtypes", &c);
     conv_free(&c);
-    convert_file(need_fixture("raw_dtypes.pth"), sm_convert_pth, NULL, &c);
-    ck_assert_int_eq(c.st, SM_ERR_UNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(c.err.msg, "unknown architecture: 16 tensors (base [6, 7]"));
-    ck_assert_ptr_nonnull(strstr(c.err.msg, "--arch raw"));
-    conv_free(&c);
+    convert_fails(need_fixture("raw_dtypes.pth"), sm_convert_pth, NULL, SM_ERR_UNSUPPORTED,
+                  "unknown architecture: 16 tensors (base [6, 7]", "--arch raw");
 }
 END_TEST
 
@@ -266,24 +277,17 @@ START_TEST(emotion_labels_and_input_options)
                          strstr(c.f->tensors[i].name, "num_batches_tracked") ? SM_DTYPE_I64 : SM_DTYPE_F16);
     conv_free(&c);
     o.labels = "a,b,c";
-    convert_file(need_fixture("novel_emotion.pth"), sm_convert_pth, &o, &c);
-    ck_assert_int_eq(c.st, SM_ERR_ARG);
-    ck_assert_ptr_nonnull(strstr(c.err.msg, "3 labels given, the emotion head has 8 outputs"));
-    conv_free(&c);
+    convert_fails(need_fixture("novel_emotion.pth"), sm_convert_pth, &o, SM_ERR_ARG,
+                  "3 labels given, the emotion head has 8 outputs", NULL);
 }
 END_TEST
 
 START_TEST(emotion_missing_or_wrong_shape)
 {
-    converted c;
-    convert_file(need_fixture("novel_emotion_missing.pth"), sm_convert_pth, NULL, &c);
-    ck_assert_int_eq(c.st, SM_ERR_SHAPE);
-    ck_assert_ptr_nonnull(strstr(c.err.msg, "tensor 'backbone.blocks.3.2.conv_dw.weight' [576, 1, 3, 3] is missing"));
-    conv_free(&c);
-    convert_file(need_fixture("novel_emotion_badshape.pth"), sm_convert_pth, NULL, &c);
-    ck_assert_int_eq(c.st, SM_ERR_SHAPE);
-    ck_assert_ptr_nonnull(strstr(c.err.msg, "tensor 'routing.gate.weight' has shape [3, 1536], expected [2, 1536]"));
-    conv_free(&c);
+    convert_fails(need_fixture("novel_emotion_missing.pth"), sm_convert_pth, NULL, SM_ERR_SHAPE,
+                  "tensor 'backbone.blocks.3.2.conv_dw.weight' [576, 1, 3, 3] is missing", NULL);
+    convert_fails(need_fixture("novel_emotion_badshape.pth"), sm_convert_pth, NULL, SM_ERR_SHAPE,
+                  "tensor 'routing.gate.weight' has shape [3, 1536], expected [2, 1536]", NULL);
 }
 END_TEST
 
@@ -363,11 +367,8 @@ END_TEST
 
 START_TEST(joblib_compressed)
 {
-    converted c;
-    convert_file(need_fixture("mlp_compressed.joblib"), sm_convert_joblib, NULL, &c);
-    ck_assert_int_eq(c.st, SM_ERR_UNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(c.err.msg, "recompress with joblib.dump(obj, path, compress=0)"));
-    conv_free(&c);
+    convert_fails(need_fixture("mlp_compressed.joblib"), sm_convert_joblib, NULL, SM_ERR_UNSUPPORTED,
+                  "recompress with joblib.dump(obj, path, compress=0)", NULL);
 }
 END_TEST
 
