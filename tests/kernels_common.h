@@ -54,4 +54,19 @@ static inline size_t isa_levels(sm_isa *out)
     return n;
 }
 
+/* One "skipped:" line per level the lists name (pool.inc: the per-level lists name the
+ * same ones, test_ukernels checks) that runs() refuses; the variant tests of such a
+ * level return without a word. */
+static inline void skip_levels_not_run(bool (*runs)(sm_isa))
+{
+    static const sm_isa listed[] = {
+#define SM_POOL_UKERNEL(isa_enum, isa, t) isa_enum,
+#include "pool/pool.inc"
+#undef SM_POOL_UKERNEL
+    };
+    for (size_t i = 0; i < sizeof listed / sizeof *listed; i++)
+        if (!runs(listed[i]))
+            sm_test_skip(sm_isa_name(listed[i]), "ISA not available here");
+}
+
 #endif

@@ -483,12 +483,7 @@ END_TEST
 
 /* One "skipped:" line per listed level this run does not test (the variant tests
  * of that level returned without a word). */
-START_TEST(levels_not_tested)
-{
-    for (size_t i = 0; i < sizeof k_tiles / sizeof *k_tiles; i++)
-        if (!use_isa(k_tiles[i].isa))
-            sm_test_skip(sm_isa_name(k_tiles[i].isa), "ISA not available here");
-}
+START_TEST(levels_not_tested) { skip_levels_not_run(use_isa); }
 END_TEST
 
 #define N_OF(a) ((int)(sizeof a / sizeof *a))

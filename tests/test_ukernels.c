@@ -635,12 +635,7 @@ END_TEST
 
 /* One "skipped:" line per listed level this CPU cannot run (its entries above
  * returned without a word). */
-START_TEST(listed_levels)
-{
-    for (size_t i = 0; i < sizeof k_pool / sizeof *k_pool; i++)
-        if (!sm_isa_supported(k_pool[i].isa))
-            sm_test_skip(sm_isa_name(k_pool[i].isa), "ISA not available here");
-}
+START_TEST(listed_levels) { skip_levels_not_run(runnable); }
 END_TEST
 
 /* Each list names every level the build compiles, scalar first. */
