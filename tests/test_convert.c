@@ -68,6 +68,40 @@ static void convert_fails(const char *path, sm_convert_fn fn, const sm_convert_o
     conv_free(&c);
 }
 
+/* One line of a reference manifest (tests/gen): "name dtype ndim dim0 dim1 ...", the
+ * tensor's bytes next in the matching .bin file. */
+typedef struct {
+    char name[512], dtype[8];
+    int ndim;
+    long long dims[8];
+} manifest_line;
+
+static bool manifest_next(FILE *m, manifest_line *e)
+{
+    char line[1024];
+    if (!fgets(line, sizeof line, m))
+        return false;
+    int off;
+    ck_assert_int_eq(sscanf(line, "%511s %7s %d%n", e->name, e->dtype, &e->ndim, &off), 3);
+    ck_assert(e->ndim >= 0 && e->ndim <= 8);
+    const char *p = line + off;
+    for (int d = 0; d < e->ndim; d++) {
+        int k;
+        ck_assert_int_eq(sscanf(p, "%lld%n", &e->dims[d], &k), 1);
+        p += k;
+    }
+    return true;
+}
+
+/* The next nbytes of the reference .bin equal data. */
+static void expect_reference_bytes(FILE *bin, const void *data, size_t nbytes, const char *name)
+{
+    void *ref = malloc(nbytes + 1);
+    ck_assert_uint_eq(fread(ref, 1, nbytes, bin), nbytes);
+    ck_assert_msg(!memcmp(ref, data, nbytes), "%s: values differ from the reference", name);
+    free(ref);
+}
+
 /* Every tensor of the manifest is in f with the same dtype, shape and bytes, and nothing else is. */
 static void compare_manifest(const sm_smw *f, const char *prefix)
 {
@@ -77,30 +111,18 @@ static void compare_manifest(const sm_smw *f, const char *prefix)
     snprintf(name, sizeof name, "%s.bin", prefix);
     FILE *b = fopen(need_fixture(name), "rb");
     ck_assert(m && b);
-    char line[1024];
+    manifest_line e;
     size_t n = 0;
-    while (fgets(line, sizeof line, m)) {
-        char tname[512], dt[8];
-        int ndim, off;
-        ck_assert_int_eq(sscanf(line, "%511s %7s %d%n", tname, dt, &ndim, &off), 3);
-        const sm_tensor_info *t = sm_smw_find_tensor(f, tname);
-        ck_assert_msg(t != NULL, "tensor %s missing", tname);
-        ck_assert_msg(!strcmp(sm_dtype_name(t->dtype), dt), "%s: dtype %s, reference %s", tname,
-                      sm_dtype_name(t->dtype), dt);
-        ck_assert_msg((int)t->ndim == ndim, "%s: ndim %u, reference %d", tname, t->ndim, ndim);
-        const char *p = line + off;
-        for (int d = 0; d < ndim; d++) {
-            long long v;
-            int k;
-            ck_assert_int_eq(sscanf(p, "%lld%n", &v, &k), 1);
-            p += k;
-            ck_assert_msg(t->dims[d] == (uint64_t)v, "%s: dim %d is %llu, reference %lld", tname, d,
-                          (unsigned long long)t->dims[d], v);
-        }
-        void *ref = malloc(t->nbytes + 1);
-        ck_assert_uint_eq(fread(ref, 1, t->nbytes, b), t->nbytes);
-        ck_assert_msg(!memcmp(ref, t->data, t->nbytes), "%s: values differ from the reference", tname);
-        free(ref);
+    while (manifest_next(m, &e)) {
+        const sm_tensor_info *t = sm_smw_find_tensor(f, e.name);
+        ck_assert_msg(t != NULL, "tensor %s missing", e.name);
+        ck_assert_msg(!strcmp(sm_dtype_name(t->dtype), e.dtype), "%s: dtype %s, reference %s", e.name,
+                      sm_dtype_name(t->dtype), e.dtype);
+        ck_assert_msg((int)t->ndim == e.ndim, "%s: ndim %u, reference %d", e.name, t->ndim, e.ndim);
+        for (int d = 0; d < e.ndim; d++)
+            ck_assert_msg(t->dims[d] == (uint64_t)e.dims[d], "%s: dim %d is %llu, reference %lld",
+                          e.name, d, (unsigned long long)t->dims[d], e.dims[d]);
+        expect_reference_bytes(b, t->data, t->nbytes, e.name);
         n++;
     }
     ck_assert_int_eq(fgetc(b), EOF);
@@ -384,43 +406,32 @@ START_TEST(joblib_arrays_and_scalars)
     ck_assert_msg(sm_pickle_load(buf, len, "arrays.joblib", true, &pk, &top, &err) == SM_OK, "%s", err.msg);
     ck_assert_int_eq(top->kind, SM_PK_DICT);
     FILE *m = fopen(need_fixture("arrays.manifest"), "r"), *b = fopen(need_fixture("arrays.bin"), "rb");
-    char line[512];
+    ck_assert(m && b);
+    manifest_line e;
     int n = 0;
-    while (fgets(line, sizeof line, m)) {
-        char name[128], dt[8];
-        int ndim, off;
-        ck_assert_int_eq(sscanf(line, "%127s %7s %d%n", name, dt, &ndim, &off), 3);
-        const sm_pobj *a = sm_pk_dict_get(top, name);
-        ck_assert_msg(a && a->kind == SM_PK_NDARRAY, "%s is not an array", name);
+    while (manifest_next(m, &e)) {
+        const sm_pobj *a = sm_pk_dict_get(top, e.name);
+        ck_assert_msg(a && a->kind == SM_PK_NDARRAY, "%s is not an array", e.name);
         static const struct { const char *dt; sm_pk_etype et; } map[] = {
             {"f64", SM_PK_F64}, {"f32", SM_PK_F32}, {"i32", SM_PK_I32}, {"u8", SM_PK_U8}};
         bool found = false;
         for (int k = 0; k < 4; k++)
-            if (!strcmp(map[k].dt, dt)) {
+            if (!strcmp(map[k].dt, e.dtype)) {
                 ck_assert_int_eq(a->etype, map[k].et);
                 found = true;
             }
         ck_assert(found);
-        ck_assert_int_eq(a->ndim, ndim);
-        const char *p = line + off;
-        for (int d = 0; d < ndim; d++) {
-            long long v;
-            int k;
-            ck_assert_int_eq(sscanf(p, "%lld%n", &v, &k), 1);
-            p += k;
-            ck_assert_int_eq(a->dims[d], v);
-        }
-        size_t nb = a->numel * sm_pk_etype_size(a->etype);
-        uint8_t *ref = malloc(nb + 1);
-        ck_assert_uint_eq(fread(ref, 1, nb, b), nb);
-        ck_assert_msg(!memcmp(ref, a->data, nb), "%s: values differ from joblib.load", name);
-        free(ref);
+        ck_assert_int_eq(a->ndim, e.ndim);
+        for (int d = 0; d < e.ndim; d++)
+            ck_assert_int_eq(a->dims[d], e.dims[d]);
+        expect_reference_bytes(b, a->data, a->numel * sm_pk_etype_size(a->etype), e.name);
         n++;
     }
     ck_assert_int_eq(n, 5);
     fclose(m);
     fclose(b);
     FILE *sc = fopen(need_fixture("arrays.scalars"), "r");
+    char line[512];
     while (fgets(line, sizeof line, sc)) {
         char name[64], val[64];
         ck_assert_int_eq(sscanf(line, "%63s %63s", name, val), 2);
