@@ -287,34 +287,15 @@ static void expect_reject(const char *dir, const build_opts *o, const char *n1, 
 START_TEST(test_rejects)
 {
     const char *d = "fatigue_ref/synth3";
-    build_opts o;
-    memset(&o, 0, sizeof o);
-    o.arch = "novel_emotion";
-    expect_reject(d, &o, "'novel_emotion'", "'sklearn_mlp_pipeline'");
-    memset(&o, 0, sizeof o);
-    o.bad_shape = "mlp.coefs_.1";
-    expect_reject(d, &o, "mlp.coefs_.1", "expected f64 [8,*], found f64 [6,8]");
-    memset(&o, 0, sizeof o);
-    o.bad_shape = "mlp.intercepts_.2";
-    expect_reject(d, &o, "mlp.intercepts_.2", "expected f64 [3], found f64 [4]");
-    memset(&o, 0, sizeof o);
-    o.bad_shape = "scaler.scale_";
-    expect_reject(d, &o, "scaler.scale_", "expected f64 [5], found f64 [6]");
-    memset(&o, 0, sizeof o);
-    o.drop = "mlp.coefs_.2";
-    expect_reject(d, &o, "mlp.coefs_.2", NULL);
-    memset(&o, 0, sizeof o);
-    o.activation = "gelu";
-    expect_reject(d, &o, "mlp.activation", "gelu");
-    memset(&o, 0, sizeof o);
-    o.classes_delta = -1;
-    expect_reject(d, &o, "mlp.classes", "expected an i64 array of 3");
-    memset(&o, 0, sizeof o);
-    o.n_layers_delta = -1;
-    expect_reject(d, &o, "mlp.coefs_.2", "present");
-    memset(&o, 0, sizeof o);
-    o.n_layers_delta = 1;
-    expect_reject(d, &o, "mlp.coefs_.3", NULL);
+    expect_reject(d, &(build_opts){.arch = "novel_emotion"}, "'novel_emotion'", "'sklearn_mlp_pipeline'");
+    expect_reject(d, &(build_opts){.bad_shape = "mlp.coefs_.1"}, "mlp.coefs_.1", "expected f64 [8,*], found f64 [6,8]");
+    expect_reject(d, &(build_opts){.bad_shape = "mlp.intercepts_.2"}, "mlp.intercepts_.2", "expected f64 [3], found f64 [4]");
+    expect_reject(d, &(build_opts){.bad_shape = "scaler.scale_"}, "scaler.scale_", "expected f64 [5], found f64 [6]");
+    expect_reject(d, &(build_opts){.drop = "mlp.coefs_.2"}, "mlp.coefs_.2", NULL);
+    expect_reject(d, &(build_opts){.activation = "gelu"}, "mlp.activation", "gelu");
+    expect_reject(d, &(build_opts){.classes_delta = -1}, "mlp.classes", "expected an i64 array of 3");
+    expect_reject(d, &(build_opts){.n_layers_delta = -1}, "mlp.coefs_.2", "present");
+    expect_reject(d, &(build_opts){.n_layers_delta = 1}, "mlp.coefs_.3", NULL);
     sm_fatigue_mlp_free(NULL);
 }
 END_TEST
