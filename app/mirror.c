@@ -188,7 +188,8 @@ static int cmp_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double sm_stress_relative(double bpm, double baseline_bpm)
+/* Relative stress, 0..100: 0 at the resting baseline, 100 at >= 30 % above it. */
+static double sm_stress_relative(double bpm, double baseline_bpm)
 {
     if (!(baseline_bpm > 0.0) || !isfinite(bpm))
         return NAN;

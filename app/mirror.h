@@ -124,8 +124,6 @@ const sm_heart_sample *sm_mirror_heart_sample(const sm_mirror *m);
 /* The estimator behind heart.bpm by default (--heart-rules wellness), chosen
  * by `make eval-heart` (docs/HEART.md). */
 #define SM_HEART_DEFAULT_METHOD SM_HEART_POS
-/* Relative stress, 0..100: 0 at the resting baseline, 100 at >= 30 % above it. */
-double sm_stress_relative(double bpm, double baseline_bpm);
 
 /* app.py calculate_stress_score; prediction_error 0 at run time. */
 double sm_stress_score(double bpm, double prediction_error);

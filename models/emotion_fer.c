@@ -236,7 +236,8 @@ sm_status sm_fer_load_file(const char *path, sm_threadpool *pool, sm_fer **out, 
     return SM_OK;
 }
 
-void sm_fer_run(sm_fer *m, const float *input, float *probs)
+/* Runs on an already preprocessed input (SM_FER_SIZE^2 * 3 floats). */
+static void sm_fer_run(sm_fer *m, const float *input, float *probs)
 {
     float *in = sm_graph_input(m->g, 0);
     if (input != in)

@@ -37,7 +37,6 @@
 
 #include "sm_engine.h"
 
-#define SM_FER_ARCH "face_api_face_expression_net"
 #define SM_FER_SIZE 112
 #define SM_FER_MAX_CLASSES 16
 #define SM_FER_MODEL_NAME "face-api FaceExpressionNet"
@@ -95,8 +94,6 @@ const char *sm_fer_name(const sm_fer *m);
 /* Preprocesses box of the frame and runs: probs (n_classes). */
 sm_status sm_fer_run_rgb8(sm_fer *m, const uint8_t *rgb, int width, int height, size_t stride,
                           const float box[4], float *probs, sm_error *err);
-/* Runs on an already preprocessed input (SM_FER_SIZE^2 * 3 floats). */
-void sm_fer_run(sm_fer *m, const float *input, float *probs);
 
 /* ---- labels by name ------------------------------------------------------------------------ */
 

@@ -92,6 +92,7 @@ typedef struct {
     size_t memo_len, memo_count;
 } vm_t;
 
+static bool sm_pk_is_str(const sm_pobj *o, const char *s);
 static sm_status fail(vm_t *vm, sm_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static sm_status fail(vm_t *vm, sm_status st, const char *fmt, ...)
 {
@@ -865,7 +866,7 @@ sm_status sm_pickle_load(const uint8_t *buf, size_t len, const char *name, bool 
     return SM_OK;
 }
 
-bool sm_pk_is_str(const sm_pobj *o, const char *s)
+static bool sm_pk_is_str(const sm_pobj *o, const char *s)
 {
     return o && o->kind == SM_PK_STR && o->slen == strlen(s) && !memcmp(o->s, s, o->slen);
 }

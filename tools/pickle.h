@@ -78,7 +78,6 @@ void sm_pickle_free(sm_pickle *pk);
 
 /* Helpers for walking results. */
 sm_pobj *sm_pk_dict_get(const sm_pobj *dict, const char *key);  /* str keys only */
-bool sm_pk_is_str(const sm_pobj *o, const char *s);
 const char *sm_pk_kind_name(sm_pk_kind k);
 
 #endif

@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 void sm_mirror_result_reset(sm_mirror_result *r, const sm_frame *frame)
 {
@@ -45,38 +44,3 @@ const char *sm_viewer_model_path(const sm_viewer_models *m, const char *which, c
     return buf;
 }
 
-static void note_missing(sm_viewer_analyzer *a, const char *what, const sm_viewer_models *m, const char *which)
-{
-    char p[1024];
-    sm_viewer_model_path(m, which, p, sizeof p);
-    size_t n = strlen(a->notes);
-    snprintf(a->notes + n, sizeof a->notes - n, "%s: %s %s; analysis not connected yet\n", what, p,
-             access(p, R_OK) == 0 ? "found" : "missing");
-}
-
-static sm_status default_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_error *err)
-{
-    (void)err;
-    a->notes[0] = '\0';
-    note_missing(a, "face detector", m, "face_detector");
-    note_missing(a, "face mesh", m, "face_mesh");
-    note_missing(a, "emotion", m, "emotion");
-    note_missing(a, "fatigue", m, "fatigue");
-    note_missing(a, "rppg", m, "rppg");
-    return SM_OK;
-}
-
-static sm_status default_process(sm_viewer_analyzer *a, const sm_frame *frame, sm_mirror_result *out,
-                                 sm_error *err)
-{
-    sm_mirror_result_reset(out, frame);
-    return SM_OK;
-}
-
-static void default_free(sm_viewer_analyzer *a) { (void)a; }
-
-void sm_viewer_analyzer_default(sm_viewer_analyzer *a)
-{
-    *a = (sm_viewer_analyzer){.name = "none (models not connected)", .init = default_init,
-                              .process = default_process, .free = default_free};
-}

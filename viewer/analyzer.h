@@ -62,8 +62,6 @@ struct sm_viewer_analyzer {
 
 /* models->X or models_dir/default (refine picks the mesh) into buf. */
 const char *sm_viewer_model_path(const sm_viewer_models *m, const char *which, char *buf, size_t cap);
-/* The placeholder: every section unavailable, no face. */
-void sm_viewer_analyzer_default(sm_viewer_analyzer *a);
 /* Fills the parts of a result every analyzer shares: frame index, t, size;
  * every section invalid and unavailable; timings zero. */
 void sm_mirror_result_reset(sm_mirror_result *r, const sm_frame *frame);

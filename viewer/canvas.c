@@ -63,14 +63,6 @@ void sm_canvas_frame(sm_canvas *c, int x, int y, int w, int h, int t, sm_rgb col
     sm_canvas_fill(c, x + w - t, y, t, h, col);
 }
 
-void sm_canvas_dot(sm_canvas *c, int x, int y, int r, sm_rgb col)
-{
-    for (int dy = -r; dy <= r; dy++)
-        for (int dx = -r; dx <= r; dx++)
-            if (dx * dx + dy * dy <= r * r + r)
-                sm_canvas_fill(c, x + dx, y + dy, 1, 1, col);
-}
-
 int sm_font_text_width(const char *s, int scale)
 {
     int n = 0;

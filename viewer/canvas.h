@@ -31,7 +31,6 @@ void sm_canvas_fill(sm_canvas *c, int x, int y, int w, int h, sm_rgb col);
 /* alpha 0..255 */
 void sm_canvas_blend(sm_canvas *c, int x, int y, int w, int h, sm_rgb col, int alpha);
 void sm_canvas_frame(sm_canvas *c, int x, int y, int w, int h, int thick, sm_rgb col);
-void sm_canvas_dot(sm_canvas *c, int x, int y, int radius, sm_rgb col);
 /* Draws s (non-printable bytes as '?') with its top-left at (x, y); returns the width drawn. */
 int sm_canvas_text(sm_canvas *c, int x, int y, int scale, sm_rgb col, const char *s);
 int sm_font_text_width(const char *s, int scale);

@@ -39,7 +39,8 @@ static const struct {
 };
 #define N_KEYS (int)(sizeof keys / sizeof *keys)
 
-sm_status sm_viewer_config_default_path(char *buf, size_t cap, sm_error *err)
+/* $XDG_CONFIG_HOME/smartmirror/config or $HOME/.config/smartmirror/config. */
+static sm_status sm_viewer_config_default_path(char *buf, size_t cap, sm_error *err)
 {
     const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
     int n;

@@ -37,8 +37,6 @@ typedef struct {
  * warn (may be NULL). SM_ERR_ARG / SM_ERR_IO with "FILE:LINE: ..." on error. */
 sm_status sm_viewer_config_load(int argc, char **argv, sm_viewer_config *cfg, FILE *warn, sm_error *err);
 void sm_viewer_config_free(sm_viewer_config *cfg);
-/* $XDG_CONFIG_HOME/smartmirror/config or $HOME/.config/smartmirror/config. */
-sm_status sm_viewer_config_default_path(char *buf, size_t cap, sm_error *err);
 /* --print-config: every setting, its value and where it came from. */
 void sm_viewer_config_print(const sm_viewer_config *cfg, int argc, char **argv, FILE *out);
 

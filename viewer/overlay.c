@@ -24,7 +24,7 @@ static int panel_width(int cw, int ui)
 
 /* The text scale: the full panel column (every section present) takes about
  * 365 pixels per unit of scale, and the column may use half the width. */
-int sm_overlay_ui_scale(int w, int h)
+static int sm_overlay_ui_scale(int w, int h)
 {
     int s = h / 365;
     while (s > 1 && 40 * SM_FONT_CELL_W * s + 10 * s > w / 2)
@@ -81,8 +81,6 @@ static void say(pen *p, sm_rgb col, const char *fmt, ...)
     }
     p->y += p->line;
 }
-
-
 
 /* A horizontal bar for v in [0,1] with the value printed after it. */
 static void bar(pen *p, const char *label, int label_chars, float v, sm_rgb col, const char *value)
@@ -175,6 +173,17 @@ static void capitalize(char *dst, size_t cap, const char *s)
     snprintf(dst, cap, "%s", s ? s : "?");
     if (dst[0])
         dst[0] = (char)toupper((unsigned char)dst[0]);
+}
+
+/* The advisor's action in plain words (the panel and the prompt). */
+static const char *sm_overlay_advice_text(int action)
+{
+    switch (action) {
+    case 0: return "All good: no break needed now.";
+    case 1: return "Time for a short break: stand up, stretch, look away for a minute.";
+    case 2: return "You seem tired: a 15-minute nap would help.";
+    default: return "No advice.";
+    }
 }
 
 static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result *r, const sm_overlay_state *st,
@@ -341,16 +350,6 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
     say(&p, DIM, "face %.1f  fatigue %.1f  emotion %.1f", m->face, m->fatigue, m->emotion);
     say(&p, DIM, "heart %.1f  advisor %.1f  total %.1f", m->heart, m->advisor, m->total);
     card_end(&p, top, c, px, pw);
-}
-
-const char *sm_overlay_advice_text(int action)
-{
-    switch (action) {
-    case 0: return "All good: no break needed now.";
-    case 1: return "Time for a short break: stand up, stretch, look away for a minute.";
-    case 2: return "You seem tired: a 15-minute nap would help.";
-    default: return "No advice.";
-    }
 }
 
 static void banner(sm_canvas *c, int x, int y, int w, int ui, sm_rgb col, const char *text)

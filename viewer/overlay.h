@@ -32,9 +32,5 @@ typedef struct {
 void sm_overlay_video_rect(int cw, int ch, int ui, int *x, int *y, int *w, int *h);
 /* frame and r may be NULL (nothing yet). */
 void sm_overlay_render(sm_canvas *c, const sm_frame *frame, const sm_mirror_result *r, const sm_overlay_state *st);
-/* The advisor's action in plain words (the panel and the prompt). */
-const char *sm_overlay_advice_text(int action);
-/* Text scale for a canvas: as large as lets the full panel column fit. */
-int sm_overlay_ui_scale(int canvas_w, int canvas_h);
 
 #endif

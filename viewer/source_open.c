@@ -13,6 +13,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+static sm_status sm_source_open_ffmpeg(const char *path, double fps_override, sm_source **out,
+                                       sm_error *err);
+
 /* ---- ffmpeg pipe -------------------------------------------------------------- */
 
 static bool have_ffmpeg(void)
@@ -175,7 +178,9 @@ sm_status sm_source_open_images(const char *dir, double fps, sm_source **out, sm
     return SM_OK;
 }
 
-sm_status sm_source_open_ffmpeg(const char *path, double fps_override, sm_source **out, sm_error *err)
+/* `ffmpeg -i path -f yuv4mpegpipe -pix_fmt yuv420p -`; SM_ERR_UNSUPPORTED when
+ * ffmpeg is not installed. */
+static sm_status sm_source_open_ffmpeg(const char *path, double fps_override, sm_source **out, sm_error *err)
 {
     *out = NULL;
     if (!have_ffmpeg())

@@ -11,9 +11,6 @@
  * SM_ERR_UNSUPPORTED naming the codec (AVI) and that ffmpeg is needed.
  * fps_override > 0 replaces the file's own rate for timestamps. */
 sm_status sm_source_open_video(const char *path, double fps_override, sm_source **out, sm_error *err);
-/* `ffmpeg -i path -f yuv4mpegpipe -pix_fmt yuv420p -`; SM_ERR_UNSUPPORTED when
- * ffmpeg is not installed. */
-sm_status sm_source_open_ffmpeg(const char *path, double fps_override, sm_source **out, sm_error *err);
 /* --images: the .jpg, .jpeg and .png files in dir, sorted by name (byte order); t = index / fps
  * (fps <= 0: 30). */
 sm_status sm_source_open_images(const char *dir, double fps, sm_source **out, sm_error *err);

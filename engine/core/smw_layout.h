@@ -53,8 +53,5 @@ static inline void smw_wr64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Recomputes the header CRC (bytes [0,80) + metadata + table) in place;
- * the writer uses it, and tests that handcraft bad files re-seal with it. */
-void smw_finish_header_crc(uint8_t *file);
 
 #endif

@@ -280,6 +280,15 @@ sm_status sm_smw_writer_add_tensor(sm_smw_writer *w, const char *name, sm_dtype 
     return SM_OK;
 }
 
+/* Recomputes the header CRC (bytes [0,80) + metadata + table) in place. */
+static void smw_finish_header_crc(uint8_t *file)
+{
+    uint64_t table_end = smw_rd64(file + SMW_OFF_TABLE_OFF) + smw_rd64(file + SMW_OFF_TABLE_SIZE);
+    uint32_t crc = sm_crc32(0, file, SMW_OFF_HEADER_CRC);
+    crc = sm_crc32(crc, file + SMW_HEADER_SIZE, (size_t)(table_end - SMW_HEADER_SIZE));
+    smw_wr32(file + SMW_OFF_HEADER_CRC, crc);
+}
+
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 sm_status sm_smw_writer_serialize(const sm_smw_writer *w, uint8_t **buf, size_t *len, sm_error *err)
@@ -348,14 +357,6 @@ sm_status sm_smw_writer_serialize(const sm_smw_writer *w, uint8_t **buf, size_t 
     *buf = out;
     *len = (size_t)file_size;
     return SM_OK;
-}
-
-void smw_finish_header_crc(uint8_t *file)
-{
-    uint64_t table_end = smw_rd64(file + SMW_OFF_TABLE_OFF) + smw_rd64(file + SMW_OFF_TABLE_SIZE);
-    uint32_t crc = sm_crc32(0, file, SMW_OFF_HEADER_CRC);
-    crc = sm_crc32(crc, file + SMW_HEADER_SIZE, (size_t)(table_end - SMW_HEADER_SIZE));
-    smw_wr32(file + SMW_OFF_HEADER_CRC, crc);
 }
 
 sm_status sm_smw_writer_save(const sm_smw_writer *w, const char *path, sm_error *err)

@@ -128,7 +128,7 @@ sm_status gr_attr_int(sm_graph *g, gr_step *s, const char *key, int64_t lo, int6
     return SM_OK;
 }
 
-sm_status gr_attr_str(sm_graph *g, gr_step *s, const char *key, sm_str *v, sm_error *err)
+static sm_status gr_attr_str(sm_graph *g, gr_step *s, const char *key, sm_str *v, sm_error *err)
 {
     const sm_meta *m = gr_attr(g, s, key);
     if (!m || m->type != SM_META_STRING)

@@ -130,7 +130,6 @@ bool gr_str_eq(sm_str s, const char *c);
 bool gr_shape_eq(sm_graph_shape a, sm_graph_shape b);
 const char *gr_shape_str(sm_graph_shape s, char *buf, size_t cap);
 sm_status gr_attr_int(sm_graph *g, gr_step *s, const char *key, int64_t lo, int64_t hi, int64_t *v, sm_error *err);
-sm_status gr_attr_str(sm_graph *g, gr_step *s, const char *key, sm_str *v, sm_error *err);
 /* activation: NONE or RELU into s->act */
 sm_status gr_attr_act(sm_graph *g, gr_step *s, sm_error *err);
 /* padding, stride_h/w and, for pools, filter_h/w, else dilation_h/w (1 only); then activation */
