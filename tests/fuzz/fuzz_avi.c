@@ -6,6 +6,7 @@
 #include "source_avi.h"
 
 #include "fuzz_memfd.h"
+#include "fuzz_source.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -21,13 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sm_source *s = NULL;
     sm_error err;
     if (sm_source_open_avi(path, 0, &s, &err) == SM_OK) {
-        sm_frame f = {0};
-        bool eof = false;
-        for (int i = 0; i < 8 && !eof; i++)
-            if (sm_source_read(s, &f, &eof, &err) != SM_OK)
-                break;
-        sm_frame_free(&f);
-        sm_source_close(s);
+        fuzz_read_frames_and_close(s);
     }
     close(fd);
     return 0;

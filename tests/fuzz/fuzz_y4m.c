@@ -4,6 +4,8 @@
 // LIBS: -lturbojpeg
 #include "source_y4m.h"
 
+#include "fuzz_source.h"
+
 #include <stdio.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,12 +21,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sm_error err;
     if (sm_source_open_y4m_stream(fp, false, "fuzz.y4m", 0, &s, &err) != SM_OK)
         return 0; /* the reader owns fp and has closed it */
-    sm_frame f = {0};
-    bool eof = false;
-    for (int i = 0; i < 8 && !eof; i++)
-        if (sm_source_read(s, &f, &eof, &err) != SM_OK)
-            break;
-    sm_frame_free(&f);
-    sm_source_close(s);
+    fuzz_read_frames_and_close(s);
     return 0;
 }
