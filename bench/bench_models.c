@@ -90,12 +90,14 @@ sm_status sm_bench_model_run(const sm_model_kind *k, const sm_smw *f, const sm_b
     size_t calls = k->bench_calls > 1 ? k->bench_calls : 1;
     res->calls_per_run = calls;
     WARM_UP(o, if (!st) st = k->run(m, &in, o->pool, &out, err));
+    size_t f0 = sm_threadpool_fanouts(o->pool);
     for (size_t i = 0; i < o->iters && !st; i++) {
         double t0 = sm_clock_ms();
         for (size_t c = 0; c < calls && !st; c++)
             st = k->run(m, &in, o->pool, &out, err);
         res->ms[i] = (sm_clock_ms() - t0) / (double)calls;
     }
+    res->fanouts = (double)(sm_threadpool_fanouts(o->pool) - f0) / (double)(o->iters * calls);
     if (!st && k->profile) {
         k->profile(m, true);
         for (size_t i = 0; i < o->iters && !st; i++)

@@ -25,6 +25,9 @@ typedef struct {
                            * call is too short to time alone, e.g. the fatigue MLP);
                            * 0 or 1: each ms[i] is one call */
     char input[64];     /* e.g. "1x300x300x3" */
+    double fanouts;     /* parallel-fors handed to the pool's workers per timed inference
+                         * (sm_threadpool_fanouts): how often the fan-out rule
+                         * decided to fork, independent of a noisy machine's timing */
 } sm_bench_model_result;
 
 /* Loads the model of kind in file on opts->pool, warms up, times opts->iters runs

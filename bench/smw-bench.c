@@ -12,7 +12,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: smw-bench kernels [--threads N] [--json] [--filter WORD] [--seconds S]\n"
-            "       smw-bench model FILE.smw [--threads N] [--iters N] [--warmup-ms MS] [--json]\n"
+            "       smw-bench model FILE.smw [--threads N] [--iters N] [--warmup-ms MS] [--precision P] [--grain-scale S] [--json]\n"
             "       smw-bench --help\n"
             "\n"
             "kernels  measures this machine's FP32 FMA peak with its own probe, then every\n"
@@ -35,7 +35,9 @@ static void usage(FILE *f)
             "--iters N     timed model runs, 1..100000 (default 20)\n"
             "--warmup-ms MS  model: warm up for at least MS ms, 0..60000 (default 0: 2 runs)\n"
             "--precision fp32|bf16  model: GEMM convs in FP32 (default) or BF16 (without\n"
-            "              avx512_bf16 an emulation: accuracy, not speed; docs/PERFORMANCE.md)\n");
+            "              avx512_bf16 an emulation: accuracy, not speed; docs/PERFORMANCE.md)\n"
+            "--grain-scale S multiplies the fan-out rule's work per task (sm_parallel_set_grain_scale;\n"
+            "                default 1, 0 = every op fans out): for tuning SM_PAR_GRAIN_*\n");
 }
 
 static int parse_size(const char *s, size_t *out, long max)
@@ -82,7 +84,7 @@ static int cmd_model(const char *path, size_t threads, size_t iters, double warm
     }
     double *ms = calloc(iters, sizeof *ms);
     sm_bench_model_opts o = {threads, iters, warmup_ms, pool};
-    sm_bench_model_result res = {0, ms, 1, ""};
+    sm_bench_model_result res = {0, ms, 1, "", 0};
     int rc = 0;
     if (!ms || sm_bench_model_run(r, f, &o, &res, &err) != SM_OK) {
         fprintf(stderr, "smw-bench: %s: %s\n", path, ms ? err.msg : "out of memory");
@@ -97,10 +99,11 @@ static int cmd_model(const char *path, size_t threads, size_t iters, double warm
         if (json)
             printf("{\"model\": \"%s\", \"arch\": \"%.*s\", \"input\": \"%s\", \"threads\": %zu, "
                    "\"median_ms\": %.6g, \"min_ms\": %.6g, \"runs\": %zu, \"calls_per_run\": %zu, "
-                   "\"gflops\": %.2f, \"pct_peak\": %.1f, \"precision\": \"%s\", \"bf16_native\": %s}\n",
+                   "\"gflops\": %.2f, \"pct_peak\": %.1f, \"precision\": \"%s\", \"bf16_native\": %s, "
+                   "\"fanouts_per_run\": %.1f}\n",
                    path, (int)arch.len, arch.ptr, res.input, threads, med, min, iters, calls, gfs,
                    peak > 0 ? 100 * gfs / peak : 0, sm_precision_name(sm_precision_active()),
-                   sm_precision_native() ? "true" : "false");
+                   sm_precision_native() ? "true" : "false", res.fanouts);
         else
             printf("%s (%.*s, %s, %s): median %.4g ms, min %.4g ms over %zu runs%s, %.2f GFLOP/s "
                    "(%.1f%% of %.1f)\n",
@@ -156,6 +159,14 @@ int main(int argc, char **argv)
                 fprintf(stderr, "smw-bench: --iters needs 1..100000, got '%s'\n", argv[i]);
                 return 2;
             }
+        } else if (!strcmp(a, "--grain-scale") && i + 1 < argc) {
+            char *end;
+            double g = strtod(argv[++i], &end);
+            if (*end || !(g >= 0 && g <= 1000)) {
+                fprintf(stderr, "smw-bench: --grain-scale needs 0..1000, got '%s'\n", argv[i]);
+                return 2;
+            }
+            sm_parallel_set_grain_scale(g);
         } else if (!strcmp(a, "--warmup-ms") && i + 1 < argc) {
             char *end;
             warmup_ms = strtod(argv[++i], &end);

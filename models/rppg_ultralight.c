@@ -350,7 +350,7 @@ static sm_status run_frames(sm_ultralight *m, const float *frames, size_t t, boo
     sm_layer_prof_begin(&m->prof);
     for (size_t f0 = 0; f0 < t; f0 += CHUNK) {
         size_t n = t - f0 < CHUNK ? t - f0 : CHUNK;
-        size_t tasks = m->pool && m->n_workers > 1 ? (n < m->n_workers ? n : m->n_workers) : 1;
+        size_t tasks = sm_parallel_tasks(m->pool, n, m->n_workers, frame_flops(m) * (double)n, SM_PAR_GRAIN_FLOPS);
         feat_ctx x = {m, frames + f0 * fs, nchw, n, tasks};
         if (tasks > 1)
             sm_threadpool_run(m->pool, tasks, feat_task, &x);

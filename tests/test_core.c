@@ -2,6 +2,7 @@
 #include "sm_engine.h"
 #include "sm_test.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,12 @@ typedef struct {
     atomic_int max_thread;
 } pool_probe;
 
+static void mark_task(void *ctx, size_t task, size_t thread)
+{
+    (void)thread;
+    atomic_fetch_add((atomic_uchar *)ctx + task, 1);
+}
+
 static void count_task(void *ctx, size_t task, size_t thread)
 {
     pool_probe *p = ctx;
@@ -94,6 +101,77 @@ START_TEST(threadpool_runs_each_task_once)
     ck_assert_int_eq(atomic_load(&probe.hits[9]), 1);
     ck_assert_uint_eq(sm_threadpool_size(NULL), 1);
     sm_threadpool_free(NULL);
+}
+END_TEST
+
+/* Many short runs back to back, as a model's layers are: the join counts
+ * finished tasks, so a worker that wakes late must neither run a task of the
+ * next run twice nor miss one; also more tasks than one run's counter holds. */
+START_TEST(threadpool_short_runs_and_huge_counts)
+{
+    static pool_probe probe;
+    for (size_t threads = 2; threads <= 3; threads++) {
+        sm_threadpool *pool;
+        ck_assert_int_eq(sm_threadpool_init(&pool, threads, NULL), SM_OK);
+        size_t f0 = sm_threadpool_fanouts(pool);
+        for (int round = 0; round < 3000; round++) {
+            size_t n = 2 + (size_t)round % 7;
+            memset(&probe, 0, sizeof probe);
+            sm_threadpool_run(pool, n, count_task, &probe);
+            for (size_t i = 0; i < 10; i++)
+                ck_assert_int_eq(atomic_load(&probe.hits[i]), i < n ? 1 : 0);
+        }
+        /* one task runs inline: not a fan-out */
+        sm_threadpool_run(pool, 1, count_task, &probe);
+        ck_assert_uint_eq(sm_threadpool_fanouts(pool) - f0, 3000);
+        size_t big = 70000; /* above the 16-bit task counter of one run */
+        atomic_uchar *seen = calloc(big, 1);
+        ck_assert_ptr_nonnull(seen);
+        sm_threadpool_run(pool, big, mark_task, seen);
+        for (size_t i = 0; i < big; i++)
+            ck_assert_int_eq(seen[i], 1);
+        free(seen);
+        sm_threadpool_free(pool);
+    }
+    ck_assert_uint_eq(sm_threadpool_fanouts(NULL), 0);
+}
+END_TEST
+
+/* The fan-out rule: small work stays on the caller, large work splits into as
+ * many tasks as it has grains, capped by the pieces and the op's maximum. */
+START_TEST(parallel_tasks_rule)
+{
+    sm_threadpool *p2;
+    ck_assert_int_eq(sm_threadpool_init(&p2, 2, NULL), SM_OK);
+    const double g = SM_PAR_GRAIN_FLOPS;
+    /* no pool or one thread: always 1, however large */
+    ck_assert_uint_eq(sm_parallel_tasks(NULL, 1000, 16, 1e12, g), 1);
+    sm_threadpool *p1;
+    ck_assert_int_eq(sm_threadpool_init(&p1, 1, NULL), SM_OK);
+    ck_assert_uint_eq(sm_parallel_tasks(p1, 1000, 16, 1e12, g), 1);
+    sm_threadpool_free(p1);
+    /* below two grains: 1; then one task per grain */
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 0, g), 1);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 1.99 * g, g), 1);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 2.0 * g, g), 2);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 5.5 * g, g), 5);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 1000 * g, g), 16);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 3, 16, 1000 * g, g), 3);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1, 16, 1000 * g, g), 1);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 1, 1000 * g, g), 1);
+    /* a relu over a 4x4x96 map (read + write 12 kB) stays on the caller */
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 2.0 * 4 * 4 * 96 * sizeof(float), SM_PAR_GRAIN_BYTES), 1);
+    /* NaN work never fans out */
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, NAN, g), 1);
+    /* grain scale 0: as far as items and the maximum allow; 2: half the tasks */
+    sm_parallel_set_grain_scale(0.0);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 1.0, g), 16);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 5, 16, 0.0, g), 5);
+    sm_parallel_set_grain_scale(2.0);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 8.0 * g, g), 4);
+    ck_assert_uint_eq(sm_parallel_tasks(p2, 1000, 16, 3.0 * g, g), 1);
+    sm_parallel_set_grain_scale(1.0);
+    sm_threadpool_free(p2);
 }
 END_TEST
 
@@ -208,6 +286,8 @@ int main(void)
     tcase_add_test(tc, error_messages_compose);
     tcase_add_test(tc, arena_aligns_and_bounds);
     tcase_add_test(tc, threadpool_runs_each_task_once);
+    tcase_add_test(tc, threadpool_short_runs_and_huge_counts);
+    tcase_add_test(tc, parallel_tasks_rule);
     tcase_add_test(tc, threads_default_honours_env);
     tcase_add_test(tc, isa_dispatch_levels);
     tcase_add_test(tc, assert_is_always_on);

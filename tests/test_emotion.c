@@ -276,15 +276,30 @@ START_TEST(emotion_threads_bit_identical)
     sm_test_load_npy_f32("emotion_ref/face224/input.npy", &in);
     size_t h, w;
     float *x = to_nhwc(&in, &h, &w);
-    sm_threadpool *pool;
     sm_error err;
-    ck_assert_int_eq(sm_threadpool_init(&pool, 2, &err), SM_OK);
-    sm_emotion *m1 = load_model(NULL), *m2 = load_model(pool);
+    sm_emotion *m1 = load_model(NULL);
     sm_emotion_output *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     ck_assert_int_eq(sm_emotion_reserve(m1, h, w, &err), SM_OK);
     ck_assert_int_eq(sm_emotion_run(m1, x, h, w, a, &err), SM_OK);
-    ck_assert_int_eq(sm_emotion_run(m2, x, h, w, b, &err), SM_OK);
-    ck_assert(memcmp(a, b, sizeof *a) == 0);
+    /* 2 and 3 threads, by the fan-out rule and with every op split as far as
+     * it goes (grain scale 0): the same bits, and the rule kept some ops whole */
+    size_t fanouts[2] = {0, 0};
+    for (size_t threads = 2; threads <= 3; threads++)
+        for (int every = 0; every < 2; every++) {
+            sm_threadpool *pool;
+            ck_assert_int_eq(sm_threadpool_init(&pool, threads, &err), SM_OK);
+            sm_parallel_set_grain_scale(every ? 0.0 : 1.0);
+            sm_emotion *m2 = load_model(pool);
+            ck_assert_int_eq(sm_emotion_run(m2, x, h, w, b, &err), SM_OK);
+            ck_assert_msg(memcmp(a, b, sizeof *a) == 0, "%zu threads%s differ from 1", threads,
+                          every ? " (every op split)" : "");
+            fanouts[every] = sm_threadpool_fanouts(pool);
+            sm_emotion_free(m2);
+            sm_threadpool_free(pool);
+        }
+    sm_parallel_set_grain_scale(1.0);
+    ck_assert_uint_gt(fanouts[0], 0);
+    ck_assert_uint_gt(fanouts[1], fanouts[0]);
     /* an input larger than reserved is refused, not overrun */
     ck_assert_int_eq(sm_emotion_run(m1, x, 301, 300, a, &err), SM_ERR_SHAPE);
     ck_assert_ptr_nonnull(strstr(err.msg, "301x300"));
@@ -293,8 +308,6 @@ START_TEST(emotion_threads_bit_identical)
     free(x);
     sm_npy_free(&in);
     sm_emotion_free(m1);
-    sm_emotion_free(m2);
-    sm_threadpool_free(pool);
 }
 END_TEST
 

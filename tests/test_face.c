@@ -961,24 +961,43 @@ START_TEST(tracker_threads_identical)
     sm_rgb_image img;
     load_image("rot45", &img);
     sm_error err = {0};
-    sm_threadpool *pool;
-    ck_assert(sm_threadpool_init(&pool, 3, &err) == SM_OK);
     sm_face_tracker *a, *b;
-    const char *mesh = model_path(refine ? "face_landmark_with_attention" : "face_landmark");
-    ck_assert(sm_face_tracker_init(model_path("face_detection_short_range"), mesh, &a, &err) == SM_OK);
-    ck_assert(sm_face_tracker_init(model_path("face_detection_short_range"), mesh, &b, &err) == SM_OK);
-    sm_face_result *ra = malloc(sizeof *ra), *rb = malloc(sizeof *rb);
-    for (int k = 0; k < 2; k++) {
-        ck_assert(sm_face_tracker_process(a, img.rgb, img.width, img.height, img.stride, NULL, ra));
-        ck_assert(sm_face_tracker_process(b, img.rgb, img.width, img.height, img.stride, pool, rb));
-        ck_assert_int_eq(ra->n_landmarks, rb->n_landmarks);
-        ck_assert_msg(!memcmp(ra->landmarks, rb->landmarks, sizeof ra->landmarks), "frame %d differs with 3 threads", k);
-    }
+    char det[4096], mesh[4096]; /* model_path's buffers are reused */
+    snprintf(det, sizeof det, "%s", model_path("face_detection_short_range"));
+    snprintf(mesh, sizeof mesh, "%s", model_path(refine ? "face_landmark_with_attention" : "face_landmark"));
+    ck_assert(sm_face_tracker_init(det, mesh, &a, &err) == SM_OK);
+    /* one thread: the detector's frame, then the tracked mesh's */
+    sm_face_result *ra = malloc(2 * sizeof *ra), *rb = malloc(sizeof *rb);
+    for (int k = 0; k < 2; k++)
+        ck_assert(sm_face_tracker_process(a, img.rgb, img.width, img.height, img.stride, NULL, &ra[k]));
+    /* 2 and 3 threads, with the fan-out rule's grain (small ops stay on one
+     * thread) and with none (every op splits as far as it can): the split never
+     * changes a bit */
+    size_t fanouts[2] = {0, 0};
+    for (size_t threads = 2; threads <= 3; threads++)
+        for (int every = 0; every < 2; every++) {
+            sm_threadpool *pool;
+            ck_assert(sm_threadpool_init(&pool, threads, &err) == SM_OK);
+            sm_parallel_set_grain_scale(every ? 0.0 : 1.0);
+            ck_assert(sm_face_tracker_init(det, mesh, &b, &err) == SM_OK);
+            for (int k = 0; k < 2; k++) {
+                ck_assert(sm_face_tracker_process(b, img.rgb, img.width, img.height, img.stride, pool, rb));
+                ck_assert_int_eq(ra[k].n_landmarks, rb->n_landmarks);
+                ck_assert_msg(!memcmp(ra[k].landmarks, rb->landmarks, sizeof rb->landmarks),
+                              "frame %d differs with %zu threads%s", k, threads, every ? ", every op split" : "");
+            }
+            fanouts[every] = sm_threadpool_fanouts(pool);
+            sm_face_tracker_free(b);
+            sm_threadpool_free(pool);
+        }
+    sm_parallel_set_grain_scale(1.0);
+    /* the pool was used, and the rule kept some ops on one thread (else this
+     * compared one split twice) */
+    ck_assert_uint_gt(fanouts[0], 0);
+    ck_assert_uint_gt(fanouts[1], fanouts[0]);
     free(ra);
     free(rb);
     sm_face_tracker_free(a);
-    sm_face_tracker_free(b);
-    sm_threadpool_free(pool);
     sm_rgb_image_free(&img);
 }
 END_TEST

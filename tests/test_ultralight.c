@@ -193,19 +193,30 @@ START_TEST(ultralight_threads_bit_identical)
         return;
     sm_npy in;
     sm_test_load_npy_f32("ultralight_ref/random/input.npy", &in);
-    sm_threadpool *pool;
     sm_error err;
-    ck_assert_int_eq(sm_threadpool_init(&pool, 2, &err), SM_OK);
-    sm_ultralight *m1 = load_model(p, NULL), *m2 = load_model(p, pool);
-    for (size_t t = 1; t <= 180; t += 179) {
-        float a, b;
-        ck_assert_int_eq(sm_ultralight_run_nchw(m1, in.data, t, &a, &err), SM_OK);
-        ck_assert_int_eq(sm_ultralight_run_nchw(m2, in.data, t, &b, &err), SM_OK);
-        ck_assert_msg(a == b, "T=%zu: 1 thread %.9g, 2 threads %.9g", t, a, b);
-    }
+    sm_ultralight *m1 = load_model(p, NULL);
+    /* 2 and 3 threads, by the fan-out rule and with every split taken (grain
+     * scale 0); T = 1 is one frame, whole on one thread either way */
+    for (size_t threads = 2; threads <= 3; threads++)
+        for (int every = 0; every < 2; every++) {
+            sm_threadpool *pool;
+            ck_assert_int_eq(sm_threadpool_init(&pool, threads, &err), SM_OK);
+            sm_parallel_set_grain_scale(every ? 0.0 : 1.0);
+            sm_ultralight *m2 = load_model(p, pool);
+            static const size_t ts[] = {1, 2, 180};
+            for (size_t i = 0; i < 3; i++) {
+                float a, b;
+                ck_assert_int_eq(sm_ultralight_run_nchw(m1, in.data, ts[i], &a, &err), SM_OK);
+                ck_assert_int_eq(sm_ultralight_run_nchw(m2, in.data, ts[i], &b, &err), SM_OK);
+                ck_assert_msg(a == b, "T=%zu: 1 thread %.9g, %zu threads %.9g%s", ts[i], a, threads, b,
+                              every ? " (every split)" : "");
+            }
+            ck_assert_uint_gt(sm_threadpool_fanouts(pool), 0);
+            sm_ultralight_free(m2);
+            sm_threadpool_free(pool);
+        }
+    sm_parallel_set_grain_scale(1.0);
     sm_ultralight_free(m1);
-    sm_ultralight_free(m2);
-    sm_threadpool_free(pool);
     sm_npy_free(&in);
 }
 END_TEST

@@ -15,6 +15,8 @@
  * Threading
  *   sm_threadpool runs a parallel-for over [0, n) tasks; the calling thread
  *   takes part. SM_THREADS overrides the default count (= online cores).
+ *   sm_parallel_tasks decides from an op's work whether it fans out at all, so
+ *   a small model is never slower at N threads than at 1.
  *
  * Memory
  *   sm_arena is a bump allocator with 64-byte alignment; nothing in it is freed
@@ -146,6 +148,29 @@ size_t sm_threadpool_size(const sm_threadpool *pool); /* NULL pool => 1 */
 void sm_threadpool_run(sm_threadpool *pool, size_t n_tasks, sm_parallel_fn fn, void *ctx);
 /* SM_THREADS if set and valid, else the number of online cores. */
 size_t sm_threads_default(void);
+/* Parallel-fors this pool has handed to its workers (runs of 2+ tasks); tests
+ * count fan-outs with it where timing a machine is no proof. */
+size_t sm_threadpool_fanouts(const sm_threadpool *pool);
+
+/* The fan-out rule, one place for every op: a parallel-for over `items`
+ * independent pieces carrying `work` in total (FLOPs, or bytes for memory-bound
+ * ops) runs as how many tasks. 1 (the caller alone, no fork/join) when the pool
+ * has one thread or the work is less than two tasks of min_work_per_task; else
+ * work / min_work_per_task tasks, at most max_tasks and items. A task has to
+ * carry several times a fork/join (about 1-3 us: publish, a worker's wake-up,
+ * the join's cache-line transfers) or the fan-out makes the op slower; the
+ * grains below say what that is in FLOPs and bytes. The task count never
+ * changes an op's results (ops split output ranges, never a reduction). */
+size_t sm_parallel_tasks(const sm_threadpool *pool, size_t items, size_t max_tasks, double work,
+                         double min_work_per_task);
+/* Multiplies every min_work_per_task (default 1; 0 = fan out whatever the
+ * work): for tests that every split gives the same results, and for measuring
+ * the grain. Process-wide; set it while no model runs. */
+void sm_parallel_set_grain_scale(double scale);
+/* ~10 us of one core per task: FP32 kernels run 30-60 GFLOP/s per core on
+ * AVX2+FMA (more on AVX-512), a copy or elementwise pass 5-15 GB/s. */
+#define SM_PAR_GRAIN_FLOPS 400e3
+#define SM_PAR_GRAIN_BYTES 100e3
 
 /* ---- half precision ----------------------------------------------------------- */
 

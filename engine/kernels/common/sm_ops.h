@@ -36,10 +36,16 @@ static inline void sm_ops_range(size_t count, size_t n, size_t t, size_t *b, siz
     *b = count * t / n;
     *e = count * (t + 1) / n;
 }
-static inline size_t sm_ops_tasks(size_t items, const sm_threadpool *pool)
+/* Tasks for a run over `items` pieces (at most SM_OPS_SLOTS) by the engine's
+ * fan-out rule (sm_parallel_tasks): 1 unless the op's FLOPs, or for memory-bound
+ * ops its bytes read and written, make at least two tasks worth a fork/join. */
+static inline size_t sm_ops_tasks_flops(size_t items, double flops, const sm_threadpool *pool)
 {
-    size_t n = sm_threadpool_size(pool) > 1 ? SM_OPS_SLOTS : 1;
-    return items < n ? (items ? items : 1) : n;
+    return sm_parallel_tasks(pool, items, SM_OPS_SLOTS, flops, SM_PAR_GRAIN_FLOPS);
+}
+static inline size_t sm_ops_tasks_bytes(size_t items, double bytes, const sm_threadpool *pool)
+{
+    return sm_parallel_tasks(pool, items, SM_OPS_SLOTS, bytes, SM_PAR_GRAIN_BYTES);
 }
 /* For fusing a pointwise conv into what consumes its output: the channel
  * granularity of slices (the panel width; 0 when the op is not pointwise or runs

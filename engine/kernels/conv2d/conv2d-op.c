@@ -352,18 +352,20 @@ void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_
         /* few row blocks (a 10x10 map has 2) would leave threads idle or unequal:
          * split the output channels too, panel groups per block (each element's
          * arithmetic is the same either way) */
-        if (sm_threadpool_size(pool) > 1 && !op->blas && blocks < SM_OPS_SLOTS) {
-            x.panel_groups = (SM_OPS_SLOTS + blocks - 1) / blocks;
+        /* no per-task scratch here, so finer tasks than SM_OPS_SLOTS: the last
+         * one leaves a thread idle for less */
+        size_t limit = sm_parallel_tasks(pool, 4 * SM_OPS_SLOTS, 4 * SM_OPS_SLOTS,
+                                         2.0 * (double)(x.m * op->k * op->oc), SM_PAR_GRAIN_FLOPS);
+        if (limit > 1 && !op->blas && blocks < limit) {
+            x.panel_groups = (limit + blocks - 1) / blocks;
             if (x.panel_groups > op->panels)
                 x.panel_groups = op->panels;
         }
-        /* no per-task scratch here, so finer tasks than SM_OPS_SLOTS: the last
-         * one leaves a thread idle for less */
         size_t units = blocks * x.panel_groups;
-        x.n_tasks = sm_threadpool_size(pool) > 1 ? (units < 4 * SM_OPS_SLOTS ? units : 4 * SM_OPS_SLOTS) : 1;
+        x.n_tasks = units < limit ? units : limit;
         sm_threadpool_run(pool, x.n_tasks, pointwise_task, &x);
     } else {
-        x.n_tasks = sm_ops_tasks(x.out_h, pool);
+        x.n_tasks = sm_ops_tasks_flops(x.out_h, 2.0 * (double)(x.out_h * x.out_w * op->oc * op->k), pool);
         sm_threadpool_run(pool, x.n_tasks, im2col_task, &x);
     }
 }
@@ -418,7 +420,7 @@ void sm_conv2d_run_windows(const sm_conv2d *op, const float *in, size_t n, size_
                            sm_threadpool *pool)
 {
     windows_ctx x = {op, in, window, out, n, image_stride, count, row_stride, 0};
-    x.n_tasks = sm_ops_tasks((n * count + op->mr - 1) / op->mr, pool);
+    x.n_tasks = sm_ops_tasks_flops((n * count + op->mr - 1) / op->mr, 2.0 * (double)(n * count * op->oc * op->k), pool);
     sm_threadpool_run(pool, x.n_tasks, windows_task, &x);
 }
 
@@ -488,7 +490,8 @@ void sm_conv2d_run_scaled(const sm_conv2d *op, const float *in, size_t in_h, siz
         scaled.w_kn = scratch;
     } else {
         /* threaded too: K x N is a few hundred thousand multiplies in late layers */
-        fold_ctx f = {op, in_scale, scratch, sm_ops_tasks(op->panels, pool)};
+        fold_ctx f = {op, in_scale, scratch,
+                      sm_ops_tasks_bytes(op->panels, 2.0 * sizeof(float) * (double)(op->panels * (op->k + 1) * op->nr), pool)};
         sm_threadpool_run(pool, f.n_tasks, fold_task, &f);
         if (op->bf16)
             scaled.packed_bf16 = (uint16_t *)(void *)scratch;

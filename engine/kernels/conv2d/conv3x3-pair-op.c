@@ -194,6 +194,8 @@ static void pair_task(void *vctx, size_t task, size_t thread)
 void sm_conv3x3_pair_run(const sm_conv3x3_pair *op, const float *in, size_t h, size_t w, float *out,
                          float *scratch, sm_threadpool *pool)
 {
-    pair_ctx x = {op, in, out, scratch, h, w, sm_ops_tasks(h, pool)};
+    /* two 3x3 convolutions per pixel: cin -> mid and mid -> cin */
+    double flops = 2.0 * 2.0 * 9.0 * (double)(h * w * op->cin * op->mid);
+    pair_ctx x = {op, in, out, scratch, h, w, sm_ops_tasks_flops(h, flops, pool)};
     sm_threadpool_run(pool, x.n_tasks, pair_task, &x);
 }

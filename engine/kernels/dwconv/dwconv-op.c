@@ -160,7 +160,7 @@ void sm_dwconv_run_mean(const sm_dwconv *op, const float *in, size_t in_h, size_
     dw_ctx x = {op, in, residual, out, in_h, in_w, 0, 0, 0, 0, 0, mean ? scratch : NULL};
     sm_ops_axis(in_h, op->k, op->s, op->pad, true, &x.out_h, &x.pad_top);
     sm_ops_axis(in_w, op->k, op->s, op->pad, false, &x.out_w, &x.pad_left);
-    x.n_tasks = sm_ops_tasks(x.out_h, pool);
+    x.n_tasks = sm_ops_tasks_flops(x.out_h, 2.0 * (double)(x.out_h * x.out_w * op->c) * op->k * op->k, pool);
     sm_threadpool_run(pool, x.n_tasks, dw_task, &x);
     if (mean)
         mean_of_rows(op, x.out_h, scratch, mean);
@@ -248,9 +248,11 @@ void sm_pw_dw_run(const sm_conv2d *pw, const sm_dwconv *dw, const float *in, siz
     /* one slice per panel when threaded: many small tasks so a thread that is late
      * or descheduled holds up one panel, not half of the channels */
     size_t units = (dw->c + x.unit - 1) / x.unit;
-    bool threaded = sm_threadpool_size(pool) > 1;
-    x.bands = threaded && x.out_h >= 16 ? 2 : 1; /* two bands even out an odd panel count */
-    x.n_tasks = threaded ? (units < SM_OPS_SLOTS ? units : SM_OPS_SLOTS) * x.bands : 1;
+    double flops = 2.0 * (double)(in_h * in_w * x.in_ch * dw->c) +
+                   2.0 * (double)(x.out_h * x.out_w * dw->c) * dw->k * dw->k;
+    size_t slices = sm_ops_tasks_flops(units, flops, pool);
+    x.bands = slices > 1 && x.out_h >= 16 ? 2 : 1; /* two bands even out an odd panel count */
+    x.n_tasks = slices * x.bands;
     sm_threadpool_run(pool, x.n_tasks, pw_dw_task, &x);
     if (mean)
         mean_of_rows(dw, x.out_h, mean_scratch, mean);

@@ -41,7 +41,9 @@ void sm_activation(sm_act act, const float *x, size_t n, size_t channels, const 
     }
     act_ctx a = {sm_kernels_active(), act, x, alpha, y, n, channels ? channels : 1, 0};
     size_t items = act == SM_ACT_PRELU ? n / a.channels : n / 4096 + 1;
-    a.n_tasks = sm_ops_tasks(items, pool);
+    /* relu and prelu stream memory; silu and sigmoid spend ~20 FLOPs on each exp */
+    a.n_tasks = act == SM_ACT_RELU || act == SM_ACT_PRELU ? sm_ops_tasks_bytes(items, 2.0 * sizeof(float) * (double)n, pool)
+                                                          : sm_ops_tasks_flops(items, 20.0 * (double)n, pool);
     sm_threadpool_run(pool, a.n_tasks, act_task, &a);
 }
 

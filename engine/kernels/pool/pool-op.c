@@ -73,7 +73,7 @@ void sm_maxpool_run(const sm_maxpool *op, const float *in, size_t in_h, size_t i
     mp_ctx x = {op, in, out, in_h, in_w, channels, 0, 0, 0, 0, 0};
     sm_ops_axis(in_h, op->kh, op->sh, op->pad, true, &x.out_h, &x.pad_top);
     sm_ops_axis(in_w, op->kw, op->sw, op->pad, false, &x.out_w, &x.pad_left);
-    x.n_tasks = sm_ops_tasks(x.out_h, pool);
+    x.n_tasks = sm_ops_tasks_bytes(x.out_h, sizeof(float) * (double)(in_h * in_w * channels + x.out_h * x.out_w * channels), pool);
     sm_threadpool_run(pool, x.n_tasks, mp_task, &x);
 }
 

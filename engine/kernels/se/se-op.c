@@ -108,6 +108,6 @@ void sm_se_run_with_mean(const sm_se *op, const float *mean, const float *in, si
 {
     sm_se_gate(op, mean);
     se_ctx x = {op, in, out, h * w, 0};
-    x.n_tasks = sm_ops_tasks(h * w / 64 + 1, pool);
+    x.n_tasks = sm_ops_tasks_bytes(h * w / 64 + 1, 2.0 * sizeof(float) * (double)(h * w * op->c), pool);
     sm_threadpool_run(pool, x.n_tasks, scale_task, &x);
 }
