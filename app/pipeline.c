@@ -50,6 +50,8 @@ struct sm_pipeline {
     char notes[1024];
     sm_threadpool *pool;        /* face, fatigue, heart (and emotion in file mode) */
     sm_threadpool *emo_pool;    /* live mode: the emotion worker's */
+    sm_threadpool *face_pool;   /* pool or NULL: what calibrate_face chose */
+    double face_ms_1, face_ms_pool;
     size_t n_threads, n_emo_threads;
 
     sm_face_tracker *face;
@@ -350,6 +352,68 @@ static void close_net(sm_model **holder)
     *holder = NULL;
 }
 
+static double median_of(double *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of entries */
+        for (size_t j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* ms of one detector run and one mesh run on the networks' current inputs. */
+static double face_networks_ms(sm_face_tracker *t, const float *det_in, const float *mesh_in,
+                               sm_threadpool *pool)
+{
+    sm_face_detector *d = sm_face_tracker_detector(t);
+    sm_face_mesh *m = sm_face_tracker_mesh(t);
+    float pts[SM_FACE_MESH_REFINED_POINTS][3];
+    const float *reg, *cls;
+    float flag;
+    double t0 = sm_clock_ms();
+    sm_face_detector_run_tensor(d, det_in, pool, &reg, &cls);
+    sm_face_mesh_run_tensor(m, mesh_in, pool, pts, &flag);
+    return sm_clock_ms() - t0;
+}
+
+/* The face models' thread count, measured (pipeline.h): the fan-out rule keeps
+ * each op from forking when its work is too small for an idle core, but no rule
+ * knows whether the other core is idle; the calibration sees the machine as it
+ * is at start-up. Networks only (crop and decoding are single-threaded), on a
+ * constant input (the networks' time does not depend on the pixels). */
+static void calibrate_face(sm_pipeline *p)
+{
+    p->face_pool = p->cfg.face_threads == 1 ? NULL : p->pool;
+    if (!p->face || !p->pool || p->cfg.face_threads != 0)
+        return;
+    /* mid-grey in both models' input ranges */
+    size_t nd = SM_FACE_DET_SIZE * SM_FACE_DET_SIZE * 3, nm = SM_FACE_MESH_SIZE * SM_FACE_MESH_SIZE * 3;
+    float *in = malloc((nd + nm) * sizeof *in);
+    if (!in)
+        return; /* keeps the pool: what the rule alone decides */
+    for (size_t i = 0; i < nd + nm; i++)
+        in[i] = 0.5f;
+    double one[SM_FACE_CALIBRATION_ROUNDS], many[SM_FACE_CALIBRATION_ROUNDS];
+    face_networks_ms(p->face, in, in + nd, NULL);
+    face_networks_ms(p->face, in, in + nd, p->pool);
+    for (int r = 0; r < SM_FACE_CALIBRATION_ROUNDS; r++) { /* alternate which goes first */
+        if (r % 2) {
+            many[r] = face_networks_ms(p->face, in, in + nd, p->pool);
+            one[r] = face_networks_ms(p->face, in, in + nd, NULL);
+        } else {
+            one[r] = face_networks_ms(p->face, in, in + nd, NULL);
+            many[r] = face_networks_ms(p->face, in, in + nd, p->pool);
+        }
+    }
+    free(in);
+    p->face_ms_1 = median_of(one, SM_FACE_CALIBRATION_ROUNDS);
+    p->face_ms_pool = median_of(many, SM_FACE_CALIBRATION_ROUNDS);
+    if (!(p->face_ms_pool < p->face_ms_1))
+        p->face_pool = NULL;
+}
+
 /* The user's NovelEmotionModel when given and loadable, else the default
  * public model (emotion_default), else no emotion panel. */
 static void load_emotion(sm_pipeline *p, sm_threadpool *pool)
@@ -463,9 +527,10 @@ sm_status sm_pipeline_init(sm_pipeline **out, const sm_pipeline_config *cfg, sm_
     if (!out || !cfg)
         return sm_error_set(err, SM_ERR_ARG, "pipeline: NULL argument");
     *out = NULL;
-    if (cfg->threads < 0 || cfg->threads > 256 || !isfinite(cfg->emotion_hz))
-        return sm_error_set(err, SM_ERR_ARG, "pipeline: threads %d (0..256), emotion rate %g", cfg->threads,
-                            cfg->emotion_hz);
+    if (cfg->threads < 0 || cfg->threads > 256 || cfg->face_threads < 0 || cfg->face_threads > 256 ||
+        !isfinite(cfg->emotion_hz))
+        return sm_error_set(err, SM_ERR_ARG, "pipeline: threads %d, face threads %d (0..256), emotion rate %g",
+                            cfg->threads, cfg->face_threads, cfg->emotion_hz);
     sm_pipeline *p = calloc(1, sizeof *p);
     if (!p)
         return sm_error_set(err, SM_ERR_NOMEM, "pipeline: out of memory");
@@ -484,6 +549,7 @@ sm_status sm_pipeline_init(sm_pipeline **out, const sm_pipeline_config *cfg, sm_
     }
 
     load_face(p);
+    calibrate_face(p);
     load_emotion(p, live_emotion ? p->emo_pool : p->pool);
     load_mlp(p);
     load_rppg(p);
@@ -563,6 +629,9 @@ sm_pipeline_info sm_pipeline_get_info(const sm_pipeline *p)
     i.n_landmarks = p->n_landmarks;
     i.threads = p->n_threads;
     i.emotion_threads = p->n_emo_threads;
+    i.face_threads = p->face_pool ? p->n_threads : 1;
+    i.face_ms_1 = p->face_ms_1;
+    i.face_ms_pool = p->face_ms_pool;
     return i;
 }
 
@@ -683,7 +752,7 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
     /* face */
     double t0 = sm_clock_ms();
     if (p->face)
-        sm_face_tracker_process(p->face, rgb, width, height, stride, p->pool, face);
+        sm_face_tracker_process(p->face, rgb, width, height, stride, p->face_pool, face);
     double ms_face = sm_clock_ms() - t0;
 
     /* fatigue features (the MLP runs inside the fusion, timed by its callback) */

@@ -29,6 +29,13 @@
  * max(1, threads / 2), face, fatigue and heart the rest (at least 1), so the
  * two never contend for one pool and the total stays `threads` (with 1 the
  * worker and the analysis share the core).
+ * The face networks run a few milliseconds each, where a second thread can cost
+ * more than it gains (a busy machine, a worker on a core that is taken): with
+ * an analysis pool of 2+ threads and face_threads 0, init times the detector
+ * and the mesh network on a fixed input, 1 thread against the pool, alternating
+ * (SM_FACE_CALIBRATION_ROUNDS each, after one warm-up run each), and keeps the
+ * pool for them only when its median is lower (about 30 ms once; the outputs
+ * are the same bits either way). info.face_threads says what it chose.
  *
  * Stage times (sm_mirror_result.ms): face = tracker; fatigue = features + MLP;
  * emotion = crop + network when it ran on this frame (live: the worker's last
@@ -48,6 +55,9 @@
 
 #define SM_PIPELINE_EMOTION_HZ 10.0
 
+/* Timed runs per side of the face thread calibration (odd: a true median). */
+#define SM_FACE_CALIBRATION_ROUNDS 5
+
 typedef struct {
     /* Model files; NULL or "" = not wanted (no note). A path that cannot be
      * opened or loaded disables its panel with a note. */
@@ -60,6 +70,9 @@ typedef struct {
     bool advisor;               /* run the Q-learning advisor */
     const char *qtable;         /* NULL: default path (advisor.h); "": in memory only */
     int threads;                /* 0 = sm_threads_default() */
+    int face_threads;           /* face models: 0 = measured at start-up (the faster of one
+                                   thread and the analysis pool, see below); 1 = one thread;
+                                   > 1 = the analysis pool */
     bool live;                  /* camera / --realtime: emotion on its own worker */
     double emotion_hz;          /* 0 = SM_PIPELINE_EMOTION_HZ; < 0 = every frame */
     bool fatigue_seed_rules;    /* app.py's fatigue fusion (--fatigue-rules seed); false:
@@ -92,6 +105,9 @@ typedef struct {
     const char *emotion_model;  /* "NovelEmotionModel", "face-api FaceExpressionNet" or "" */
     int n_landmarks;            /* 478 or 468 (0 without face) */
     size_t threads, emotion_threads;
+    size_t face_threads;        /* the face models' threads (1 or threads) */
+    double face_ms_1, face_ms_pool; /* the calibration's medians (ms, detector + mesh); 0 when
+                                       it did not run */
 } sm_pipeline_info;
 sm_pipeline_info sm_pipeline_get_info(const sm_pipeline *p);
 

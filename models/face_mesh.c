@@ -311,6 +311,10 @@ bool sm_face_tracker_process(sm_face_tracker *t, const uint8_t *rgb, int width, 
     return true;
 }
 
+sm_face_detector *sm_face_tracker_detector(sm_face_tracker *t) { return t ? t->det : NULL; }
+
+sm_face_mesh *sm_face_tracker_mesh(sm_face_tracker *t) { return t ? t->mesh : NULL; }
+
 bool sm_face_tracker_detector_ran(const sm_face_tracker *t) { return t->detector_ran; }
 
 bool sm_face_tracker_last_detection(const sm_face_tracker *t, sm_face_detection *d)

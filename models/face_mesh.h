@@ -92,6 +92,10 @@ bool sm_face_tracker_process(sm_face_tracker *t, const uint8_t *rgb, int width, 
 /* Details of the last frame: whether the detector ran, its best detection
  * (when it ran and found one) and the landmarks with their ROI. */
 bool sm_face_tracker_detector_ran(const sm_face_tracker *t);
+/* The tracker's two networks, for running them alone (the pipeline's start-up
+ * thread calibration times them through the *_run_tensor calls). */
+sm_face_detector *sm_face_tracker_detector(sm_face_tracker *t);
+sm_face_mesh *sm_face_tracker_mesh(sm_face_tracker *t);
 bool sm_face_tracker_last_detection(const sm_face_tracker *t, sm_face_detection *d);
 const sm_face_landmarks *sm_face_tracker_landmarks(const sm_face_tracker *t);
 int sm_face_tracker_n_points(const sm_face_tracker *t);

@@ -242,6 +242,72 @@ START_TEST(pos_on_tracked_face_within_3_bpm)
 }
 END_TEST
 
+/* ---- the face models' thread count ------------------------------------------------------ */
+
+/* face_threads 0 measures 1 thread against the pool and keeps the faster (the
+ * choice agrees with the medians it reports); 1 and 2 force it; the landmarks
+ * are the same bits whichever runs. Never a timing assertion. */
+START_TEST(face_threads_calibrated)
+{
+    const char *dir = face_dir("face_threads_calibrated");
+    if (!dir)
+        return;
+    sm_pipeline_config c = {
+        .face_detector = face_model(dir, "face_detection_short_range.smw"),
+        .face_mesh = face_model(dir, "face_landmark.smw"),
+        .threads = 2,
+    };
+    sm_pipeline *p = make(&c);
+    sm_pipeline_info info = sm_pipeline_get_info(p);
+    ck_assert(info.face_ms_1 > 0 && info.face_ms_pool > 0);
+    ck_assert_uint_eq(info.face_threads, info.face_ms_pool < info.face_ms_1 ? 2 : 1);
+    printf("pipeline face calibration: 1 thread %.3f ms, 2 threads %.3f ms: %zu\n", info.face_ms_1,
+           info.face_ms_pool, info.face_threads);
+    sm_pipeline_free(p);
+
+    sm_pipeline *q[2];
+    for (int k = 0; k < 2; k++) {
+        c.face_threads = k + 1;
+        q[k] = make(&c);
+        info = sm_pipeline_get_info(q[k]);
+        ck_assert_uint_eq(info.face_threads, (size_t)k + 1);
+        ck_assert(info.face_ms_1 == 0 && info.face_ms_pool == 0); /* forced: no calibration */
+    }
+    sm_source *src = open_clip("pipeline/pan.y4m");
+    sm_frame fr = {0};
+    sm_mirror_result *r = malloc(2 * sizeof *r);
+    int faces = 0;
+    for (int i = 0; i < 6 && next_frame(src, &fr); i++) {
+        process(q[0], &fr, &r[0]);
+        process(q[1], &fr, &r[1]);
+        ck_assert_int_eq(r[0].face.valid, r[1].face.valid);
+        ck_assert_msg(!memcmp(r[0].face.landmarks, r[1].face.landmarks, sizeof r[0].face.landmarks),
+                      "frame %d: landmarks differ between 1 and 2 face threads", i);
+        faces += r[0].face.valid;
+    }
+    ck_assert_int_gt(faces, 0);
+    sm_source_close(src);
+    sm_frame_free(&fr);
+    sm_pipeline_free(q[0]);
+    sm_pipeline_free(q[1]);
+    free(r);
+
+    /* one analysis thread: nothing to choose */
+    c.threads = 1;
+    c.face_threads = 0;
+    p = make(&c);
+    info = sm_pipeline_get_info(p);
+    ck_assert_uint_eq(info.face_threads, 1);
+    ck_assert(info.face_ms_1 == 0);
+    sm_pipeline_free(p);
+    /* out of range is refused */
+    sm_error err = {0};
+    c.face_threads = -1;
+    ck_assert_int_eq(sm_pipeline_init(&p, &c, &err), SM_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "face threads -1"));
+}
+END_TEST
+
 /* ---- UltraLightNet: the ring in the pipeline == smw-run on the same 180 frames -------- */
 
 START_TEST(ultralight_ring_equals_smw_run)
@@ -508,6 +574,7 @@ int main(void)
     tcase_add_test(tc, headless_without_face_models);
     tcase_add_test(tc, headless_end_to_end_real_face);
     tcase_add_test(tc, pos_on_tracked_face_within_3_bpm);
+    tcase_add_test(tc, face_threads_calibrated);
     tcase_add_test(tc, ultralight_ring_equals_smw_run);
     tcase_add_test(tc, emotion_matches_direct_run);
     suite_add_tcase(s, tc);

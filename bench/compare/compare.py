@@ -235,7 +235,7 @@ def ours_bench(o, s, threads, iters):
     if "min_ms" not in j:
         return None, 1, "smw-bench model printed no min_ms (an old build?)"
     return {"median": float(j["median_ms"]), "min": float(j["min_ms"]),
-            "calls": int(j.get("calls_per_run", 1))}, 0, ""
+            "calls": int(j.get("calls_per_run", 1)), "fanouts": j.get("fanouts_per_run")}, 0, ""
 
 
 def tflite_call(o, s, threads, bench=0, outdir=None):
@@ -413,6 +413,9 @@ def measure(o, s, threads):
                     b = live[rt](1)
                     est = b["median"] * b["calls"]  # one timed run = `calls` inferences
                     row["ours_calls_per_run"] = b["calls"]
+                    # parallel-fors handed to the workers per inference: what the fan-out
+                    # rule decided, which no machine noise changes
+                    row["ours_fanouts_per_run"] = b.get("fanouts")
                 else:
                     est = split(live[rt](1))[0][0]
             except Exception as e:
@@ -484,6 +487,38 @@ def measure(o, s, threads):
     return row
 
 
+def thread_check(rows, row):
+    """For a row at 2+ threads: whether ours is slower there than at 1 thread (the
+    fan-out rule's promise, docs/PERFORMANCE.md), on the median or the min; sets
+    row["ours_slower_than_1_thread"] (None when either run has no time)."""
+    if row["threads"] < 2:
+        return
+    one = next((r for r in rows if r["model"] == row["model"] and r["threads"] == 1), None)
+    if not one or not one.get("ours_ms") or not row.get("ours_ms"):
+        row["ours_slower_than_1_thread"] = None
+        return
+    row["ours_1_thread_ms"], row["ours_1_thread_min_ms"] = one["ours_ms"], one["ours_min_ms"]
+    row["ours_slower_than_1_thread"] = bool(row["ours_ms"] > one["ours_ms"] or
+                                            row["ours_min_ms"] > one["ours_min_ms"])
+
+
+def thread_lines(rows):
+    """The check's lines for the table: every model slower at N threads than at 1."""
+    out = []
+    for r in rows:
+        if r.get("ours_slower_than_1_thread"):
+            out.append("SLOWER AT %d THREADS: ours on %s: median %s ms vs %s at 1 thread, min %s vs %s%s"
+                       % (r["threads"], r["model"], fmt(r["ours_ms"], 3), fmt(r["ours_1_thread_ms"], 3),
+                          fmt(r["ours_min_ms"], 3), fmt(r["ours_1_thread_min_ms"], 3),
+                          " (%s fan-outs per run)" % fmt(r["ours_fanouts_per_run"], 0)
+                          if r.get("ours_fanouts_per_run") is not None else ""))
+    checked = [r for r in rows if r.get("ours_slower_than_1_thread") is not None]
+    if checked and not out:
+        out.append("threads check: ours is at least as fast at %s as at 1 thread on every model (median and min)"
+                   % "/".join(sorted({str(r["threads"]) for r in checked})))
+    return out
+
+
 # ---- output ------------------------------------------------------------------------------
 
 def fmt(v, nd=2):
@@ -534,6 +569,7 @@ def table(rows, o):
                    "medians (and 2-thread runs most) are inflated; the mins are the better guide" % (max(la), ncpu))
     out.append("max abs diff = largest output difference vs the reference among the runtimes that agree "
                "(tolerance %g x max|ref| per output; any that disagree are not timed)" % TOL[0])
+    out += thread_lines(rows)
     for r in rows:
         for n in r["notes"]:
             out.append("  %s/%d: %s" % (r["model"], r["threads"], n))
@@ -579,6 +615,9 @@ def main():
     if o.table_from:
         rows = [json.loads(l) for l in open(o.table_from) if l.strip().startswith("{")]
         rows = [r for r in rows if "gflop" in r]
+        for r in rows:
+            if "ours_slower_than_1_thread" not in r:  # a run from before the check
+                thread_check(rows, r)
         o.peak = next((r.get("fma_peak_gflops_per_core") for r in rows if r.get("fma_peak_gflops_per_core")), None)
         print(table(rows, o))
         return
@@ -636,6 +675,7 @@ def main():
             log("compare: %s, %d thread(s)" % (name, t))
             r = measure(o, s, t)
             r["note"] = s.note
+            thread_check(rows, r)
             rows.append(r)
             if o.json:
                 print(json.dumps(r), flush=True)
