@@ -16,7 +16,8 @@
 #   make eval-bf16       BF16 vs FP32 on every model (accuracy of the BF16 path)
 #   make deps            check/install build and test dependencies
 #   make clean
-# Variables: CC=clang, SANITIZE=1 (address+undefined), BLAS=none (own GEMM only),
+# Variables: CC=clang, SANITIZE=1 (address+undefined), SANITIZE=thread (TSan: the
+#            thread pool and its callers), BLAS=none (own GEMM only),
 #            CROSS=aarch64-linux-gnu- (cross build), V=1 (show commands).
 #            SM_AVX512BF16=1 (also build the AVX-512 BF16 kernel: written, not yet run on hardware).
 
@@ -39,7 +40,7 @@ else
 endif
 
 # Each build flavour gets its own object tree so they never mix.
-FLAVOUR := $(if $(CROSS),$(ARCH),)$(if $(filter-out gcc cc,$(notdir $(CC))),$(if $(CROSS),,$(notdir $(CC))),)$(if $(filter 1,$(SANITIZE)),-asan,)$(if $(filter none,$(BLAS)),-noblas,)$(if $(filter 1,$(SM_AVX512BF16)),-bf16,)
+FLAVOUR := $(if $(CROSS),$(ARCH),)$(if $(filter-out gcc cc,$(notdir $(CC))),$(if $(CROSS),,$(notdir $(CC))),)$(if $(filter 1,$(SANITIZE)),-asan,)$(if $(filter thread,$(SANITIZE)),-tsan,)$(if $(filter none,$(BLAS)),-noblas,)$(if $(filter 1,$(SM_AVX512BF16)),-bf16,)
 FLAVOUR := $(patsubst -%,%,$(FLAVOUR))
 B := build$(if $(FLAVOUR),/$(FLAVOUR),)
 
@@ -74,6 +75,9 @@ LDLIBS_ALL := -lm -pthread
 ifeq ($(SANITIZE),1)
   CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDLIBS_ALL += -fsanitize=address,undefined
+else ifeq ($(SANITIZE),thread)
+  CFLAGS_ALL += -fsanitize=thread -fno-omit-frame-pointer
+  LDLIBS_ALL += -fsanitize=thread
 endif
 
 ifeq ($(BLAS),none)
