@@ -5,6 +5,7 @@
 
 #include "bench_kernels.h"
 #include "bench_models.h"
+#include "gemm/bf16-gemm.h"
 #include "sm_engine.h"
 #include "sm_kernels.h"
 
@@ -96,18 +97,24 @@ static int cmd_model(const char *path, size_t threads, size_t iters, double warm
         const char *isa = "";
         double peak = sm_bench_fma_peak(&isa) * (double)threads;
         double gfs = res.gflop > 0 ? res.gflop / (med * 1e-3) : 0;
+        /* which BF16 GEMM kernel the convs ran (native vdpbf16ps, or the AVX2/scalar
+         * widen emulation on a CPU without avx512_bf16), so a timing row says so */
+        bool bf16 = sm_precision_active() == SM_PRECISION_BF16;
+        const char *kern = bf16 ? sm_bf16_gemm_for(sm_isa_active())->name : NULL;
         if (json)
             printf("{\"model\": \"%s\", \"arch\": \"%.*s\", \"input\": \"%s\", \"threads\": %zu, "
                    "\"median_ms\": %.6g, \"min_ms\": %.6g, \"runs\": %zu, \"calls_per_run\": %zu, "
                    "\"gflops\": %.2f, \"pct_peak\": %.1f, \"precision\": \"%s\", \"bf16_native\": %s, "
-                   "\"fanouts_per_run\": %.1f}\n",
+                   "\"fanouts_per_run\": %.1f, \"isa\": \"%s\", \"bf16_kernel\": %s%s%s}\n",
                    path, (int)arch.len, arch.ptr, res.input, threads, med, min, iters, calls, gfs,
                    peak > 0 ? 100 * gfs / peak : 0, sm_precision_name(sm_precision_active()),
-                   sm_precision_native() ? "true" : "false", res.fanouts);
+                   sm_precision_native() ? "true" : "false", res.fanouts, sm_isa_name(sm_isa_active()),
+                   kern ? "\"" : "", kern ? kern : "null", kern ? "\"" : "");
         else
-            printf("%s (%.*s, %s, %s): median %.4g ms, min %.4g ms over %zu runs%s, %.2f GFLOP/s "
+            printf("%s (%.*s, %s, %s%s%s): median %.4g ms, min %.4g ms over %zu runs%s, %.2f GFLOP/s "
                    "(%.1f%% of %.1f)\n",
-                   path, (int)arch.len, arch.ptr, res.input, sm_precision_name(sm_precision_active()), med, min, iters,
+                   path, (int)arch.len, arch.ptr, res.input, sm_precision_name(sm_precision_active()),
+                   kern ? " " : "", kern ? kern : "", med, min, iters,
                    calls > 1 ? " (each the mean of a batch of calls)" : "", gfs,
                    peak > 0 ? 100 * gfs / peak : 0, peak);
     }

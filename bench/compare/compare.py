@@ -37,6 +37,16 @@ import models as M  # noqa: E402
 ALL_MODELS = ["emotion", "ultralight", "blazeface", "facemesh", "fatigue_mlp"]
 RUNTIMES = ["ours", "onnxruntime", "pytorch", "tflite"]
 TOL = [1e-3]  # x max|ref|, per output tensor (--tol)
+# Ours in BF16 (--precision bf16) is checked against the same FP32 reference with a
+# looser bound (--tol-bf16): bfloat16 keeps 8 significant bits, so its outputs
+# move by about 1% of max|out| (docs/PERFORMANCE.md, BF16 accuracy).
+TOL_BF16 = [0.1]
+# Ours' variants timed in the same rounds: runtime key -> precision. The peers run
+# FP32 in every row: none has a BF16 CPU path worth comparing (ONNX Runtime's CPU
+# execution provider runs FP32 kernels; docs/PERFORMANCE.md).
+OURS = {"ours": "fp32", "ours_bf16": "bf16"}
+# The MLP is not a GEMM conv: it stays float64 in either precision (no BF16 row).
+NO_BF16 = {"fatigue_mlp": "the MLP is not a GEMM conv and stays float64 in either precision"}
 
 
 def log(*a):
@@ -196,17 +206,17 @@ class Worker:
             self.p.kill()
 
 
-def ours_env(threads):
-    return dict(os.environ, SM_THREADS=str(threads))
+def ours_env(threads, precision="fp32"):
+    return dict(os.environ, SM_THREADS=str(threads), SM_PRECISION=precision)
 
 
-def ours_outputs(o, s, threads, outdir):
+def ours_outputs(o, s, threads, outdir, precision="fp32"):
     exe = os.path.join(o.build, "smw-run")
     if not os.path.exists(exe):
         return None, "smw-run not built"
     shutil.rmtree(outdir, ignore_errors=True)
     r = run([exe, s.smw, "--input", os.path.join(s.dir, "ours_in.npy"), "--out-dir", outdir],
-            env=ours_env(threads))
+            env=ours_env(threads, precision))
     if r.returncode != 0:
         msg = (r.stderr or r.stdout).strip().splitlines()
         last = msg[-1] if msg else "exit %d" % r.returncode
@@ -217,12 +227,13 @@ def ours_outputs(o, s, threads, outdir):
     return outs, None
 
 
-def ours_bench(o, s, threads, iters):
+def ours_bench(o, s, threads, iters, precision="fp32"):
     """One `smw-bench model` call: {median, min, calls} of its timed runs (per-inference
     ms; `calls` inferences per timed run where one call is too short to time alone)."""
     # each call is a fresh process: warm it up as the peers' persistent workers are warm
     r = run([os.path.join(o.build, "smw-bench"), "model", s.smw, "--threads", str(threads),
-             "--iters", str(iters), "--warmup-ms", str(int(o.warmup * 400)), "--json"], env=ours_env(threads))
+             "--iters", str(iters), "--warmup-ms", str(int(o.warmup * 400)), "--precision", precision, "--json"],
+            env=ours_env(threads, precision))
     if r.returncode != 0:
         return None, r.returncode, (r.stderr or r.stdout).strip()
     j = None
@@ -234,8 +245,11 @@ def ours_bench(o, s, threads, iters):
         return None, 1, "no JSON from smw-bench model"
     if "min_ms" not in j:
         return None, 1, "smw-bench model printed no min_ms (an old build?)"
+    if j.get("precision", "fp32") != precision:
+        return None, 1, "smw-bench model ran %s, not %s" % (j.get("precision"), precision)
     return {"median": float(j["median_ms"]), "min": float(j["min_ms"]),
-            "calls": int(j.get("calls_per_run", 1)), "fanouts": j.get("fanouts_per_run")}, 0, ""
+            "calls": int(j.get("calls_per_run", 1)), "fanouts": j.get("fanouts_per_run"),
+            "isa": j.get("isa"), "bf16_kernel": j.get("bf16_kernel"), "bf16_native": j.get("bf16_native")}, 0, ""
 
 
 def tflite_call(o, s, threads, bench=0, outdir=None):
@@ -280,16 +294,20 @@ def match_outputs(s, got):
     return out
 
 
-def diff(s, outs):
-    """(max_abs_diff, ok, detail) vs the reference."""
+def diff(s, outs, tol=None):
+    """(max_abs_diff, ok, detail) vs the reference: within TOL x max|ref| of each output,
+    or, with tol (ours in BF16), within tol x max|ref| over all outputs: bfloat16's
+    rounding error follows the activations feeding a head, not that head's own scale
+    (a small output such as the emotion model's valence moves as much as the logits)."""
     worst, ok, det = 0.0, True, []
+    scale_all = max(float(np.abs(r).max()) for r in s.ref) if s.ref else 0.0
     for name, ref, g in zip(s.output_names, s.ref, outs):
         if g is None:
             return None, False, "output %s missing" % name
         if g.size != ref.size:
             return None, False, "output %s has %d values, expected %d" % (name, g.size, ref.size)
         d = float(np.abs(g.reshape(-1).astype(np.float64) - ref.reshape(-1).astype(np.float64)).max())
-        lim = TOL[0] * max(float(np.abs(ref).max()), 1e-6)
+        lim = TOL[0] * max(float(np.abs(ref).max()), 1e-6) if tol is None else tol * max(scale_all, 1e-6)
         if not np.isfinite(d) or d > lim:
             ok = False
             det.append("%s differs by %.3g > %.3g" % (name, d, lim))
@@ -312,7 +330,11 @@ def split(res):
 
 
 def measure(o, s, threads):
-    row = {"model": s.name, "threads": threads, "gflop": sig(s.gflop, 4),
+    """The rows of one (model, threads): FP32, then BF16 when asked and the model has
+    GEMM convs; both from the same interleaved rounds (the peers timed once)."""
+    precisions = [p for p in o.precisions if p == "fp32" or s.name not in NO_BF16]
+    ours_keys = [k for k, p in OURS.items() if p in precisions]
+    row = {"model": s.name, "threads": threads, "precision": "fp32", "gflop": sig(s.gflop, 4),
            "loadavg": float(open("/proc/loadavg").read().split()[0]),
            "fma_peak_gflops_per_core": o.peak,
            "ours_ms": None, "onnxruntime_ms": None, "pytorch_ms": None, "tflite_ms": None,
@@ -364,21 +386,22 @@ def measure(o, s, threads):
                     notes.append("tflite: could not run: %s" % str(e).splitlines()[-1][:200])
         else:
             row["tflite_ms"] = None
-        if s.smw is None:
-            notes.append("ours: not built yet (%s)" % s.ours_why)
-        else:
-            got, why = ours_outputs(o, s, threads, os.path.join(tmp, "ours"))
+        for key in ours_keys:
+            if s.smw is None:
+                notes.append("%s: not built yet (%s)" % (key, s.ours_why))
+                continue
+            got, why = ours_outputs(o, s, threads, os.path.join(tmp, key), OURS[key])
             if got is None:
-                notes.append("ours: %s" % why)
+                notes.append("%s: %s" % (key, why))
             else:
-                outs["ours"] = match_outputs(s, got)
+                outs[key] = match_outputs(s, got)
         # Agreement before any timing, against s.ref (see build_spec).
         if s.ref_note:
             notes.append(s.ref_note)
         agreed = []
         for rt in list(outs):
-            d, ok, det = diff(s, outs[rt])
-            if ok:
+            d, ok, det = diff(s, outs[rt], TOL_BF16[0] if OURS.get(rt) == "bf16" else None)
+            if ok and rt != "ours_bf16":  # the BF16 row reports its own difference
                 agreed.append(rt)
             if rt == "tflite" and s.ref_source == "TFLite interpreter":
                 d = s.eager_vs_tflite  # it is the reference: show how far PyTorch eager is from it
@@ -386,15 +409,15 @@ def measure(o, s, threads):
             if not ok:
                 notes.append("%s output disagrees with the reference (%s): not timed" % (rt, det or "missing"))
                 live.pop(rt, None)
-            elif rt == "ours":
-                ms, rc, err = ours_bench(o, s, threads, 1)
+            elif rt in OURS:
+                ms, rc, err = ours_bench(o, s, threads, 1, OURS[rt])
                 if ms is not None:
-                    live["ours"] = lambda n: ours_bench(o, s, threads, n)[0]
+                    live[rt] = (lambda p: lambda n: ours_bench(o, s, threads, n, p)[0])(OURS[rt])
                 elif rc == 2:
-                    notes.append("ours: output agrees (smw-run) but smw-bench has no runner for this "
-                                 "architecture yet: not timed (not built yet)")
+                    notes.append("%s: output agrees (smw-run) but smw-bench has no runner for this "
+                                 "architecture yet: not timed (not built yet)" % rt)
                 else:
-                    notes.append("ours: smw-bench model failed: %s" % (err.splitlines() or ["?"])[-1][:200])
+                    notes.append("%s: smw-bench model failed: %s" % (rt, (err.splitlines() or ["?"])[-1][:200]))
         acc = [row["diffs"][rt] for rt in agreed if row["diffs"].get(rt) is not None]
         row["max_abs_diff"] = max(acc) if acc else None
 
@@ -409,13 +432,18 @@ def measure(o, s, threads):
                     while len(wu) < 3 or time.perf_counter() - t0 < o.warmup:
                         wu += live[rt](1)
                     est = min(wu[-2:])
-                elif rt == "ours":
+                elif rt in OURS:
                     b = live[rt](1)
                     est = b["median"] * b["calls"]  # one timed run = `calls` inferences
-                    row["ours_calls_per_run"] = b["calls"]
+                    row[rt + "_calls_per_run"] = b["calls"]
                     # parallel-fors handed to the workers per inference: what the fan-out
                     # rule decided, which no machine noise changes
-                    row["ours_fanouts_per_run"] = b.get("fanouts")
+                    row[rt + "_fanouts_per_run"] = b.get("fanouts")
+                    # the ISA level, and for BF16 which GEMM kernel ran: the native
+                    # vdpbf16ps one or the AVX2 widen emulation
+                    row[rt + "_isa"] = b.get("isa")
+                    if OURS[rt] == "bf16":
+                        row["ours_bf16_kernel"], row["ours_bf16_native"] = b.get("bf16_kernel"), b.get("bf16_native")
                 else:
                     est = split(live[rt](1))[0][0]
             except Exception as e:
@@ -459,20 +487,64 @@ def measure(o, s, threads):
                 row[rt + "_ms"] = sig(statistics.median(ms), 5)
                 row[rt + "_min_ms"] = sig(min(mins[rt] + ms), 5)
                 row[rt + "_runs"] = len(ms) * (1 if rt not in k else k[rt])
-        if samples.get("ours"):
-            c = row.get("ours_calls_per_run", 1)
-            row["ours_timing"] = ("one smw-bench model call per round (%d timed runs after its own warm-up of "
-                                  "at least 2 runs and %d ms%s): "
-                                  "median of the per-call medians, min of the per-call per-run mins"
-                                  % (k["ours"], int(o.warmup * 400),
-                                     "; each run the mean of %d back-to-back single-row calls" % c if c > 1 else ""))
+        for key in OURS:
+            if samples.get(key):
+                c = row.get(key + "_calls_per_run", 1)
+                row[key + "_timing"] = ("one smw-bench model call per round (%d timed runs after its own warm-up "
+                                        "of at least 2 runs and %d ms%s): "
+                                        "median of the per-call medians, min of the per-call per-run mins"
+                                        % (k[key], int(o.warmup * 400),
+                                           "; each run the mean of %d back-to-back single-row calls" % c
+                                           if c > 1 else ""))
         if samples.get("tflite"):
             row["tflite_timing"] = "one tflite_run.js --bench call per round: median of its medians, min of its mins"
     finally:
         for w in workers:
             w.close()
-    # Ratios and rates.
-    ours = row["ours_ms"]
+    rows = [] if "fp32" not in precisions else [row]
+    if "ours_bf16" in ours_keys:
+        rows.append(bf16_row(row))
+    row.pop("ours_bf16_kernel", None)  # the fp32 row keeps plain ours_* keys only
+    row.pop("ours_bf16_native", None)
+    for key in OURS:
+        for f in ("_ms", "_min_ms", "_runs", "_calls_per_run", "_fanouts_per_run", "_isa", "_timing"):
+            if key != "ours":
+                row.pop(key + f, None)
+    row["diffs"].pop("ours_bf16", None)
+    for r in rows:
+        rates(o, s, r)
+    return rows
+
+
+def bf16_row(row):
+    """The BF16 row: ours_* from the ours_bf16 runtime, the peers' FP32 times of the same
+    rounds, max_abs_diff = ours BF16 vs the FP32 reference."""
+    b = json.loads(json.dumps(row))
+    b["precision"], b["peers_precision"] = "bf16", "fp32"
+    for f in ("_ms", "_min_ms", "_runs", "_calls_per_run", "_fanouts_per_run", "_isa", "_timing"):
+        b.pop("ours" + f, None)
+        if "ours_bf16" + f in b:
+            b["ours" + f] = b.pop("ours_bf16" + f)
+    b.setdefault("ours_ms", None)
+    b.setdefault("ours_min_ms", None)
+    b["diffs"] = {"ours": row["diffs"].get("ours_bf16")}
+    b["max_abs_diff"] = b["diffs"]["ours"]
+    b["tolerance"] = TOL_BF16[0]
+    b["notes"] = [n.replace("ours_bf16", "ours (bf16)") for n in row["notes"]
+                  if not (n.startswith("ours:") or n.startswith("ours "))]
+    row["notes"] = [n for n in row["notes"] if not n.startswith("ours_bf16")]
+    if b.get("ours_bf16_kernel"):
+        b["notes"].append("ours BF16 ran %s at ISA level %s: %s" % (
+            b["ours_bf16_kernel"], b.get("ours_isa"),
+            "native vdpbf16ps" if b.get("ours_bf16_native") else
+            "no avx512_bf16 here, so the emulation (bf16 operands widened to FP32, FP32 FMA): "
+            "an accuracy path, not a speed path"))
+    return b
+
+
+def rates(o, s, row):
+    """Ratios (peer / ours, medians and mins) and ours' GFLOP/s and % of peak."""
+    ours, threads = row["ours_ms"], row["threads"]
     for rt in ("onnxruntime", "pytorch", "tflite"):
         p = row[rt + "_ms"]
         row["speedup_vs_" + rt] = round(p / ours, 3) if ours and p else None
@@ -484,7 +556,6 @@ def measure(o, s, threads):
         row["ours_pct_peak"] = round(100 * gfs / (o.peak * threads), 1) if o.peak else None
     else:
         row["ours_gflops"] = row["ours_pct_peak"] = None
-    return row
 
 
 def thread_check(rows, row):
@@ -493,7 +564,8 @@ def thread_check(rows, row):
     row["ours_slower_than_1_thread"] (None when either run has no time)."""
     if row["threads"] < 2:
         return
-    one = next((r for r in rows if r["model"] == row["model"] and r["threads"] == 1), None)
+    one = next((r for r in rows if r["model"] == row["model"] and r["threads"] == 1 and
+                r.get("precision", "fp32") == row.get("precision", "fp32")), None)
     if not one or not one.get("ours_ms") or not row.get("ours_ms"):
         row["ours_slower_than_1_thread"] = None
         return
@@ -507,8 +579,8 @@ def thread_lines(rows):
     out = []
     for r in rows:
         if r.get("ours_slower_than_1_thread"):
-            out.append("SLOWER AT %d THREADS: ours on %s: median %s ms vs %s at 1 thread, min %s vs %s%s"
-                       % (r["threads"], r["model"], fmt(r["ours_ms"], 3), fmt(r["ours_1_thread_ms"], 3),
+            out.append("SLOWER AT %d THREADS: ours on %s (%s): median %s ms vs %s at 1 thread, min %s vs %s%s"
+                       % (r["threads"], r["model"], r.get("precision", "fp32"), fmt(r["ours_ms"], 3), fmt(r["ours_1_thread_ms"], 3),
                           fmt(r["ours_min_ms"], 3), fmt(r["ours_1_thread_min_ms"], 3),
                           " (%s fan-outs per run)" % fmt(r["ours_fanouts_per_run"], 0)
                           if r.get("ours_fanouts_per_run") is not None else ""))
@@ -530,7 +602,7 @@ def fmt(v, nd=2):
 
 
 def table(rows, o):
-    hdr = ["model", "thr", "GFLOP", "ours ms", "ORT ms", "TorchScript ms", "TFLite ms",
+    hdr = ["model", "thr", "prec", "GFLOP", "ours ms", "ORT ms", "TorchScript ms", "TFLite ms",
            "vs ORT", "vs Torch", "vs TFLite", "ours GFLOP/s", "% peak", "max abs diff"]
 
     def mm(r, rt):
@@ -545,19 +617,19 @@ def table(rows, o):
 
     lines = []
     for r in rows:
-        lines.append([r["model"], str(r["threads"]), "%.4g" % r["gflop"], mm(r, "ours"),
+        lines.append([r["model"], str(r["threads"]), r.get("precision", "fp32"), "%.4g" % r["gflop"], mm(r, "ours"),
                       mm(r, "onnxruntime"), mm(r, "pytorch"), mm(r, "tflite"),
                       ratio(r, "onnxruntime"), ratio(r, "pytorch"), ratio(r, "tflite"),
                       fmt(r["ours_gflops"], 1), fmt(r["ours_pct_peak"], 1),
                       "%.2g" % r["max_abs_diff"] if r["max_abs_diff"] is not None else "-"])
     if o.markdown:
-        out = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" if i < 2 else "---:" for i in range(len(hdr))) + "|"]
+        out = ["| " + " | ".join(hdr) + " |", "|" + "|".join("---" if i < 3 else "---:" for i in range(len(hdr))) + "|"]
         out += ["| " + " | ".join(l) + " |" for l in lines]
     else:
         w = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(hdr)]
-        out = ["  ".join(h.ljust(w[i]) if i < 2 else h.rjust(w[i]) for i, h in enumerate(hdr))]
+        out = ["  ".join(h.ljust(w[i]) if i < 3 else h.rjust(w[i]) for i, h in enumerate(hdr))]
         for l in lines:
-            out.append("  ".join(c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(l)))
+            out.append("  ".join(c.ljust(w[i]) if i < 3 else c.rjust(w[i]) for i, c in enumerate(l)))
     out.append("")
     out.append("ms = median of the per-round medians / min of all runs; 'vs X' = X ms / ours ms, medians (mins) (> 1: ours "
                "faster); GFLOP/s and %% peak from ours' median, peak %.1f GFLOP/s per core (smw-bench's FMA "
@@ -569,10 +641,23 @@ def table(rows, o):
                    "medians (and 2-thread runs most) are inflated; the mins are the better guide" % (max(la), ncpu))
     out.append("max abs diff = largest output difference vs the reference among the runtimes that agree "
                "(tolerance %g x max|ref| per output; any that disagree are not timed)" % TOL[0])
+    b = [r for r in rows if r.get("precision") == "bf16"]
+    if b:
+        kern = sorted({"%s at %s (%s)" % (r.get("ours_bf16_kernel"), r.get("ours_isa"),
+                                          "native" if r.get("ours_bf16_native") else "emulation: no avx512_bf16")
+                       for r in b if r.get("ours_bf16_kernel")})
+        out.append("bf16 rows: ours with BF16 GEMM convs (%s) against the peers' FP32 of the same rounds; max abs "
+                   "diff there is ours BF16 vs the FP32 reference (tolerance %g x max|ref| over all outputs). ONNX Runtime has no "
+                   "BF16 CPU path worth comparing (its CPU execution provider runs FP32 kernels), so no peer runs "
+                   "BF16" % ("; ".join(kern) or "kernel unknown", TOL_BF16[0]))
     out += thread_lines(rows)
+    seen = set()  # a bf16 row repeats its fp32 row's notes on the peers
     for r in rows:
         for n in r["notes"]:
-            out.append("  %s/%d: %s" % (r["model"], r["threads"], n))
+            if (r["model"], r["threads"], n) not in seen:
+                seen.add((r["model"], r["threads"], n))
+                out.append("  %s/%d%s: %s" % (r["model"], r["threads"],
+                                              " bf16" if r.get("precision") == "bf16" else "", n))
     for n in getattr(o, "skipped", []):
         out.append("  " + n)
     return "\n".join(out)
@@ -610,8 +695,16 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="the table as Markdown")
     ap.add_argument("--tol", type=float, default=1e-3,
                     help="agreement tolerance, x max|ref| per output (default 1e-3)")
+    ap.add_argument("--precision", default="fp32,bf16",
+                    help="ours' precisions, comma list of fp32,bf16 (default both: a bf16 row per model with "
+                         "GEMM convs, ours BF16 vs the peers' FP32 of the same rounds)")
+    ap.add_argument("--tol-bf16", type=float, default=0.1,
+                    help="agreement tolerance of ours in BF16, x max|ref| over all outputs (default 0.1)")
     o = ap.parse_args()
-    TOL[0] = o.tol
+    TOL[0], TOL_BF16[0] = o.tol, o.tol_bf16
+    o.precisions = [p.strip() for p in o.precision.split(",") if p.strip()]
+    if not o.precisions or any(p not in ("fp32", "bf16") for p in o.precisions):
+        ap.error("--precision takes a comma list of fp32,bf16, got '%s'" % o.precision)
     if o.table_from:
         rows = [json.loads(l) for l in open(o.table_from) if l.strip().startswith("{")]
         rows = [r for r in rows if "gflop" in r]
@@ -666,19 +759,19 @@ def main():
             log("compare: %s: %s" % (name, e))
             o.skipped.append("%s: %s" % (name, e))
             for t in threads:
-                r = {"model": name, "threads": t, "ours_ms": None, "onnxruntime_ms": None, "pytorch_ms": None,
+                r = {"model": name, "threads": t, "precision": "fp32", "ours_ms": None, "onnxruntime_ms": None, "pytorch_ms": None,
                      "tflite_ms": None, "max_abs_diff": None, "skipped": str(e)}
                 if o.json:
                     print(json.dumps(r), flush=True)
             continue
         for t in threads:
             log("compare: %s, %d thread(s)" % (name, t))
-            r = measure(o, s, t)
-            r["note"] = s.note
-            thread_check(rows, r)
-            rows.append(r)
-            if o.json:
-                print(json.dumps(r), flush=True)
+            for r in measure(o, s, t):
+                r["note"] = s.note
+                thread_check(rows, r)
+                rows.append(r)
+                if o.json:
+                    print(json.dumps(r), flush=True)
         log("compare: %s done in %.0f s" % (name, time.time() - t0))
     if not o.json:
         print(table(rows, o))
