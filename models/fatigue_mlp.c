@@ -11,11 +11,10 @@ struct sm_fatigue_mlp {
     uint32_t n_features, n_layers, n_outputs;
     uint32_t width[SM_MLP_MAX_LAYERS + 1]; /* width[0] = n_features, width[i+1] = out of layer i */
     double *mean, *scale;                  /* NULL = that part of the scaler is identity */
-    double *coefs[SM_MLP_MAX_LAYERS];      /* [width[i], width[i+1]] row-major */
-    double *intercepts[SM_MLP_MAX_LAYERS];
+    sm_mlp *op;                            /* the layers (engine op, float64) */
     sm_mlp_act hidden, out;
     int64_t *classes;
-    double *scratch;                       /* 2 * max width */
+    double *scratch;                       /* n_features + last width */
 };
 
 static const struct {
@@ -36,10 +35,7 @@ void sm_fatigue_mlp_free(sm_fatigue_mlp *m)
         return;
     free(m->mean);
     free(m->scale);
-    for (uint32_t i = 0; i < SM_MLP_MAX_LAYERS; i++) {
-        free(m->coefs[i]);
-        free(m->intercepts[i]);
-    }
+    sm_mlp_free(m->op);
     free(m->classes);
     free(m->scratch);
     free(m);
@@ -117,7 +113,7 @@ sm_status sm_fatigue_mlp_load(const sm_smw *f, sm_fatigue_mlp **out, sm_error *e
         goto fail;
     }
     m->width[0] = m->n_features;
-    uint32_t maxw = m->n_features;
+    const double *coefs[SM_MLP_MAX_LAYERS], *intercepts[SM_MLP_MAX_LAYERS];
     for (uint32_t i = 0; i < m->n_layers; i++) {
         char name[64];
         const sm_tensor_info *t;
@@ -131,16 +127,12 @@ sm_status sm_fatigue_mlp_load(const sm_smw *f, sm_fatigue_mlp **out, sm_error *e
             goto fail;
         }
         m->width[i + 1] = (uint32_t)t->dims[1];
-        if (m->width[i + 1] > maxw)
-            maxw = m->width[i + 1];
-        if (!(m->coefs[i] = copy_f64(t)))
-            goto nomem;
+        coefs[i] = t->data;
         int64_t bd[1] = {m->width[i + 1]};
         snprintf(name, sizeof name, "mlp.intercepts_.%u", i);
         if ((st = sm_smw_get_tensor(f, name, SM_DTYPE_F64, 1, bd, &t, err)))
             goto fail;
-        if (!(m->intercepts[i] = copy_f64(t)))
-            goto nomem;
+        intercepts[i] = t->data;
     }
     {
         char extra[64];
@@ -182,7 +174,10 @@ sm_status sm_fatigue_mlp_load(const sm_smw *f, sm_fatigue_mlp **out, sm_error *e
             goto nomem;
         memcpy(m->classes, cm->array_data, sizeof(int64_t) * m->n_outputs);
     }
-    if (!(m->scratch = malloc(sizeof(double) * 2 * maxw)))
+    sm_mlp_desc d = {m->n_layers, m->width, SM_DENSE_IO, coefs, intercepts, m->hidden, m->out, SM_MLP_F64, f->path};
+    if ((st = sm_mlp_prepare(&d, &m->op, err)))
+        goto fail;
+    if (!(m->scratch = malloc(sizeof(double) * (m->n_features + last))))
         goto nomem;
     *out = m;
     return SM_OK;
@@ -217,48 +212,11 @@ double sm_fatigue_mlp_flops(const sm_fatigue_mlp *m)
 uint32_t sm_fatigue_mlp_n_outputs(const sm_fatigue_mlp *m) { return m->n_outputs; }
 const int64_t *sm_fatigue_mlp_classes(const sm_fatigue_mlp *m) { return m->classes; }
 
-/* scipy.special.expit */
-static double expit(double v) { return 1.0 / (1.0 + exp(-v)); }
-
-static void activate(sm_mlp_act act, double *v, uint32_t n)
-{
-    switch (act) {
-    case SM_MLP_ACT_RELU:
-        for (uint32_t j = 0; j < n; j++)
-            v[j] = v[j] > 0.0 ? v[j] : 0.0;
-        break;
-    case SM_MLP_ACT_TANH:
-        for (uint32_t j = 0; j < n; j++)
-            v[j] = tanh(v[j]);
-        break;
-    case SM_MLP_ACT_LOGISTIC:
-        for (uint32_t j = 0; j < n; j++)
-            v[j] = expit(v[j]);
-        break;
-    case SM_MLP_ACT_SOFTMAX: {
-        double mx = v[0], sum = 0.0;
-        for (uint32_t j = 1; j < n; j++)
-            mx = v[j] > mx ? v[j] : mx;
-        for (uint32_t j = 0; j < n; j++) {
-            v[j] = exp(v[j] - mx);
-            sum += v[j];
-        }
-        for (uint32_t j = 0; j < n; j++)
-            v[j] /= sum;
-        break;
-    }
-    case SM_MLP_ACT_IDENTITY:
-        break;
-    }
-}
-
 void sm_fatigue_mlp_predict_proba(sm_fatigue_mlp *m, const double *x, size_t n, double *proba)
 {
-    uint32_t maxw = 0;
-    for (uint32_t i = 0; i <= m->n_layers; i++)
-        maxw = m->width[i] > maxw ? m->width[i] : maxw;
+    double *a = m->scratch, *y = m->scratch + m->n_features;
+    uint32_t last = m->width[m->n_layers];
     for (size_t r = 0; r < n; r++) {
-        double *a = m->scratch, *b = m->scratch + maxw;
         const double *xr = x + r * m->n_features;
         for (uint32_t j = 0; j < m->n_features; j++) {
             double v = xr[j];
@@ -268,30 +226,13 @@ void sm_fatigue_mlp_predict_proba(sm_fatigue_mlp *m, const double *x, size_t n, 
                 v /= m->scale[j];
             a[j] = v;
         }
-        for (uint32_t l = 0; l < m->n_layers; l++) {
-            uint32_t in = m->width[l], outw = m->width[l + 1];
-            const double *w = m->coefs[l];
-            for (uint32_t o = 0; o < outw; o++)
-                b[o] = 0.0;
-            for (uint32_t i = 0; i < in; i++) {
-                double ai = a[i];
-                const double *wr = w + (size_t)i * outw;
-                for (uint32_t o = 0; o < outw; o++)
-                    b[o] += ai * wr[o];
-            }
-            for (uint32_t o = 0; o < outw; o++)
-                b[o] += m->intercepts[l][o];
-            activate(l + 1 < m->n_layers ? m->hidden : m->out, b, outw);
-            double *t = a;
-            a = b;
-            b = t;
-        }
+        sm_mlp_run(m->op, a, y);
         double *pr = proba + r * m->n_outputs;
-        if (m->out == SM_MLP_ACT_LOGISTIC && m->width[m->n_layers] == 1) {
-            pr[0] = 1.0 - a[0];
-            pr[1] = a[0];
+        if (m->out == SM_MLP_ACT_LOGISTIC && last == 1) {
+            pr[0] = 1.0 - y[0];
+            pr[1] = y[0];
         } else {
-            memcpy(pr, a, sizeof(double) * m->n_outputs);
+            memcpy(pr, y, sizeof(double) * m->n_outputs);
         }
     }
 }

@@ -10,7 +10,9 @@
  *        softmax                   -> proba = exp(z - max) / sum
  *        identity                  -> the raw outputs (regressor-style)
  *   hidden activations: relu, tanh, logistic, identity.
- * Columns of proba follow mlp.classes (as sklearn's classes_).
+ * Columns of proba follow mlp.classes (as sklearn's classes_). The layers run
+ * through the engine's MLP op (sm_mlp_*, float64); this file reads and checks
+ * the file and adds the scaler and sklearn's binary [1 - p, p] columns.
  *
  * .smw convention (written by smw-convert, arch "sklearn_mlp_pipeline"):
  *   F64 scaler.mean_ [n_features], scaler.scale_ [n_features]  (each optional)
@@ -29,18 +31,11 @@
 #define SM_FATIGUE_MLP_H
 
 #include "sm_engine.h"
+#include "sm_kernels.h"
 
 #define SM_FATIGUE_MLP_ARCH "sklearn_mlp_pipeline"
 #define SM_MLP_MAX_LAYERS 16
 #define SM_MLP_MAX_WIDTH 65536
-
-typedef enum {
-    SM_MLP_ACT_IDENTITY = 0,
-    SM_MLP_ACT_LOGISTIC,
-    SM_MLP_ACT_TANH,
-    SM_MLP_ACT_RELU,
-    SM_MLP_ACT_SOFTMAX
-} sm_mlp_act;
 
 typedef struct sm_fatigue_mlp sm_fatigue_mlp;
 

@@ -494,7 +494,7 @@ START_TEST(mlp_f64_and_f32)
     sm_error err;
     for (int prec = 0; prec < 2; prec++) {
         sm_mlp_desc d = {3, sizes, SM_DENSE_IO, (const double *const *)w, (const double *const *)b,
-                         SM_ACT_RELU, SM_ACT_SIGMOID, (sm_mlp_precision)prec, "fatigue"};
+                         SM_MLP_ACT_RELU, SM_MLP_ACT_LOGISTIC, (sm_mlp_precision)prec, "fatigue"};
         sm_mlp *op;
         ck_assert_msg(sm_mlp_prepare(&d, &op, &err) == SM_OK, "%s", err.msg);
         for (int t = 0; t < 20; t++) {
@@ -560,7 +560,7 @@ START_TEST(prepare_rejects_bad_descriptions)
     sm_se *se;
     ck_assert_int_eq(sm_se_prepare(&sd, &se, &err), SM_ERR_UNSUPPORTED);
     const uint32_t sizes[2] = {5, 0};
-    sm_mlp_desc md = {1, sizes, SM_DENSE_IO, NULL, NULL, SM_ACT_RELU, SM_ACT_SIGMOID, SM_MLP_F64, "m"};
+    sm_mlp_desc md = {1, sizes, SM_DENSE_IO, NULL, NULL, SM_MLP_ACT_RELU, SM_MLP_ACT_LOGISTIC, SM_MLP_F64, "m"};
     sm_mlp *m;
     ck_assert_int_eq(sm_mlp_prepare(&md, &m, &err), SM_ERR_ARG);
     /* every _free accepts NULL */

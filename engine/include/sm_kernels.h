@@ -345,14 +345,25 @@ typedef struct sm_mlp sm_mlp;
 
 typedef enum { SM_MLP_F64 = 0, SM_MLP_F32 } sm_mlp_precision;
 
+/* scikit-learn's activation names (MLPClassifier.activation / out_activation_):
+ * logistic = 1 / (1 + exp(-x)) (scipy's expit); softmax = exp(x - max) / sum
+ * over the output layer (output only). */
+typedef enum {
+    SM_MLP_ACT_IDENTITY = 0,
+    SM_MLP_ACT_LOGISTIC,
+    SM_MLP_ACT_TANH,
+    SM_MLP_ACT_RELU,
+    SM_MLP_ACT_SOFTMAX
+} sm_mlp_act;
+
 typedef struct {
     uint32_t n_layers;            /* weight matrices, >= 1 */
     const uint32_t *sizes;        /* n_layers + 1 widths: input, hidden..., output */
     sm_dense_layout layout;       /* sklearn coefs_ are SM_DENSE_IO */
     const double *const *weights; /* n_layers matrices (f64 input in both precisions) */
     const double *const *biases;  /* n_layers vectors (entries may be NULL) */
-    sm_act hidden_act;            /* NONE, RELU or SIGMOID (logistic) */
-    sm_act out_act;               /* NONE or SIGMOID */
+    sm_mlp_act hidden_act;        /* IDENTITY, LOGISTIC, TANH or RELU */
+    sm_mlp_act out_act;           /* IDENTITY, LOGISTIC or SOFTMAX */
     sm_mlp_precision precision;
     const char *name;
 } sm_mlp_desc;

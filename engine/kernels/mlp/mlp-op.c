@@ -1,4 +1,7 @@
-/* sm_mlp_*: small dense stacks (scikit-learn MLPClassifier) in float64 or float32. */
+/* sm_mlp_*: small dense stacks (scikit-learn MLPClassifier) in float64 or float32.
+ * ReLU and logistic run inside the dense kernel; tanh and softmax (which the
+ * kernels do not have) run after it, in float64. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +11,7 @@
 
 struct sm_mlp {
     size_t n_layers, sizes[MLP_MAX_LAYERS + 1], maxw;
-    sm_act hidden, out_act;
+    sm_mlp_act hidden, out_act;
     sm_mlp_precision prec;
     void *w[MLP_MAX_LAYERS], *b[MLP_MAX_LAYERS]; /* [in][out], f64 or f32 */
     void *buf0, *buf1;
@@ -23,10 +26,11 @@ sm_status sm_mlp_prepare(const sm_mlp_desc *d, sm_mlp **out, sm_error *err)
     if (d->n_layers == 0 || d->n_layers > MLP_MAX_LAYERS || !d->sizes || !d->weights || !d->biases)
         return sm_error_set(err, SM_ERR_ARG, "%s: need 1..%d layers with sizes, weights and biases (found %u)",
                             name, MLP_MAX_LAYERS, d->n_layers);
-    if ((d->hidden_act != SM_ACT_NONE && d->hidden_act != SM_ACT_RELU && d->hidden_act != SM_ACT_SIGMOID) ||
-        (d->out_act != SM_ACT_NONE && d->out_act != SM_ACT_SIGMOID))
-        return sm_error_set(err, SM_ERR_UNSUPPORTED, "%s: activations %s/%s not supported", name,
-                            sm_act_name(d->hidden_act), sm_act_name(d->out_act));
+    if ((unsigned)d->hidden_act > SM_MLP_ACT_RELU ||
+        (d->out_act != SM_MLP_ACT_IDENTITY && d->out_act != SM_MLP_ACT_LOGISTIC && d->out_act != SM_MLP_ACT_SOFTMAX))
+        return sm_error_set(err, SM_ERR_UNSUPPORTED,
+                            "%s: activations %d/%d not supported (hidden: identity, logistic, tanh, relu; "
+                            "output: identity, logistic, softmax)", name, (int)d->hidden_act, (int)d->out_act);
     if (d->precision != SM_MLP_F64 && d->precision != SM_MLP_F32)
         return sm_error_set(err, SM_ERR_ARG, "%s: unknown precision %d", name, (int)d->precision);
     if (d->layout != SM_DENSE_OI && d->layout != SM_DENSE_IO)
@@ -95,6 +99,30 @@ void sm_mlp_free(sm_mlp *op)
     free(op);
 }
 
+/* The part of an activation the dense kernels apply themselves. */
+static sm_act kernel_act(sm_mlp_act a)
+{
+    return a == SM_MLP_ACT_RELU ? SM_ACT_RELU : a == SM_MLP_ACT_LOGISTIC ? SM_ACT_SIGMOID : SM_ACT_NONE;
+}
+
+static void finish_f64(sm_mlp_act a, double *v, size_t n)
+{
+    if (a == SM_MLP_ACT_TANH) {
+        for (size_t j = 0; j < n; j++)
+            v[j] = tanh(v[j]);
+    } else if (a == SM_MLP_ACT_SOFTMAX) {
+        double mx = v[0], sum = 0.0;
+        for (size_t j = 1; j < n; j++)
+            mx = v[j] > mx ? v[j] : mx;
+        for (size_t j = 0; j < n; j++) {
+            v[j] = exp(v[j] - mx);
+            sum += v[j];
+        }
+        for (size_t j = 0; j < n; j++)
+            v[j] /= sum;
+    }
+}
+
 void sm_mlp_run(const sm_mlp *op, const double *in, double *out)
 {
     size_t L = op->n_layers;
@@ -102,8 +130,10 @@ void sm_mlp_run(const sm_mlp *op, const double *in, double *out)
         const double *cur = in;
         for (size_t l = 0; l < L; l++) {
             double *dst = l + 1 == L ? out : (l % 2 ? op->buf1 : op->buf0);
-            sm_f64_dense_ukernel__scalar(op->sizes[l], op->sizes[l + 1], cur, op->w[l], op->b[l],
-                                         l + 1 == L ? op->out_act : op->hidden, dst);
+            sm_mlp_act a = l + 1 == L ? op->out_act : op->hidden;
+            sm_f64_dense_ukernel__scalar(op->sizes[l], op->sizes[l + 1], cur, op->w[l], op->b[l], kernel_act(a),
+                                         dst);
+            finish_f64(a, dst, op->sizes[l + 1]);
             cur = dst;
         }
         return;
@@ -111,13 +141,19 @@ void sm_mlp_run(const sm_mlp *op, const double *in, double *out)
     float *a = op->buf0, *b = op->buf1;
     for (size_t i = 0; i < op->sizes[0]; i++)
         a[i] = (float)in[i];
-    for (size_t l = 0; l < L; l++) {
-        sm_f32_dense_ukernel__scalar(op->sizes[l], op->sizes[l + 1], a, op->w[l], op->b[l],
-                                     l + 1 == L ? op->out_act : op->hidden, b);
+    for (size_t l = 0; l + 1 < L; l++) {
+        sm_f32_dense_ukernel__scalar(op->sizes[l], op->sizes[l + 1], a, op->w[l], op->b[l], kernel_act(op->hidden),
+                                     b);
+        if (op->hidden == SM_MLP_ACT_TANH)
+            for (size_t o = 0; o < op->sizes[l + 1]; o++)
+                b[o] = (float)tanh(b[o]);
         float *t = a;
         a = b;
         b = t;
     }
+    sm_f32_dense_ukernel__scalar(op->sizes[L - 1], op->sizes[L], a, op->w[L - 1], op->b[L - 1],
+                                 kernel_act(op->out_act), b);
     for (size_t o = 0; o < op->sizes[L]; o++)
-        out[o] = a[o];
+        out[o] = b[o];
+    finish_f64(op->out_act, out, op->sizes[L]);
 }
