@@ -1,5 +1,6 @@
 /* Trace and ground-truth CSV files; see heart_trace.h. */
 #include "heart_trace.h"
+#include "csv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -126,117 +127,47 @@ static const char *const trace_cols[N_COLS] = {
     "frame", "t", "face", "fh_r", "fh_g", "fh_b", "fh_n", "rc_r", "rc_g", "rc_b", "rc_n",
     "lc_r", "lc_g", "lc_b", "lc_n", "box_x", "box_y", "box_w", "box_h", "light", "sat", "bpm_net"};
 
-/* Splits the next line of buf (NUL-terminated) in place; returns NULL at the end. */
-static char *next_line(char **cur)
+static sm_status read_trace(sm_csv *c, sm_heart_sample **out, size_t *n_out, sm_error *err)
 {
-    char *s = *cur;
-    if (!*s)
-        return NULL;
-    char *e = strchr(s, '\n');
-    if (e) {
-        *e = '\0';
-        *cur = e + 1;
-    } else {
-        *cur = s + strlen(s);
-    }
-    size_t l = strlen(s);
-    if (l && s[l - 1] == '\r')
-        s[l - 1] = '\0';
-    return s;
-}
-
-static int split(char *line, char **f, int max)
-{
-    int n = 0;
-    for (char *p = line;;) {
-        if (n == max)
-            return max + 1;
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c)
-            break;
-        *c = '\0';
-        p = c + 1;
-    }
-    return n;
-}
-
-static bool parse_num(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return end != s && !*end && errno != ERANGE;
-}
-
-static sm_status load_text(const char *path, char **text, sm_error *err)
-{
-    uint8_t *buf;
-    size_t len;
-    sm_status st = sm_file_read_all(path, TRACE_MAX_BYTES, &buf, &len, err);
+    const char *path = c->name;
+    sm_status st = sm_csv_header(c, SM_HEART_TRACE_HEADER, err);
     if (st != SM_OK)
         return st;
-    char *t = realloc(buf, len + 1);
-    if (!t) {
-        free(buf);
-        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
-    }
-    t[len] = '\0';
-    if (strlen(t) != len) {
-        free(t);
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: NUL byte in a text file", path);
-    }
-    *text = t;
-    return SM_OK;
-}
-
-sm_status sm_heart_trace_read(const char *path, sm_heart_sample **out, size_t *n_out, sm_error *err)
-{
-    char *text;
-    sm_status st = load_text(path, &text, err);
-    if (st != SM_OK)
-        return st;
-    char *cur = text, *line = next_line(&cur);
-    if (!line || strcmp(line, SM_HEART_TRACE_HEADER) != 0) {
-        free(text);
-        return sm_error_set(err, SM_ERR_FORMAT, "%s:1: expected the header '%s'", path,
-                            SM_HEART_TRACE_HEADER);
-    }
     size_t cap = 1024, n = 0;
     sm_heart_sample *s = malloc(cap * sizeof *s);
-    int lineno = 1;
-    while (s && (line = next_line(&cur)) != NULL) {
-        lineno++;
+    char *line = NULL;
+    while (s && (line = sm_csv_next(c)) != NULL) {
+        size_t lineno = c->line;
         if (!*line)
             continue;
         char *f[N_COLS];
-        int nf = split(line, f, N_COLS);
+        int nf = sm_csv_split(line, f, N_COLS);
         if (nf != N_COLS) {
-            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%d: %d columns, expected %d", path, lineno,
+            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%zu: %d columns, expected %d", path, lineno,
                               nf > N_COLS ? N_COLS + 1 : nf, N_COLS);
             break;
         }
         double v[N_COLS];
         for (int k = 0; k < N_COLS && st == SM_OK; k++)
-            if (!parse_num(f[k], &v[k]))
-                st = sm_error_set(err, SM_ERR_FORMAT, "%s:%d: column %s: '%.40s' is not a number",
+            if (!sm_csv_number(f[k], &v[k]))
+                st = sm_error_set(err, SM_ERR_FORMAT, "%s:%zu: column %s: '%.40s' is not a number",
                                   path, lineno, trace_cols[k], f[k]);
         if (st != SM_OK)
             break;
         if (!isfinite(v[1])) {
-            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%d: column t: not finite", path, lineno);
+            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%zu: column t: not finite", path, lineno);
             break;
         }
         if (v[2] != 0.0 && v[2] != 1.0) {
-            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%d: column face: %g, expected 0 or 1", path,
+            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%zu: column face: %g, expected 0 or 1", path,
                               lineno, v[2]);
             break;
         }
         for (int r = 0; r < 3 && st == SM_OK; r++) {
-            double c = v[6 + 4 * r];
-            if (!(c >= 0.0 && c <= 1e9 && c == floor(c)))
-                st = sm_error_set(err, SM_ERR_FORMAT, "%s:%d: column %s: %g is not a pixel count",
-                                  path, lineno, trace_cols[6 + 4 * r], c);
+            double cnt = v[6 + 4 * r];
+            if (!(cnt >= 0.0 && cnt <= 1e9 && cnt == floor(cnt)))
+                st = sm_error_set(err, SM_ERR_FORMAT, "%s:%zu: column %s: %g is not a pixel count",
+                                  path, lineno, trace_cols[6 + 4 * r], cnt);
         }
         if (st != SM_OK)
             break;
@@ -252,8 +183,8 @@ sm_status sm_heart_trace_read(const char *path, sm_heart_sample **out, size_t *n
         d->t = v[1];
         d->face = v[2] == 1.0;
         for (int r = 0; r < 3; r++) {
-            for (int c = 0; c < 3; c++)
-                d->rgb[r][c] = v[3 + 4 * r + c];
+            for (int k = 0; k < 3; k++)
+                d->rgb[r][k] = v[3 + 4 * r + k];
             d->n[r] = (int)v[6 + 4 * r];
         }
         for (int k = 0; k < 4; k++)
@@ -262,7 +193,6 @@ sm_status sm_heart_trace_read(const char *path, sm_heart_sample **out, size_t *n
         d->sat = v[20];
         d->bpm_net = v[21];
     }
-    free(text);
     if (st == SM_OK && !s)
         st = sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
     if (st == SM_OK && line)  /* the loop stopped early: realloc failed */
@@ -278,53 +208,44 @@ sm_status sm_heart_trace_read(const char *path, sm_heart_sample **out, size_t *n
     return SM_OK;
 }
 
-sm_status sm_heart_gt_read(const char *path, double **t_out, size_t *n_out, sm_error *err)
+static sm_status read_gt(sm_csv *c, double **t_out, size_t *n_out, sm_error *err)
 {
-    char *text;
-    sm_status st = load_text(path, &text, err);
-    if (st != SM_OK)
-        return st;
+    const char *path = c->name;
     size_t rows = 0;
-    for (const char *p = text; *p; p++)
+    for (const char *p = c->text; *p; p++)
         rows += *p == '\n';
     rows++;
-    char *cur = text, *line = next_line(&cur);
-    if (!line || strcmp(line, "t,bpm") != 0) {
-        free(text);
-        return sm_error_set(err, SM_ERR_FORMAT, "%s:1: expected the header 't,bpm'", path);
-    }
+    sm_status st = sm_csv_header(c, "t,bpm", err);
+    if (st != SM_OK)
+        return st;
     double *t = malloc(2 * rows * sizeof *t);
-    if (!t) {
-        free(text);
+    if (!t)
         return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
-    }
     double *bpm = t + rows;
     size_t n = 0;
-    int lineno = 1;
-    while ((line = next_line(&cur)) != NULL) {
-        lineno++;
+    for (char *line; (line = sm_csv_next(c)) != NULL;) {
+        size_t lineno = c->line;
         if (!*line)
             continue;
         char *f[2];
         double a, b;
-        if (split(line, f, 2) != 2 || !parse_num(f[0], &a) || !parse_num(f[1], &b)) {
-            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%d: expected 't,bpm' numbers", path, lineno);
+        if (sm_csv_split(line, f, 2) != 2 || !sm_csv_number(f[0], &a) || !sm_csv_number(f[1], &b)) {
+            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%zu: expected 't,bpm' numbers", path, lineno);
             break;
         }
         if (!isfinite(a) || !(b >= 20.0 && b <= 250.0)) {
-            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%d: t %g, bpm %g: expected finite t and 20..250 BPM",
+            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%zu: t %g, bpm %g: expected finite t and 20..250 BPM",
                               path, lineno, a, b);
             break;
         }
         if (n > 0 && a <= t[n - 1]) {
-            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%d: t %g does not increase", path, lineno, a);
+            st = sm_error_set(err, SM_ERR_FORMAT, "%s:%zu: t %g does not increase", path, lineno, a);
             break;
         }
         t[n] = a;
         bpm[n] = b;
         n++;
     }
-    free(text);
     if (st == SM_OK && n == 0)
         st = sm_error_set(err, SM_ERR_FORMAT, "%s: no rows", path);
     if (st != SM_OK) {
@@ -336,4 +257,45 @@ sm_status sm_heart_gt_read(const char *path, double **t_out, size_t *n_out, sm_e
     *t_out = t;
     *n_out = n;
     return SM_OK;
+}
+
+sm_status sm_heart_trace_read(const char *path, sm_heart_sample **out, size_t *n, sm_error *err)
+{
+    sm_csv c;
+    sm_status st = sm_csv_open(path, TRACE_MAX_BYTES, &c, err);
+    if (st == SM_OK)
+        st = read_trace(&c, out, n, err);
+    sm_csv_close(&c);
+    return st;
+}
+
+sm_status sm_heart_trace_parse(const char *name, const void *data, size_t len, sm_heart_sample **out, size_t *n,
+                               sm_error *err)
+{
+    sm_csv c;
+    sm_status st = sm_csv_from_memory(name, data, len, &c, err);
+    if (st == SM_OK)
+        st = read_trace(&c, out, n, err);
+    sm_csv_close(&c);
+    return st;
+}
+
+sm_status sm_heart_gt_read(const char *path, double **t, size_t *n, sm_error *err)
+{
+    sm_csv c;
+    sm_status st = sm_csv_open(path, TRACE_MAX_BYTES, &c, err);
+    if (st == SM_OK)
+        st = read_gt(&c, t, n, err);
+    sm_csv_close(&c);
+    return st;
+}
+
+sm_status sm_heart_gt_parse(const char *name, const void *data, size_t len, double **t, size_t *n, sm_error *err)
+{
+    sm_csv c;
+    sm_status st = sm_csv_from_memory(name, data, len, &c, err);
+    if (st == SM_OK)
+        st = read_gt(&c, t, n, err);
+    sm_csv_close(&c);
+    return st;
 }

@@ -41,5 +41,9 @@ void sm_heart_trace_writer_free(sm_heart_trace_writer *w);
 sm_status sm_heart_trace_read(const char *path, sm_heart_sample **out, size_t *n, sm_error *err);
 /* Reads a ground truth: t and bpm arrays (one malloc'd block: *t, bpm = *t + n). */
 sm_status sm_heart_gt_read(const char *path, double **t, size_t *n, sm_error *err);
+/* The same two from a buffer; messages name `name` (tests/fuzz/fuzz_heart_trace.c). */
+sm_status sm_heart_trace_parse(const char *name, const void *data, size_t len, sm_heart_sample **out, size_t *n,
+                               sm_error *err);
+sm_status sm_heart_gt_parse(const char *name, const void *data, size_t len, double **t, size_t *n, sm_error *err);
 
 #endif

@@ -652,6 +652,18 @@ START_TEST(track_files_rejected_clearly)
     ck_assert(tr.n == 2 && !tr.rows[1].face && isnan(tr.rows[1].ear) && tr.n_events == 1 && tr.events[0].partial);
     sm_track_free(&tr);
     sm_track_free(NULL);
+    /* from buffers (the fuzzer's path): the message names the buffer and the line */
+    const char *trk = "t,face,ear,mar,tilt_deg,pitch_ratio,box_w\r\n0,1,0.3,0.3,0,1,100\r\n";
+    const char *evs = "kind,start_s,end_s,note\nblink,0,0.1,a, b\n\nyawn,3\n";
+    ck_assert_int_eq(sm_track_parse("mem.track", trk, strlen(trk), "mem.events", evs, strlen(evs), &tr, &err),
+                     SM_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "mem.events:4: expected kind,start_s,end_s,note"), "%s", err.msg);
+    ck_assert_ptr_null(tr.rows);
+    ck_assert_int_eq(sm_track_parse("mem.track", "t,face\0", 7, NULL, NULL, 0, &tr, &err), SM_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "mem.track: NUL byte"), "%s", err.msg);
+    ck_assert_int_eq(sm_track_parse("mem.track", trk, strlen(trk), NULL, NULL, 0, &tr, &err), SM_OK);
+    ck_assert(tr.n == 1 && tr.rows[0].box_w == 100 && tr.n_events == 0);
+    sm_track_free(&tr);
 }
 END_TEST
 

@@ -448,6 +448,18 @@ START_TEST(trace_round_trip_and_rejects)
         double *gt;
         ck_assert_int_eq(sm_heart_gt_read(path, &gt, &n, &err), SM_ERR_FORMAT);
     }
+    /* from a buffer (the fuzzer's path): the message names the buffer and the line */
+    const char *gt_text = "t,bpm\r\n0,60\n\n1,61\n2,x\n";
+    double *gt;
+    ck_assert_int_eq(sm_heart_gt_parse("mem.gt", gt_text, strlen(gt_text), &gt, &n, &err), SM_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "mem.gt:5: expected 't,bpm' numbers"), "%s", err.msg);
+    ck_assert_int_eq(sm_heart_gt_parse("mem.gt", gt_text, strlen(gt_text) - 4, &gt, &n, &err), SM_OK);
+    ck_assert(n == 2 && gt[0] == 0 && gt[1] == 1 && gt[2] == 60 && gt[3] == 61);
+    free(gt);
+    const char *tr_text = SM_HEART_TRACE_HEADER "\n0,0,1,1,1,1,10,1,1,1,10,1,1,1,10,0,0,9,9,50,0,nan\n"
+                                                "1,0.1,1,1,1,1,10,1,1,1,10,1,1,1,10,0,0,9,9,50,0\n";
+    ck_assert_int_eq(sm_heart_trace_parse("mem.trace", tr_text, strlen(tr_text), &out, &n, &err), SM_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "mem.trace:3: 21 columns"), "%s", err.msg);
 }
 END_TEST
 

@@ -8,8 +8,8 @@
  *                      analysed frame; face 0/1; the other fields `nan` when face is 0.
  *   <clip>.events.csv  header `kind,start_s,end_s,note`; kind blink | closure | yawn |
  *                      talk | nod | absent; the note may hold commas (rest of line).
- * Loaders are strict: a wrong header, field count, number or kind is an
- * SM_ERR_FORMAT naming the file and line.
+ * Loaders are strict (tools/fatigue_track.c, on app/csv.h): a wrong header, field
+ * count, number or kind is an SM_ERR_FORMAT naming the file and line.
  *
  * Replay: each row becomes one sm_mirror_step with the row's features given
  * (yawn flag = MAR > 0.6, as fatigue_module.py), the face box width from
@@ -50,6 +50,10 @@ typedef struct {
 /* Reads <path>.track.csv's rows; events from the sibling .events.csv when
  * events_path is non-NULL (a missing events file is an error then). */
 sm_status sm_track_load(const char *track_path, const char *events_path, sm_track *out, sm_error *err);
+/* The same from buffers (events NULL: none); messages name track_name and
+ * events_name (tests/fuzz/fuzz_track.c). */
+sm_status sm_track_parse(const char *track_name, const void *track, size_t track_len, const char *events_name,
+                         const void *events, size_t events_len, sm_track *out, sm_error *err);
 void sm_track_free(sm_track *t);
 const char *sm_track_event_name(sm_track_event_kind k);
 
