@@ -3,8 +3,10 @@
 #include "heart.h"
 #include "rppg_dsp.h"
 #include "rppg_pos.h"
+#include "sample_window.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +14,6 @@
 #define PAD_MAX 30
 #define NBIN (SM_HEART_FFT_N / 2 + 1)
 #define MAX_PEAKS 6
-
-typedef struct {
-    sm_heart_sample s;
-} hs;
 
 typedef struct {
     bool ok;
@@ -26,8 +24,7 @@ typedef struct {
 
 struct sm_heart {
     sm_heart_config cfg;
-    hs *buf;
-    size_t cap, head, n;
+    sm_sample_window win; /* the samples of the current segment */
     double t_start, now;
     bool have_now;
     int frozen;
@@ -72,9 +69,7 @@ sm_status sm_heart_init(sm_heart **out, const sm_heart_config *cfg, sm_error *er
         free(h);
         return sm_error_set(err, SM_ERR_ARG, "heart: unknown method %d", (int)cfg->method);
     }
-    h->cap = 1024;
-    h->buf = malloc(h->cap * sizeof *h->buf);
-    if (!h->buf) {
+    if (!sm_sample_window_init(&h->win, sizeof(sm_heart_sample), offsetof(sm_heart_sample, t), 1024)) {
         free(h);
         return sm_error_set(err, SM_ERR_NOMEM, "heart: out of memory");
     }
@@ -88,13 +83,13 @@ void sm_heart_free(sm_heart *h)
 {
     if (!h)
         return;
-    free(h->buf);
+    sm_sample_window_free(&h->win);
     free(h);
 }
 
 static void segment_reset(sm_heart *h)
 {
-    h->head = h->n = 0;
+    sm_sample_window_clear(&h->win);
     h->agree_since = NAN;
     h->est[0].ok = h->est[1].ok = false;
     h->open = false;
@@ -200,6 +195,11 @@ static bool is_break(const sm_heart_sample *last, const sm_heart_sample *s)
  * spikes and flicker (compression, auto-exposure hunting) are not steps: the
  * estimator clamps those. */
 #define STEP_MAX 256
+static const sm_heart_sample *at(const sm_heart *h, size_t i)
+{
+    return sm_sample_window_at(&h->win, i);
+}
+
 static bool is_step(const sm_heart *h, const sm_heart_sample *s)
 {
     static _Thread_local double ra[3][STEP_MAX], rb[3][STEP_MAX];
@@ -210,8 +210,8 @@ static bool is_step(const sm_heart *h, const sm_heart_sample *s)
     for (int c = 0; c < 3; c++)
         ra[c][na] = m0[c];
     na++;
-    for (size_t i = h->n; i-- > 0 && na < STEP_MAX && nb < STEP_MAX;) {
-        const sm_heart_sample *q = &h->buf[h->head + i].s;
+    for (size_t i = h->win.n; i-- > 0 && na < STEP_MAX && nb < STEP_MAX;) {
+        const sm_heart_sample *q = at(h, i);
         double age = s->t - q->t;
         if (age > SM_HEART_STEP_S + 1.0)
             break;
@@ -237,35 +237,18 @@ static bool is_step(const sm_heart *h, const sm_heart_sample *s)
     return false;
 }
 
-static const sm_heart_sample *at(const sm_heart *h, size_t i)
-{
-    return &h->buf[h->head + i].s;
-}
-
 static void append(sm_heart *h, const sm_heart_sample *s)
 {
-    double keep = SM_HEART_SPECTRUM_S + 1.0;
-    while (h->n >= 2 && at(h, 1)->t < s->t - keep) {
-        h->head++;
-        h->n--;
+    /* keep what the spectrum needs plus one sample before it */
+    const double keep = SM_HEART_SPECTRUM_S + 1.0;
+    sm_heart_sample *d = sm_sample_window_append(&h->win, s->t, keep);
+    if (!d) {
+        segment_reset(h); /* degrade to "collecting", never crash */
+        d = sm_sample_window_append(&h->win, s->t, keep);
     }
-    if (h->head + h->n == h->cap) {
-        if (h->head > 0) {
-            memmove(h->buf, h->buf + h->head, h->n * sizeof *h->buf);
-            h->head = 0;
-        } else {
-            hs *nb = realloc(h->buf, 2 * h->cap * sizeof *h->buf);
-            if (!nb) {
-                segment_reset(h); /* degrade to "collecting", never crash */
-            } else {
-                h->buf = nb;
-                h->cap *= 2;
-            }
-        }
-    }
-    if (h->n == 0)
+    if (h->win.n == 1)
         h->t_start = s->t;
-    h->buf[h->head + h->n++].s = *s;
+    *d = *s;
 }
 
 /* How far the face moved within the last second, in box widths: the extent
@@ -274,11 +257,11 @@ static void append(sm_heart *h, const sm_heart_sample *s)
  * landmark jitter (a pixel or two) does not. */
 static double motion(const sm_heart *h)
 {
-    if (h->n < 2)
+    if (h->win.n < 2)
         return 0.0;
-    const sm_heart_sample *last = at(h, h->n - 1);
+    const sm_heart_sample *last = at(h, h->win.n - 1);
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, w0 = INFINITY, w1 = -INFINITY;
-    for (size_t i = h->n; i-- > 0;) {
+    for (size_t i = h->win.n; i-- > 0;) {
         const sm_heart_sample *q = at(h, i);
         if (last->t - q->t > 1.0)
             break;
@@ -296,11 +279,11 @@ static double motion(const sm_heart *h)
  * ending at the newest sample into h->g. */
 static void resample(sm_heart *h, int r, const bool use[SM_HEART_NREG], int n_g)
 {
-    double t_last = at(h, h->n - 1)->t;
+    double t_last = at(h, h->win.n - 1)->t;
     size_t j = 0;
     for (int k = 0; k < n_g; k++) {
         double tg = t_last - (double)(n_g - 1 - k) / SM_HEART_FS;
-        while (j + 2 < h->n && at(h, j + 1)->t < tg)
+        while (j + 2 < h->win.n && at(h, j + 1)->t < tg)
             j++;
         const sm_heart_sample *a = at(h, j), *b = at(h, j + 1);
         double w = (tg - a->t) / (b->t - a->t);
@@ -547,9 +530,9 @@ static void analyse(const double *p, spectrum_est *e)
 static void estimate(sm_heart *h)
 {
     h->est[0].ok = h->est[1].ok = false;
-    if (h->n < 2)
+    if (h->win.n < 2)
         return;
-    double t_last = at(h, h->n - 1)->t;
+    double t_last = at(h, h->win.n - 1)->t;
     if (t_last - h->t_start < SM_HEART_MIN_RAW_S)
         return;
     double span = fmin(t_last - at(h, 0)->t, SM_HEART_SPECTRUM_S);
@@ -563,9 +546,9 @@ static void estimate(sm_heart *h)
     bool use[SM_HEART_NREG] = {true, true, true};
     double npix[SM_HEART_NREG] = {0, 0, 0};
     int cnt = 0;
-    for (size_t i = 0; i < h->n; i++) {
+    for (size_t i = 0; i < h->win.n; i++) {
         const sm_heart_sample *s = at(h, i);
-        if (i + 1 < h->n && at(h, i + 1)->t < t_first)
+        if (i + 1 < h->win.n && at(h, i + 1)->t < t_first)
             continue;
         cnt++;
         for (int r = 0; r < SM_HEART_NREG; r++) {
@@ -698,7 +681,7 @@ static void heart_step(sm_heart *h, const sm_heart_sample *s, sm_heart_reading *
         if (isnan(h->lost_t))
             h->lost_t = s->t;
     } else {
-        if (h->n > 0 && (is_break(at(h, h->n - 1), s) || is_step(h, s)))
+        if (h->win.n > 0 && (is_break(at(h, h->win.n - 1), s) || is_step(h, s)))
             segment_reset(h);
         /* a long absence may be another person: forget the tracked rate */
         if (!isnan(h->lost_t) && s->t - h->lost_t > 10.0)
@@ -723,9 +706,9 @@ static void heart_step(sm_heart *h, const sm_heart_sample *s, sm_heart_reading *
     }
 
     /* what this frame shows */
-    bool have_seg = h->n > 0 && usable;
+    bool have_seg = h->win.n > 0 && usable;
     if (have_seg) {
-        out->signal_s = at(h, h->n - 1)->t - h->t_start;
+        out->signal_s = at(h, h->win.n - 1)->t - h->t_start;
         out->motion = motion(h);
     }
     if (h->est[0].ok) {
@@ -757,7 +740,7 @@ static void heart_step(sm_heart *h, const sm_heart_sample *s, sm_heart_reading *
     else if (out->motion > SM_HEART_MAX_MOTION)
         reason = "hold still";
     else if (out->signal_s > 2.0 &&
-             (double)(h->n - 1) / (at(h, h->n - 1)->t - at(h, 0)->t) < SM_HEART_MIN_FPS)
+             (double)(h->win.n - 1) / (at(h, h->win.n - 1)->t - at(h, 0)->t) < SM_HEART_MIN_FPS)
         reason = "frame rate too low";
     else if (out->signal_s < SM_HEART_MIN_CLEAN_S) {
         int left = (int)ceil(SM_HEART_MIN_CLEAN_S - out->signal_s);

@@ -2,8 +2,10 @@
  * method. Own implementation from the paper's equations. */
 #include "rppg_pos.h"
 #include "rppg_dsp.h"
+#include "sample_window.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +24,7 @@ typedef struct {
 } rgb_sample;
 
 struct sm_pos {
-    rgb_sample *s;
-    size_t cap, head, n;
+    sm_sample_window win;           /* rgb_sample */
     double t_start;                 /* first sample of the current trace */
     double grid[3][GRID_MAX];
     double h[GRID_MAX];
@@ -37,9 +38,7 @@ sm_status sm_pos_init(sm_pos **out, sm_error *err)
     sm_pos *p = calloc(1, sizeof *p);
     if (!p)
         return sm_error_set(err, SM_ERR_NOMEM, "POS: out of memory");
-    p->cap = 1024;
-    p->s = malloc(p->cap * sizeof *p->s);
-    if (!p->s) {
+    if (!sm_sample_window_init(&p->win, sizeof(rgb_sample), offsetof(rgb_sample, t), 1024)) {
         free(p);
         return sm_error_set(err, SM_ERR_NOMEM, "POS: out of memory");
     }
@@ -52,13 +51,13 @@ void sm_pos_free(sm_pos *pos)
 {
     if (!pos)
         return;
-    free(pos->s);
+    sm_sample_window_free(&pos->win);
     free(pos);
 }
 
 void sm_pos_reset(sm_pos *pos)
 {
-    pos->head = pos->n = 0;
+    sm_sample_window_clear(&pos->win);
 }
 
 void sm_pos_lost(sm_pos *pos)
@@ -77,8 +76,8 @@ void sm_pos_push_rgb(sm_pos *pos, double t, const double rgb[3])
         sm_pos_lost(pos);
         return;
     }
-    if (pos->n > 0) {
-        const rgb_sample *last = &pos->s[pos->head + pos->n - 1];
+    if (pos->win.n > 0) {
+        const rgb_sample *last = sm_sample_window_at(&pos->win, pos->win.n - 1);
         if (t <= last->t)
             return; /* a repeated or reordered timestamp carries no new time */
         bool restart = t - last->t > SM_POS_MAX_GAP;
@@ -88,30 +87,16 @@ void sm_pos_push_rgb(sm_pos *pos, double t, const double rgb[3])
         if (restart)
             sm_pos_reset(pos);
     }
-    if (pos->n == 0)
+    if (pos->win.n == 0)
         pos->t_start = t;
     /* keep what the spectrum needs plus one sample before it */
-    double keep = SM_POS_SPECTRUM_S + 1.0;
-    while (pos->n >= 2 && pos->s[pos->head + 1].t < t - keep) {
-        pos->head++;
-        pos->n--;
+    const double keep = SM_POS_SPECTRUM_S + 1.0;
+    rgb_sample *d = sm_sample_window_append(&pos->win, t, keep);
+    if (!d) {
+        sm_pos_reset(pos); /* degrade to "collecting signal", never crash */
+        pos->t_start = t;
+        d = sm_sample_window_append(&pos->win, t, keep);
     }
-    if (pos->head + pos->n == pos->cap) {
-        if (pos->head > 0) {
-            memmove(pos->s, pos->s + pos->head, pos->n * sizeof *pos->s);
-            pos->head = 0;
-        } else {
-            rgb_sample *ns = realloc(pos->s, 2 * pos->cap * sizeof *pos->s);
-            if (!ns) {
-                sm_pos_reset(pos); /* degrade to "collecting signal", never crash */
-                pos->t_start = t;
-            } else {
-                pos->s = ns;
-                pos->cap *= 2;
-            }
-        }
-    }
-    rgb_sample *d = &pos->s[pos->head + pos->n++];
     d->t = t;
     memcpy(d->c, rgb, sizeof d->c);
 }
@@ -119,10 +104,11 @@ void sm_pos_push_rgb(sm_pos *pos, double t, const double rgb[3])
 void sm_pos_estimate(sm_pos *p, sm_pos_reading *out)
 {
     memset(out, 0, sizeof *out);
-    if (p->n < 2)
+    size_t ns = p->win.n;
+    if (ns < 2)
         return;
-    const rgb_sample *s = p->s + p->head;
-    double t_last = s[p->n - 1].t;
+    const rgb_sample *s = sm_sample_window_at(&p->win, 0);
+    double t_last = s[ns - 1].t;
     out->signal_s = t_last - p->t_start;
     if (out->signal_s < SM_POS_MIN_SIGNAL_S)
         return;
@@ -137,7 +123,7 @@ void sm_pos_estimate(sm_pos *p, sm_pos_reading *out)
     size_t j = 0;
     for (int k = 0; k < n; k++) {
         double tg = t_last - (double)(n - 1 - k) / SM_POS_FS;
-        while (j + 2 < p->n && s[j + 1].t < tg)
+        while (j + 2 < ns && s[j + 1].t < tg)
             j++;
         double t0 = s[j].t, t1 = s[j + 1].t;
         double w = (tg - t0) / (t1 - t0);
