@@ -16,7 +16,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,20 +90,7 @@ struct sm_pipeline {
     sm_face_result face_res;    /* this frame's face (5.7 KB: kept off the stack) */
 };
 
-static void note(sm_pipeline *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(sm_pipeline *p, const char *fmt, ...)
-{
-    size_t n = strlen(p->notes);
-    if (n + 2 >= sizeof p->notes)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->notes + n, sizeof p->notes - n - 1, fmt, ap);
-    va_end(ap);
-    n = strlen(p->notes);
-    p->notes[n] = '\n';
-    p->notes[n + 1] = '\0';
-}
+#define note(p, ...) sm_notes_append((p)->notes, sizeof (p)->notes, __VA_ARGS__)
 
 static bool wanted(const char *path) { return path && *path; }
 

@@ -3,6 +3,7 @@
 #include "rppg_pos.h"
 #include "rppg_dsp.h"
 #include "sample_window.h"
+#include "sm_image.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -392,43 +393,10 @@ void sm_rppg_preprocess(const uint8_t *rgb, int width, int height, size_t stride
         memset(out, 0, NET_FRAME_FLOATS * sizeof *out);
         return;
     }
+    /* app.py: the centre square, cv2.resize to 36x36 (uint8), then x/255 */
     int x0 = (width - size) / 2, y0 = (height - size) / 2;
-    double scale = (double)size / SM_RPPG_NET_SIZE;
-    int sx[SM_RPPG_NET_SIZE][2];
-    double fx[SM_RPPG_NET_SIZE];
-    /* cv2 INTER_LINEAR: half-pixel centres, clamped at the borders */
-    for (int i = 0; i < SM_RPPG_NET_SIZE; i++) {
-        double s = (i + 0.5) * scale - 0.5;
-        int k = (int)floor(s);
-        double f = s - k;
-        if (k < 0) {
-            k = 0;
-            f = 0.0;
-        }
-        if (k >= size - 1) {
-            k = size - 1;
-            f = 0.0;
-        }
-        sx[i][0] = k;
-        sx[i][1] = k + 1 < size ? k + 1 : size - 1;
-        fx[i] = f;
-    }
-    for (int oy = 0; oy < SM_RPPG_NET_SIZE; oy++) {
-        const uint8_t *r0 = rgb + (size_t)(y0 + sx[oy][0]) * stride + 3 * (size_t)x0;
-        const uint8_t *r1 = rgb + (size_t)(y0 + sx[oy][1]) * stride + 3 * (size_t)x0;
-        double wy = fx[oy];
-        for (int ox = 0; ox < SM_RPPG_NET_SIZE; ox++) {
-            double wx = fx[ox];
-            int a = 3 * sx[ox][0], b = 3 * sx[ox][1];
-            for (int c = 0; c < 3; c++) {
-                double top = r0[a + c] + wx * (r0[b + c] - r0[a + c]);
-                double bot = r1[a + c] + wx * (r1[b + c] - r1[a + c]);
-                double v = top + wy * (bot - top);
-                /* cv2 returns uint8 here; app.py divides that by 255 */
-                out[(oy * SM_RPPG_NET_SIZE + ox) * 3 + c] = (float)(floor(v + 0.5) / 255.0);
-            }
-        }
-    }
+    sm_image_resize_bilinear_u8_norm(rgb + (size_t)y0 * stride + (size_t)x0 * 3, size, size, stride, out,
+                                     SM_RPPG_NET_SIZE, SM_RPPG_NET_SIZE, (size_t)SM_RPPG_NET_SIZE * 3, 3, NULL, NULL);
 }
 
 bool sm_rppg_frames_push(sm_rppg_frames *b, const uint8_t *rgb, int width, int height,

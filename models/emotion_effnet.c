@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "model_load.h"
-#include "seed_resize.h"
+#include "sm_image.h"
 #include "sm_kernels.h"
 
 #define STEM_CH 40
@@ -692,8 +692,10 @@ sm_status sm_emotion_preprocess_rgb8(const sm_emotion *m, const uint8_t *rgb, in
     if (box[0] < 0 || box[1] < 0 || box[2] > width || box[3] > height || box[2] <= box[0] || box[3] <= box[1])
         return sm_error_set(err, SM_ERR_ARG, "emotion preprocess: crop [%d,%d)-[%d,%d) outside the %dx%d image",
                             box[0], box[1], box[2], box[3], width, height);
-    sm_seed_resize_rgb8(rgb, stride, box[0], box[1], box[2] - box[0], box[3] - box[1], (int)m->input_size,
-                        m->mean, m->std, dst);
+    /* app.py: cv2.resize of the crop (uint8), then x/255 and the metadata's mean/std */
+    const int S = (int)m->input_size;
+    sm_image_resize_bilinear_u8_norm(rgb + (size_t)box[1] * stride + (size_t)box[0] * 3, box[2] - box[0],
+                                     box[3] - box[1], stride, dst, S, S, (size_t)S * 3, 3, m->mean, m->std);
     return SM_OK;
 }
 

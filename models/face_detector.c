@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sm_graph.h"
+#include "sm_image.h"
 
 struct sm_face_detector {
     sm_smw *f;
@@ -37,61 +38,19 @@ void sm_face_anchors(float anchors[SM_FACE_DET_ANCHORS][2])
 
 /* ---- preprocessing ------------------------------------------------------------------------ */
 
-/* Bilinear sample at image point (px, py) with texel centres at k+0.5 and
- * clamp-to-edge; writes 3 channel values 0..255. */
-void sm_face_sample_rgb(const uint8_t *rgb, int w, int h, size_t stride, double px, double py, double c[3])
-{
-    double fx = px - 0.5, fy = py - 0.5;
-    /* clamping the coordinate to [-1, size] changes nothing (both neighbours
-     * clamp to the same edge pixel) and keeps the integer conversion defined
-     * for any ROI, NaN included */
-    if (!(fx >= -1.0))
-        fx = -1.0;
-    else if (fx > w)
-        fx = w;
-    if (!(fy >= -1.0))
-        fy = -1.0;
-    else if (fy > h)
-        fy = h;
-    long x0 = (long)fx, y0 = (long)fy;
-    x0 -= (double)x0 > fx; /* floor */
-    y0 -= (double)y0 > fy;
-    double ax = fx - (double)x0, ay = fy - (double)y0;
-    long x1 = x0 + 1, y1 = y0 + 1;
-    x0 = x0 < 0 ? 0 : x0 >= w ? w - 1 : x0;
-    x1 = x1 < 0 ? 0 : x1 >= w ? w - 1 : x1;
-    y0 = y0 < 0 ? 0 : y0 >= h ? h - 1 : y0;
-    y1 = y1 < 0 ? 0 : y1 >= h ? h - 1 : y1;
-    const uint8_t *p00 = rgb + (size_t)y0 * stride + (size_t)x0 * 3, *p01 = rgb + (size_t)y0 * stride + (size_t)x1 * 3;
-    const uint8_t *p10 = rgb + (size_t)y1 * stride + (size_t)x0 * 3, *p11 = rgb + (size_t)y1 * stride + (size_t)x1 * 3;
-    for (int ch = 0; ch < 3; ch++) {
-        double top = (1 - ax) * p00[ch] + ax * p01[ch];
-        double bot = (1 - ax) * p10[ch] + ax * p11[ch];
-        c[ch] = (1 - ay) * top + ay * bot;
-    }
-}
-
+/* MediaPipe's letterbox: the frame centred in a square of its longer side,
+ * resampled to 128 x 128 (texel centres at k + 0.5 in MediaPipe's frame
+ * coordinates, hence the -0.5 into sm_image's integer centres); the border
+ * is colour 0 (= -1), and a sample exactly on the image edge counts as inside
+ * (face-ref README, det_tall), as sm_image's constant border has it. */
 void sm_face_letterbox(const uint8_t *rgb, int width, int height, size_t stride, float *out)
 {
     const int n = SM_FACE_DET_SIZE;
-    double side = width > height ? width : height, cx = width / 2.0, cy = height / 2.0;
-    for (int j = 0; j < n; j++) {
-        double py = cy + ((j + 0.5) / n - 0.5) * side;
-        for (int i = 0; i < n; i++) {
-            double px = cx + ((i + 0.5) / n - 0.5) * side;
-            float *o = out + ((size_t)j * n + i) * 3;
-            /* the letterbox border is colour 0 (= -1); a sample exactly on the
-             * image edge counts as inside (face-ref README, det_tall) */
-            if (px < 0 || px > width || py < 0 || py > height) {
-                o[0] = o[1] = o[2] = -1.0f;
-                continue;
-            }
-            double c[3];
-            sm_face_sample_rgb(rgb, width, height, stride, px, py, c);
-            for (int ch = 0; ch < 3; ch++)
-                o[ch] = (float)(c[ch] / 127.5 - 1.0);
-        }
-    }
+    double side = width > height ? width : height, m[6];
+    sm_image_rotated_rect_map(width / 2.0 - 0.5, height / 2.0 - 0.5, side, side, 0.0, n, n, m);
+    const float border = -1.0f;
+    sm_image_warp_affine_u8_f32(rgb, width, height, stride, out, n, n, (size_t)n * 3, 3, m, 1.0 / 127.5, -1.0,
+                                &border);
 }
 
 /* ---- postprocessing ------------------------------------------------------------------------ */

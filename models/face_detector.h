@@ -45,11 +45,6 @@ void sm_face_detector_run_tensor(sm_face_detector *d, const float *input, sm_thr
 
 /* ---- the pieces (public for the tests) ------------------------------------------- */
 
-/* Bilinear sample of an RGB8 image at point (px, py) in pixels (texel centres
- * at k+0.5), indices clamped to the image (edge replication); c = 0..255. */
-void sm_face_sample_rgb(const uint8_t *rgb, int width, int height, size_t stride, double px, double py,
-                        double c[3]);
-
 /* The letterboxed detector input: out is 128*128*3 floats, NHWC. */
 void sm_face_letterbox(const uint8_t *rgb, int width, int height, size_t stride, float *out);
 

@@ -1,6 +1,7 @@
 /* face_mesh: landmark network, ROI, crop, projection and the tracker
  * (FACE_MODELS.md sections 3-4; summary in the header). */
 #include "face_mesh.h"
+#include "sm_image.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -69,21 +70,14 @@ sm_face_roi sm_face_roi_from_landmarks(const float (*pts)[3], size_t n, int widt
 
 /* ---- crop and projection ----------------------------------------------------------------------- */
 
+/* The ROI's centre is in MediaPipe's frame coordinates (texel centres at
+ * k + 0.5): -0.5 into sm_image's integer centres. */
 void sm_face_mesh_crop(const uint8_t *rgb, int width, int height, size_t stride, const sm_face_roi *roi, float *out)
 {
     const int n = SM_FACE_MESH_SIZE;
-    double c = cos((double)roi->rotation), s = sin((double)roi->rotation);
-    for (int j = 0; j < n; j++) {
-        double v = ((j + 0.5) / n - 0.5) * roi->h;
-        for (int i = 0; i < n; i++) {
-            double u = ((i + 0.5) / n - 0.5) * roi->w;
-            double px = roi->cx + c * u - s * v, py = roi->cy + s * u + c * v, col[3];
-            sm_face_sample_rgb(rgb, width, height, stride, px, py, col);
-            float *o = out + ((size_t)j * n + i) * 3;
-            for (int ch = 0; ch < 3; ch++)
-                o[ch] = (float)(col[ch] / 255.0);
-        }
-    }
+    double m[6];
+    sm_image_rotated_rect_map((double)roi->cx - 0.5, (double)roi->cy - 0.5, roi->w, roi->h, roi->rotation, n, n, m);
+    sm_image_warp_affine_u8_f32(rgb, width, height, stride, out, n, n, (size_t)n * 3, 3, m, 1.0 / 255.0, 0.0, NULL);
 }
 
 void sm_face_project(const float (*in)[3], size_t n, const sm_face_roi *roi, float (*out)[3])

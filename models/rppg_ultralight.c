@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "model_load.h"
-#include "seed_resize.h"
+#include "sm_image.h"
 #include "sm_kernels.h"
 
 #define C1 16
@@ -471,6 +471,8 @@ void sm_ultralight_preprocess(const sm_ultralight *m, const uint8_t *rgb, int wi
         memset(out, 0, (size_t)m->size * m->size * 3 * sizeof(float));
         return;
     }
-    sm_seed_resize_rgb8(rgb, stride, (width - size) / 2, (height - size) / 2, size, size, (int)m->size, m->mean,
-                        m->std, out);
+    /* app.py: the centre square, cv2.resize (uint8), then x/255 and the metadata's mean/std */
+    const int S = (int)m->size;
+    sm_image_resize_bilinear_u8_norm(rgb + (size_t)((height - size) / 2) * stride + (size_t)((width - size) / 2) * 3,
+                                     size, size, stride, out, S, S, (size_t)S * 3, 3, m->mean, m->std);
 }

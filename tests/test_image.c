@@ -32,78 +32,79 @@ START_TEST(resize_matches_skimage)
     char name[64];
     snprintf(name, sizeof name, "resize_%dx%d.f32", w, h);
     float *ref = load(name, (size_t)w * h * 3 * sizeof(float));
-    float *srcf = malloc(37 * 23 * 3 * sizeof(float));
-    for (int i = 0; i < 37 * 23 * 3; i++)
-        srcf[i] = src[i];
     float *outf = malloc((size_t)w * h * 3 * sizeof(float));
     uint8_t *outu = malloc((size_t)w * h * 3);
-    sm_image_resize_bilinear_f32(srcf, 37, 23, 37 * 3, outf, w, h, (size_t)w * 3, 3);
     sm_image_resize_bilinear_u8(src, 37, 23, 37 * 3, outu, w, h, (size_t)w * 3, 3);
-    float maxd = 0;
+    const float mean[3] = {0.25f, 0.5f, 0.0f}, std[3] = {0.5f, 2.0f, 1.0f};
+    sm_image_resize_bilinear_u8_norm(src, 37, 23, 37 * 3, outf, w, h, (size_t)w * 3, 3, mean, std);
     for (int i = 0; i < w * h * 3; i++) {
-        float d = fabsf(outf[i] - ref[i]);
-        maxd = d > maxd ? d : maxd;
         ck_assert_msg(abs((int)outu[i] - (int)lrintf(ref[i])) <= 1, "u8 %d: %d vs %f", i, outu[i], ref[i]);
+        /* the float path rounds skimage's value to 8 bits, half up, as cv2 returns uint8 */
+        float level = floorf(ref[i] + 0.5f), want = (level / 255.0f - mean[i % 3]) / std[i % 3];
+        ck_assert_msg(fabsf(outf[i] - want) <= 1.0f / 255.0f / std[i % 3] + 1e-6f, "norm %d: %f vs %f", i, outf[i],
+                      want);
+        ck_assert_msg(outf[i] == want || fabsf(ref[i] - level) > 0.49f, "norm %d off a level away from a tie: %f", i,
+                      ref[i]);
     }
-    ck_assert_msg(maxd <= 2e-3f, "resize %dx%d max abs diff %g", w, h, maxd);
-    free(src); free(ref); free(srcf); free(outf); free(outu);
+    free(src); free(ref); free(outf); free(outu);
 }
 END_TEST
 
 START_TEST(warp_matches_skimage)
 {
     uint8_t *src = load("src_37x23.u8", 37 * 23 * 3);
-    float *m = load("warp_m.f32", 6 * sizeof(float));
+    float *mf = load("warp_m.f32", 6 * sizeof(float));
     float *ref = load("warp_32x28.f32", 32 * 28 * 3 * sizeof(float));
+    double m[6];
+    for (int i = 0; i < 6; i++)
+        m[i] = mf[i];
     float out[32 * 28 * 3];
-    uint8_t outu[32 * 28 * 3];
-    sm_image_warp_affine_u8_f32(src, 37, 23, 37 * 3, out, 32, 28, 32 * 3, 3, m, 1.0f, 0.0f);
-    sm_image_warp_affine_u8(src, 37, 23, 37 * 3, outu, 32, 28, 32 * 3, 3, m);
-    for (int i = 0; i < 32 * 28 * 3; i++) {
+    sm_image_warp_affine_u8_f32(src, 37, 23, 37 * 3, out, 32, 28, 32 * 3, 3, m, 1.0, 0.0, NULL);
+    for (int i = 0; i < 32 * 28 * 3; i++)
         ck_assert_msg(fabsf(out[i] - ref[i]) <= 2e-3f, "warp %d: %f vs %f", i, out[i], ref[i]);
-        ck_assert(abs((int)outu[i] - (int)lrintf(ref[i])) <= 1);
-    }
-    free(src); free(m); free(ref);
+    free(src); free(mf); free(ref);
 }
 END_TEST
 
-START_TEST(rotated_rect_map_and_inverse)
+START_TEST(rotated_rect_map_and_border)
 {
     /* an unrotated rect equal to the source reproduces it; a rotation by pi
      * reproduces it flipped both ways */
     uint8_t *src = load("src_37x23.u8", 37 * 23 * 3);
-    uint8_t out[37 * 23 * 3];
-    float m[6], inv[6], back[6];
-    sm_image_rotated_rect_map(18.0f, 11.0f, 37, 23, 0.0f, 37, 23, m);
-    sm_image_warp_affine_u8(src, 37, 23, 37 * 3, out, 37, 23, 37 * 3, 3, m);
-    ck_assert_int_eq(memcmp(out, src, sizeof out), 0);
-    sm_image_rotated_rect_map(18.0f, 11.0f, 37, 23, (float)M_PI, 37, 23, m);
-    sm_image_warp_affine_u8(src, 37, 23, 37 * 3, out, 37, 23, 37 * 3, 3, m);
+    float out[37 * 23 * 3];
+    double m[6];
+    sm_image_rotated_rect_map(18.0, 11.0, 37, 23, 0.0, 37, 23, m);
+    sm_image_warp_affine_u8_f32(src, 37, 23, 37 * 3, out, 37, 23, 37 * 3, 3, m, 1.0, 0.0, NULL);
+    for (int i = 0; i < 37 * 23 * 3; i++)
+        ck_assert_msg(fabsf(out[i] - src[i]) < 1e-9f, "identity %d: %f vs %d", i, out[i], src[i]);
+    sm_image_rotated_rect_map(18.0, 11.0, 37, 23, M_PI, 37, 23, m);
+    sm_image_warp_affine_u8_f32(src, 37, 23, 37 * 3, out, 37, 23, 37 * 3, 3, m, 1.0, 0.0, NULL);
     for (int y = 0; y < 23; y++)
         for (int x = 0; x < 37; x++)
             for (int c = 0; c < 3; c++)
-                ck_assert_int_eq(out[(y * 37 + x) * 3 + c], src[((22 - y) * 37 + 36 - x) * 3 + c]);
-    sm_image_rotated_rect_map(10.0f, 7.0f, 20, 30, 0.7f, 64, 64, m);
-    ck_assert(sm_image_affine_invert(m, inv));
-    ck_assert(sm_image_affine_invert(inv, back));
-    for (int i = 0; i < 6; i++)
-        ck_assert(fabsf(back[i] - m[i]) < 1e-4f * (1 + fabsf(m[i])));
-    const float sing[6] = {1, 2, 0, 2, 4, 0};
-    ck_assert(!sm_image_affine_invert(sing, inv));
-    free(src);
-}
-END_TEST
-
-START_TEST(crop_replicates_edges)
-{
-    uint8_t *src = load("src_37x23.u8", 37 * 23 * 3);
-    uint8_t out[10 * 8 * 3];
-    sm_image_crop_u8(src, 37, 23, 37 * 3, 3, 32, -3, 10, 8, out, 10 * 3);
-    for (int y = 0; y < 8; y++)
-        for (int x = 0; x < 10; x++) {
-            int sx = 32 + x > 36 ? 36 : 32 + x, sy = y - 3 < 0 ? 0 : y - 3;
-            ck_assert_int_eq(memcmp(out + (y * 10 + x) * 3, src + (sy * 37 + sx) * 3, 3), 0);
+                ck_assert(fabsf(out[(y * 37 + x) * 3 + c] - src[((22 - y) * 37 + 36 - x) * 3 + c]) < 1e-6f);
+    /* a constant border: a 41-wide square over the 37x23 image, 2 px of border
+     * left and right, 9 above and below; the edge sample itself is inside */
+    float sq[41 * 41 * 3];
+    const float border = -7.0f;
+    sm_image_rotated_rect_map(18.0, 11.0, 41, 41, 0.0, 41, 41, m);
+    sm_image_warp_affine_u8_f32(src, 37, 23, 37 * 3, sq, 41, 41, 41 * 3, 3, m, 2.0, 1.0, &border);
+    for (int y = 0; y < 41; y++)
+        for (int x = 0; x < 41; x++) {
+            int sx = x - 2, sy = y - 9;
+            bool in = sx >= 0 && sx < 37 && sy >= 0 && sy < 23;
+            for (int c = 0; c < 3; c++)
+                ck_assert(sq[(y * 41 + x) * 3 + c] == (in ? src[(sy * 37 + sx) * 3 + c] * 2.0f + 1.0f : border));
         }
+    /* any point, NaN and infinities included, samples an edge pixel */
+    double px[3];
+    const double pts[][2] = {{NAN, 3}, {INFINITY, -INFINITY}, {-1e300, 1e300}, {36.0, 22.0}};
+    for (size_t k = 0; k < sizeof pts / sizeof *pts; k++) {
+        sm_image_sample_bilinear_u8(src, 37, 23, 37 * 3, 3, pts[k][0], pts[k][1], px);
+        for (int c = 0; c < 3; c++)
+            ck_assert(px[c] >= 0.0 && px[c] <= 255.0);
+    }
+    ck_assert(px[0] == src[(22 * 37 + 36) * 3]);
     free(src);
 }
 END_TEST
@@ -184,8 +185,7 @@ int main(void)
     TCase *tc = tcase_create("ops");
     tcase_add_loop_test(tc, resize_matches_skimage, 0, 4);
     tcase_add_test(tc, warp_matches_skimage);
-    tcase_add_test(tc, rotated_rect_map_and_inverse);
-    tcase_add_test(tc, crop_replicates_edges);
+    tcase_add_test(tc, rotated_rect_map_and_border);
     tcase_add_test(tc, yuv_conversions);
     tcase_add_test(tc, swap_and_flip);
     suite_add_tcase(s, tc);

@@ -39,20 +39,6 @@ sm_status sm_convert_check_node(const char *path, size_t index, const char *op, 
     return SM_OK;
 }
 
-void sm_convert_note(sm_convert_summary *s, const char *fmt, ...)
-{
-    size_t used = strlen(s->notes);
-    if (used + 2 >= sizeof s->notes)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->notes + used, sizeof s->notes - used - 1, fmt, ap);
-    va_end(ap);
-    used = strlen(s->notes);
-    s->notes[used] = '\n';
-    s->notes[used + 1] = '\0';
-}
-
 sm_status sm_convert_split_labels(const char *labels, char **storage, const char **out, size_t max,
                                   size_t *count, sm_error *err)
 {

@@ -17,7 +17,7 @@ sm_status sm_convert_fail(sm_error *err, sm_status st, const char *path, const c
  * count or key. */
 sm_status sm_convert_check_node(const char *path, size_t index, const char *op, size_t n_in, size_t n_out,
                                 const char *const *keys, size_t n_keys, sm_error *err);
-void sm_convert_note(sm_convert_summary *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define sm_convert_note(s, ...) sm_notes_append((s)->notes, sizeof (s)->notes, __VA_ARGS__)
 /* Splits "a,b,c" into at most max labels (pointers into *storage, which the
  * caller frees). Empty labels are an error. */
 sm_status sm_convert_split_labels(const char *labels, char **storage, const char **out, size_t max,

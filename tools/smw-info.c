@@ -1,5 +1,6 @@
 /* smw-info: prints a .smw file's header, metadata, tensor table, parameter
  * count and checksum status, as text or as one JSON object. */
+#include "json_print.h"
 #include "sm_engine.h"
 
 #include <inttypes.h>
@@ -18,20 +19,7 @@ static void usage(FILE *out)
             "Exit status: 0 valid file, 1 invalid or unreadable file, 2 usage error.\n");
 }
 
-static void put_json_string(const char *s, size_t n)
-{
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
+static void put_json_string(const char *s, size_t n) { sm_json_print_string(stdout, s, n); }
 
 static void put_text_string(const char *s, size_t n)
 {

@@ -5,6 +5,7 @@
  * adding a model there adds it here. */
 #include "emotion_fer.h"
 #include "face_mesh.h"
+#include "json_print.h"
 #include "model_registry.h"
 #include "npy.h"
 #include "rgb_image.h"
@@ -95,20 +96,7 @@ static void put_nested(const sm_model_tensor *o, uint32_t dim, size_t *idx)
     putchar(']');
 }
 
-static void put_json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
+static void put_json_str(const char *s) { sm_json_print_string(stdout, s, strlen(s)); }
 
 /* ---- --face: the whole face pipeline on one image ---------------------------------- */
 

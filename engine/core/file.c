@@ -1,6 +1,6 @@
 /* Whole-file reads and atomic writes (temp file + fsync + rename). */
 #define _POSIX_C_SOURCE 200809L
-#include "sm_engine.h"
+#include "file_open.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int sm_file_open_regular(const char *path, uint64_t *size, sm_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        sm_error_set(err, SM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        sm_error_set(err, SM_ERR_IO, "%s: not a regular file", path);
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    return fd;
+}
+
 sm_status sm_file_read_all(const char *path, size_t max_len, uint8_t **buf, size_t *len,
                            sm_error *err)
 {
@@ -17,20 +34,16 @@ sm_status sm_file_read_all(const char *path, size_t max_len, uint8_t **buf, size
     *len = 0;
     if (max_len == 0)
         max_len = (size_t)4 << 30;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint64_t size;
+    int fd = sm_file_open_regular(path, &size, err);
     if (fd < 0)
-        return sm_error_set(err, SM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return SM_ERR_IO;
+    if (size > max_len) {
         close(fd);
-        return sm_error_set(err, SM_ERR_IO, "%s: not a regular file", path);
+        return sm_error_set(err, SM_ERR_FORMAT, "%s: %llu bytes is larger than the %zu allowed",
+                            path, (unsigned long long)size, max_len);
     }
-    if ((uint64_t)st.st_size > max_len) {
-        close(fd);
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: %lld bytes is larger than the %zu allowed",
-                            path, (long long)st.st_size, max_len);
-    }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)size;
     uint8_t *data = malloc(n ? n : 1);
     if (!data) {
         close(fd);

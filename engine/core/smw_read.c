@@ -2,6 +2,7 @@
  * a cursor that checks the bytes remaining, so no byte past the buffer is
  * touched whatever the file says. */
 #define _POSIX_C_SOURCE 200809L
+#include "file_open.h"
 #include "smw_layout.h"
 
 #include <errno.h>
@@ -472,15 +473,11 @@ fail:
 sm_status sm_smw_open(const char *path, const sm_smw_parse_opts *opts, sm_smw **out, sm_error *err)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint64_t size;
+    int fd = sm_file_open_regular(path, &size, err);
     if (fd < 0)
-        return sm_error_set(err, SM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return sm_error_set(err, SM_ERR_IO, "%s: not a regular file", path);
-    }
-    size_t len = (size_t)st.st_size;
+        return SM_ERR_IO;
+    size_t len = (size_t)size;
     void *map = NULL;
     if (len > 0) {
         map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);

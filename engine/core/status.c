@@ -96,3 +96,17 @@ void sm_log(sm_log_level level, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
 }
+
+void sm_notes_append(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 2 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, cap - used - 1, fmt, ap);
+    va_end(ap);
+    used = strlen(buf);
+    buf[used] = '\n';
+    buf[used + 1] = '\0';
+}

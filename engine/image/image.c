@@ -5,12 +5,6 @@
 
 static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static inline uint8_t sat_u8(float v)
-{
-    v += 0.5f;
-    return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8_t)v;
-}
-
 /* Source index pair and weight for one destination coordinate. */
 static inline void axis_sample(int d, int dn, int sn, int *i0, int *i1, float *w)
 {
@@ -67,130 +61,126 @@ void sm_image_resize_bilinear_u8(const uint8_t *src, int sw, int sh, size_t sstr
     }
 }
 
-void sm_image_resize_bilinear_f32(const float *src, int sw, int sh, size_t sstride,
-                                  float *dst, int dw, int dh, size_t dstride, int channels)
+/* The same rule in double, for the normalised float output (the seed's path
+ * was written that way and app/rppg_pos's test pins it to cv2's rule). */
+static inline void axis_sample_d(int d, int dn, int sn, int *i0, int *i1, double *w)
 {
-    for (int y = 0; y < dh; y++) {
-        int y0, y1;
-        float wy;
-        axis_sample(y, dh, sh, &y0, &y1, &wy);
-        const float *r0 = src + (size_t)y0 * sstride, *r1 = src + (size_t)y1 * sstride;
-        float *o = dst + (size_t)y * dstride;
-        for (int x = 0; x < dw; x++) {
-            int x0, x1;
-            float wx;
-            axis_sample(x, dw, sw, &x0, &x1, &wx);
-            for (int c = 0; c < channels; c++) {
-                float a = r0[x0 * channels + c] + wx * (r0[x1 * channels + c] - r0[x0 * channels + c]);
-                float b = r1[x0 * channels + c] + wx * (r1[x1 * channels + c] - r1[x0 * channels + c]);
-                o[x * channels + c] = a + wy * (b - a);
+    double s = (d + 0.5) * ((double)sn / dn) - 0.5;
+    int i = (int)floor(s);
+    double f = s - i;
+    if (i < 0) {
+        i = 0;
+        f = 0.0;
+    }
+    if (i >= sn - 1) {
+        i = sn - 1;
+        f = 0.0;
+    }
+    *i0 = i;
+    *i1 = i + 1 < sn ? i + 1 : sn - 1;
+    *w = f;
+}
+
+void sm_image_resize_bilinear_u8_norm(const uint8_t *src, int sw, int sh, size_t sstride,
+                                      float *dst, int dw, int dh, size_t dstride, int channels,
+                                      const float *mean, const float *std)
+{
+    int xa[RESIZE_BLOCK], xb[RESIZE_BLOCK];
+    double wxs[RESIZE_BLOCK];
+    for (int bx = 0; bx < dw; bx += RESIZE_BLOCK) {
+        int n = dw - bx < RESIZE_BLOCK ? dw - bx : RESIZE_BLOCK;
+        for (int i = 0; i < n; i++) {
+            axis_sample_d(bx + i, dw, sw, &xa[i], &xb[i], &wxs[i]);
+            xa[i] *= channels;
+            xb[i] *= channels;
+        }
+        for (int y = 0; y < dh; y++) {
+            int y0, y1;
+            double wy;
+            axis_sample_d(y, dh, sh, &y0, &y1, &wy);
+            const uint8_t *r0 = src + (size_t)y0 * sstride, *r1 = src + (size_t)y1 * sstride;
+            float *o = dst + (size_t)y * dstride + (size_t)bx * channels;
+            for (int i = 0; i < n; i++, o += channels) {
+                double wx = wxs[i];
+                for (int c = 0; c < channels; c++) {
+                    double top = r0[xa[i] + c] + wx * (r0[xb[i] + c] - r0[xa[i] + c]);
+                    double bot = r1[xa[i] + c] + wx * (r1[xb[i] + c] - r1[xa[i] + c]);
+                    double v = floor(top + wy * (bot - top) + 0.5);
+                    float u = (float)(v < 0.0 ? 0.0 : v > 255.0 ? 255.0 : v) / 255.0f;
+                    o[c] = mean || std ? (u - (mean ? mean[c] : 0.0f)) / (std ? std[c] : 1.0f) : u;
+                }
             }
         }
     }
 }
 
-void sm_image_crop_u8(const uint8_t *src, int sw, int sh, size_t sstride, int channels,
-                      int x, int y, int w, int h, uint8_t *dst, size_t dstride)
+void sm_image_sample_bilinear_u8(const uint8_t *src, int sw, int sh, size_t sstride, int channels,
+                                 double x, double y, double *out)
 {
-    for (int j = 0; j < h; j++) {
-        const uint8_t *row = src + (size_t)clampi(y + j, 0, sh - 1) * sstride;
-        uint8_t *o = dst + (size_t)j * dstride;
-        for (int i = 0; i < w; i++) {
-            const uint8_t *p = row + (size_t)clampi(x + i, 0, sw - 1) * (size_t)channels;
-            for (int c = 0; c < channels; c++)
-                o[i * channels + c] = p[c];
-        }
-    }
-}
-
-/* Bilinear sample at (sx, sy) with edge replication; writes `channels` floats. */
-static inline void sample_bilinear(const uint8_t *src, int sw, int sh, size_t sstride,
-                                   int channels, float sx, float sy, float *out)
-{
-    /* Far-away points would overflow int: clamp first (the result is the edge anyway). */
-    if (!(sx > -1.0f))
-        sx = -1.0f;
-    if (!(sx < (float)sw))
-        sx = (float)sw;
-    if (!(sy > -1.0f))
-        sy = -1.0f;
-    if (!(sy < (float)sh))
-        sy = (float)sh;
-    float fx = floorf(sx), fy = floorf(sy);
-    int x0 = (int)fx, y0 = (int)fy;
-    float wx = sx - fx, wy = sy - fy;
+    /* clamping the point to [-1, size] changes nothing (both neighbours clamp
+     * to the same edge pixel) and keeps the integer conversion defined for any
+     * point, NaN included */
+    if (!(x >= -1.0))
+        x = -1.0;
+    else if (x > sw)
+        x = sw;
+    if (!(y >= -1.0))
+        y = -1.0;
+    else if (y > sh)
+        y = sh;
+    int x0 = (int)floor(x), y0 = (int)floor(y);
+    double ax = x - x0, ay = y - y0;
     int xa = clampi(x0, 0, sw - 1), xb = clampi(x0 + 1, 0, sw - 1);
     int ya = clampi(y0, 0, sh - 1), yb = clampi(y0 + 1, 0, sh - 1);
     const uint8_t *r0 = src + (size_t)ya * sstride, *r1 = src + (size_t)yb * sstride;
     for (int c = 0; c < channels; c++) {
-        float a = r0[xa * channels + c] + wx * (float)(r0[xb * channels + c] - r0[xa * channels + c]);
-        float b = r1[xa * channels + c] + wx * (float)(r1[xb * channels + c] - r1[xa * channels + c]);
-        out[c] = a + wy * (b - a);
+        double top = (1 - ax) * r0[xa * channels + c] + ax * r0[xb * channels + c];
+        double bot = (1 - ax) * r1[xa * channels + c] + ax * r1[xb * channels + c];
+        out[c] = (1 - ay) * top + ay * bot;
     }
 }
 
-void sm_image_warp_affine_u8(const uint8_t *src, int sw, int sh, size_t sstride,
-                             uint8_t *dst, int dw, int dh, size_t dstride, int channels,
-                             const float m[6])
-{
-    float px[4];
-    for (int y = 0; y < dh; y++) {
-        uint8_t *o = dst + (size_t)y * dstride;
-        for (int x = 0; x < dw; x++) {
-            float sx = m[0] * (float)x + m[1] * (float)y + m[2];
-            float sy = m[3] * (float)x + m[4] * (float)y + m[5];
-            sample_bilinear(src, sw, sh, sstride, channels > 4 ? 4 : channels, sx, sy, px);
-            for (int c = 0; c < channels && c < 4; c++)
-                o[x * channels + c] = sat_u8(px[c]);
-        }
-    }
-}
+/* within this of the image's area a point counts as inside (a map computed
+ * another way may land a hair outside an edge the reference samples) */
+#define EDGE_EPS 1e-9
 
 void sm_image_warp_affine_u8_f32(const uint8_t *src, int sw, int sh, size_t sstride,
                                  float *dst, int dw, int dh, size_t dstride, int channels,
-                                 const float m[6], float scale, float bias)
+                                 const double m[6], double scale, double bias, const float *border)
 {
-    float px[4];
+    int nc = channels > 4 ? 4 : channels;
+    double px[4];
     for (int y = 0; y < dh; y++) {
         float *o = dst + (size_t)y * dstride;
-        for (int x = 0; x < dw; x++) {
-            float sx = m[0] * (float)x + m[1] * (float)y + m[2];
-            float sy = m[3] * (float)x + m[4] * (float)y + m[5];
-            sample_bilinear(src, sw, sh, sstride, channels > 4 ? 4 : channels, sx, sy, px);
-            for (int c = 0; c < channels && c < 4; c++)
-                o[x * channels + c] = px[c] * scale + bias;
+        for (int x = 0; x < dw; x++, o += channels) {
+            double sx = m[0] * x + m[1] * y + m[2];
+            double sy = m[3] * x + m[4] * y + m[5];
+            if (border && !(sx >= -0.5 - EDGE_EPS && sx <= sw - 0.5 + EDGE_EPS && sy >= -0.5 - EDGE_EPS &&
+                            sy <= sh - 0.5 + EDGE_EPS)) {
+                for (int c = 0; c < nc; c++)
+                    o[c] = *border;
+                continue;
+            }
+            sm_image_sample_bilinear_u8(src, sw, sh, sstride, nc, sx, sy, px);
+            for (int c = 0; c < nc; c++)
+                o[c] = (float)(px[c] * scale + bias);
         }
     }
 }
 
-void sm_image_rotated_rect_map(float cx, float cy, float rw, float rh, float angle,
-                               int dw, int dh, float m[6])
+void sm_image_rotated_rect_map(double cx, double cy, double rw, double rh, double angle,
+                               int dw, int dh, double m[6])
 {
-    float cs = cosf(angle), sn = sinf(angle);
-    float kx = rw / (float)dw, ky = rh / (float)dh;
+    double cs = cos(angle), sn = sin(angle);
+    double kx = rw / dw, ky = rh / dh;
     /* offset of destination pixel (u, v) from the centre, in source pixels */
-    float ox0 = 0.5f * kx - 0.5f * rw, oy0 = 0.5f * ky - 0.5f * rh;
+    double ox0 = 0.5 * kx - 0.5 * rw, oy0 = 0.5 * ky - 0.5 * rh;
     m[0] = cs * kx;
     m[1] = -sn * ky;
     m[2] = cx + cs * ox0 - sn * oy0;
     m[3] = sn * kx;
     m[4] = cs * ky;
     m[5] = cy + sn * ox0 + cs * oy0;
-}
-
-bool sm_image_affine_invert(const float m[6], float out[6])
-{
-    double det = (double)m[0] * m[4] - (double)m[1] * m[3];
-    if (fabs(det) < 1e-12)
-        return false;
-    double a = m[4] / det, b = -m[1] / det, d = -m[3] / det, e = m[0] / det;
-    out[0] = (float)a;
-    out[1] = (float)b;
-    out[2] = (float)(-(a * m[2] + b * m[5]));
-    out[3] = (float)d;
-    out[4] = (float)e;
-    out[5] = (float)(-(d * m[2] + e * m[5]));
-    return true;
 }
 
 /* ---- colour ---------------------------------------------------------------- */

@@ -60,6 +60,10 @@ void sm_error_prefix(sm_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sm_error_clear(sm_error *err);
 const char *sm_status_name(sm_status st);
+/* Appends one printf-formatted line and a '\n' to the NUL-terminated notes in
+ * buf[cap] (a converter summary, the pipeline's start-up notes); once buf is
+ * full further lines are dropped, never cut off mid-buffer unterminated. */
+void sm_notes_append(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Programmer errors: a broken invariant of our own code (a NULL where the
  * contract forbids it, a table overflowing its fixed size, an index a caller

@@ -13,11 +13,22 @@
  * clamped to [0, sw - 1] (edge replication); no anti-aliasing when shrinking.
  * This is cv2.resize(INTER_LINEAR) and skimage.transform.resize(order=1,
  * mode='edge', anti_aliasing=False). u8 outputs round half up and saturate.
+ * A crop is resized by pointing src at its top-left pixel with the image's
+ * stride.
  *
  * Affine warp: m = {a, b, c, d, e, f} maps a DESTINATION pixel (x, y) to the
  * SOURCE point (a*x + b*y + c, d*x + e*y + f) (the inverse map, as in
- * cv2.warpAffine with WARP_INVERSE_MAP); samples outside the source replicate
- * the nearest edge pixel (BORDER_REPLICATE).
+ * cv2.warpAffine with WARP_INVERSE_MAP), in double (face ROIs in large frames
+ * need it); samples outside the source replicate the nearest edge pixel
+ * (BORDER_REPLICATE), or take a constant where asked.
+ *
+ * One implementation each, used by: the viewer (resize_bilinear_u8, flip,
+ * YUV), the face detector's letterbox and the face mesh's ROI crop (warp,
+ * rotated_rect_map), the seed models' cv2-style input (resize_bilinear_u8_norm:
+ * emotion_effnet, rppg_ultralight, app/rppg_pos). Deliberately elsewhere:
+ * face-api's padded TF.js resize (models/emotion_fer.c, pinned to tfjs-core's
+ * legacy half-pixel-free rule) and MediaPipe's TransformTensorBilinear
+ * (models/mediapipe_ops.c: float feature maps, MediaPipe's float/double mix).
  *
  * Colour: YUV -> RGB with BT.601 coefficients, limited range (Y 16..235,
  * chroma 16..240: webcams' YUYV and ffmpeg's default) or full range (JPEG).
@@ -38,32 +49,38 @@ extern "C" {
 
 void sm_image_resize_bilinear_u8(const uint8_t *src, int sw, int sh, size_t sstride,
                                  uint8_t *dst, int dw, int dh, size_t dstride, int channels);
-void sm_image_resize_bilinear_f32(const float *src, int sw, int sh, size_t sstride,
-                                  float *dst, int dw, int dh, size_t dstride, int channels);
+/* The same resize into float, as a network input the seed app made with
+ * cv2.resize on uint8 and numpy: each value is interpolated (in double), rounded
+ * half up to 8 bits (cv2 returns uint8) and then written as (v / 255 - mean[c])
+ * / std[c] in float (mean and std may be NULL: 0 and 1). cv2 itself
+ * interpolates in 11-bit fixed point: a few values may differ by one level. */
+void sm_image_resize_bilinear_u8_norm(const uint8_t *src, int sw, int sh, size_t sstride,
+                                      float *dst, int dw, int dh, size_t dstride, int channels,
+                                      const float *mean, const float *std);
 
-/* Copies the w x h rectangle at (x, y) (may lie partly or wholly outside the
- * source: outside pixels replicate the nearest edge). */
-void sm_image_crop_u8(const uint8_t *src, int sw, int sh, size_t sstride, int channels,
-                      int x, int y, int w, int h, uint8_t *dst, size_t dstride);
+/* Bilinear sample of an 8-bit image at the point (x, y) (pixel centres on
+ * integers), edge pixels replicated outside; out[0, channels) in 0..255, in
+ * double. Any x, y (NaN and infinities included) gives an edge pixel at worst. */
+void sm_image_sample_bilinear_u8(const uint8_t *src, int sw, int sh, size_t sstride, int channels,
+                                 double x, double y, double *out);
 
-void sm_image_warp_affine_u8(const uint8_t *src, int sw, int sh, size_t sstride,
-                             uint8_t *dst, int dw, int dh, size_t dstride, int channels,
-                             const float m[6]);
-/* u8 source sampled into float output, scaled: out = sample * scale + bias
- * (e.g. scale 1/127.5, bias -1 for a network input). */
+/* u8 source sampled into float output, scaled: out = (float)(sample * scale +
+ * bias) (e.g. scale 1/127.5, bias -1 for a network input); up to 4 channels.
+ * border NULL: edge replication everywhere. Otherwise a sample point outside
+ * the image's area, [-0.5, sw - 0.5] x [-0.5, sh - 0.5] (its pixels' squares;
+ * the edges, within rounding, count as inside), gives *border in every channel
+ * (MediaPipe's letterbox). */
 void sm_image_warp_affine_u8_f32(const uint8_t *src, int sw, int sh, size_t sstride,
                                  float *dst, int dw, int dh, size_t dstride, int channels,
-                                 const float m[6], float scale, float bias);
+                                 const double m[6], double scale, double bias, const float *border);
 
 /* The inverse map (for the warps above) that cuts a rotated rectangle out of an
  * image: size rw x rh source pixels, centred on (cx, cy), its axes rotated by
  * `angle` radians from the image axes (image coordinates, y down: a positive
  * angle turns clockwise on screen), resampled into dw x dh pixels. The
  * destination's top-left corner maps to the rectangle's rotated top-left. */
-void sm_image_rotated_rect_map(float cx, float cy, float rw, float rh, float angle,
-                               int dw, int dh, float m[6]);
-/* Inverts a 2x3 affine map; returns false when it is singular. */
-bool sm_image_affine_invert(const float m[6], float out[6]);
+void sm_image_rotated_rect_map(double cx, double cy, double rw, double rh, double angle,
+                               int dw, int dh, double m[6]);
 
 /* Colour conversions into packed RGB (3 bytes per pixel, rows dstride bytes). */
 /* YUYV (YUY2) 4:2:2: Y0 U Y1 V per pixel pair; width must be even. */

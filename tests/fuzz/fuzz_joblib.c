@@ -2,21 +2,16 @@
  * numpy arrays, then the scikit-learn pipeline checks. */
 // SEEDS: ../shared/seed/checkpoints/*.joblib
 // SOURCES: engine/core/*.c tools/pickle.c tools/joblib.c engine/graph/op_table.c tools/convert_util.c tools/sha256.c tools/zip.c
-#include "convert.h"
-
-#include <stdlib.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_convert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    sm_error err;
-    sm_smw_writer *w;
-    if (sm_smw_writer_init(&w, &err) != SM_OK)
+    sm_smw_writer *w = fuzz_writer();
+    if (!w)
         return 0;
     sm_convert_opts opts = {0};
     sm_convert_summary sum;
-    (void)sm_convert_joblib(data, size, "fuzz.joblib", &opts, w, &sum, &err);
-    sm_smw_writer_free(w);
+    sm_error err;
+    fuzz_finish(w, sm_convert_joblib(data, size, "fuzz.joblib", &opts, w, &sum, &err));
     return 0;
 }

@@ -4,13 +4,11 @@
  * Input: the model.json bytes, then optionally a NUL byte and the bytes every
  * shard path reads as (one buffer for all paths). */
 // SOURCES: engine/core/*.c engine/graph/op_table.c tools/tfjs_convert.c tools/tfjs_json.c tools/sha256.c tools/convert_util.c tools/pickle.c
+#include "fuzz_convert.h"
 #include "tfjs.h"
 #include "tfjs_json.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct {
     const uint8_t *p;
@@ -37,19 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *nul = memchr(data, 0, size);
     size_t jlen = nul ? (size_t)(nul - data) : size;
     shard s = {nul ? nul + 1 : NULL, nul ? size - jlen - 1 : 0};
-    sm_error err;
-    sm_smw_writer *w;
-    if (sm_smw_writer_init(&w, &err) != SM_OK)
+    sm_smw_writer *w = fuzz_writer();
+    if (!w)
         return 0;
     sm_convert_opts opts = {0};
     sm_convert_summary sum;
-    if (sm_convert_tfjs_with(data, jlen, "fuzz/model.json", read_mem, &s, &opts, w, &sum, &err) == SM_OK) {
-        uint8_t *buf;
-        size_t len;
-        if (sm_smw_writer_serialize(w, &buf, &len, &err) == SM_OK)
-            free(buf);
-    }
-    sm_smw_writer_free(w);
+    sm_error err;
+    fuzz_finish(w, sm_convert_tfjs_with(data, jlen, "fuzz/model.json", read_mem, &s, &opts, w, &sum, &err));
     /* the JSON reader alone on the whole input */
     sm_json *j;
     if (sm_json_parse(data, size, "fuzz", &j, &err) == SM_OK)
