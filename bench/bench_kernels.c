@@ -365,7 +365,7 @@ static sm_status prepare(bstate *s, const variant *v, const float *w, const floa
             *flops += 2.0 * nw * c->w;
         }
         sm_mlp_desc md = {MLP_LAYERS, k_mlp_sizes, SM_DENSE_IO, (const double *const *)s->mlp_w,
-                          (const double *const *)s->mlp_b, SM_ACT_RELU, SM_ACT_SIGMOID,
+                          (const double *const *)s->mlp_b, SM_MLP_ACT_RELU, SM_MLP_ACT_LOGISTIC,
                           c->kind == K_DENSE_F32 ? SM_MLP_F32 : SM_MLP_F64, "fatigue"};
         return sm_mlp_prepare(&md, &s->mlp, err);
     }

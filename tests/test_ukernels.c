@@ -590,7 +590,7 @@ START_TEST(dense_ukernels)
     if (!runnable(e->isa))
         return;
     const size_t shapes[][2] = {{5, 32}, {32, 16}, {16, 1}, {1, 7}, {33, 5}};
-    /* the activations sm_mlp_desc allows (and the reference knows) */
+    /* the kernel activations sm_mlp_desc maps to (tanh and softmax run after the kernel) */
     const sm_act acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SIGMOID};
     char what[120];
     for (size_t i = 0; i < 5; i++)
