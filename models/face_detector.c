@@ -169,19 +169,6 @@ static size_t decode_with(const float (*anchors)[2], sm_face_candidate *cand, co
     return m;
 }
 
-size_t sm_face_decode(const float *regressors, const float *classificators, int width, int height,
-                      sm_face_detection *out, size_t max)
-{
-    float anchors[SM_FACE_DET_ANCHORS][2];
-    sm_face_candidate *cand = malloc(sizeof(sm_face_candidate) * SM_FACE_DET_ANCHORS);
-    if (!cand)
-        return 0;
-    sm_face_anchors(anchors);
-    size_t n = decode_with((const float(*)[2])anchors, cand, regressors, classificators, width, height, out, max);
-    free(cand);
-    return n;
-}
-
 /* ---- the model ------------------------------------------------------------------------------ */
 
 sm_status sm_face_detector_load(const char *path, sm_face_detector **out, sm_error *err)

@@ -64,10 +64,6 @@ typedef struct {
 size_t sm_face_weighted_nms(sm_face_candidate *cand, size_t n, float iou_thresh, sm_face_candidate *out,
                             size_t max);
 
-/* Decode + threshold + NMS + letterbox removal for a width x height frame. */
-size_t sm_face_decode(const float *regressors, const float *classificators, int width, int height,
-                      sm_face_detection *out, size_t max);
-
 /* Letterbox removal of one tensor-unit point to frame pixels. */
 void sm_face_unletterbox(float xt, float yt, int width, int height, float *x_px, float *y_px);
 

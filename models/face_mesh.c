@@ -23,7 +23,6 @@ struct sm_face_mesh {
     sm_graph *g;
     bool refined;
     int out[O_COUNT];
-    char *path;
 };
 
 static const float PI_F = 3.14159265358979323846f;
@@ -98,10 +97,8 @@ sm_status sm_face_mesh_load(const char *path, sm_face_mesh **out, sm_error *err)
 {
     *out = NULL;
     sm_face_mesh *m = calloc(1, sizeof *m);
-    if (!m || !(m->path = strdup(path))) {
-        free(m);
+    if (!m)
         return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-    }
     sm_status st = sm_smw_open(path, NULL, &m->f, err);
     if (st == SM_OK) {
         if (sm_smw_arch_is(m->f, SM_FACE_MESH_ATTENTION_ARCH))
@@ -154,7 +151,6 @@ void sm_face_mesh_free(sm_face_mesh *m)
         return;
     sm_graph_free(m->g);
     sm_smw_free(m->f);
-    free(m->path);
     free(m);
 }
 
@@ -162,8 +158,6 @@ int sm_face_mesh_n_points(const sm_face_mesh *m)
 {
     return m->refined ? SM_FACE_MESH_REFINED_POINTS : SM_FACE_MESH_POINTS;
 }
-
-const char *sm_face_mesh_path(const sm_face_mesh *m) { return m->path; }
 
 void sm_face_mesh_run_tensor(sm_face_mesh *m, const float *input, sm_threadpool *pool,
                              float pts192[SM_FACE_MESH_REFINED_POINTS][3], float *flag_logit)

@@ -50,7 +50,6 @@ typedef struct sm_face_mesh sm_face_mesh;
 sm_status sm_face_mesh_load(const char *path, sm_face_mesh **out, sm_error *err);
 void sm_face_mesh_free(sm_face_mesh *m);
 int sm_face_mesh_n_points(const sm_face_mesh *m);
-const char *sm_face_mesh_path(const sm_face_mesh *m);
 
 /* Crops roi out of the frame, runs the network and projects the landmarks.
  * Fills out (presence always); returns true when presence >= 0.5. */

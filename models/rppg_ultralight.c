@@ -297,11 +297,6 @@ static void worker_features(const sm_ultralight *m, ul_worker *w, const float *f
     }
 }
 
-void sm_ultralight_frame_features(sm_ultralight *m, const float *frame, float *feat)
-{
-    worker_features(m, &m->w[0], frame, 1, false, feat);
-}
-
 typedef struct {
     sm_ultralight *m;
     const float *frames; /* first frame of the chunk */

@@ -63,9 +63,6 @@ sm_status sm_ultralight_run_nchw(sm_ultralight *m, const float *frames, size_t t
 sm_status sm_ultralight_net_fn(void *ctx, const float *frames, int n_frames, float *bpm,
                                sm_error *err);
 
-/* The 288 features of one S x S x 3 NHWC frame, in PyTorch's C,H,W order. */
-void sm_ultralight_frame_features(sm_ultralight *m, const float *frame, float *feat);
-
 /* window 0 = input.frames. */
 sm_status sm_ultralight_stream_init(const sm_ultralight *m, size_t window,
                                     sm_ultralight_stream **out, sm_error *err);

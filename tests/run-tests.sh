@@ -99,7 +99,7 @@ $name: TIMED OUT after ${SM_SUITE_TIMEOUT}s"
 done
 
 # Static checks of the source tree (no build needed), one test each.
-for c in tests/include-graph.sh; do
+for c in tests/include-graph.sh tests/unused-functions.sh; do
     name=$(basename "$c" .sh)
     case "$name" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
     echo "== $name"

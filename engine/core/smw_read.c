@@ -618,10 +618,9 @@ sm_status sm_smw_meta_f32_array(const sm_smw *f, const char *key, float *out, si
         return sm_error_set(err, SM_ERR_FORMAT, "%s: metadata '%s' is an array of %llu %s, expected %zu f32",
                             f->path, key, (unsigned long long)m->count,
                             sm_meta_type_name(m->elem_type), n);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u = smw_rd32(m->array_data + 4 * i);
-        memcpy(&out[i], &u, 4);
-    }
+    sm_meta e;
+    for (size_t i = 0; i < n && sm_meta_array_at(m, i, &e); i++)
+        out[i] = e.v.f32;
     return SM_OK;
 }
 
