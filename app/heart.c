@@ -455,15 +455,11 @@ static double bin_hz(void)
 static bool spectrum(sm_heart *h, int n)
 {
     bandpass(h, h->hh, n);
-    memset(h->re, 0, sizeof h->re);
-    memset(h->im, 0, sizeof h->im);
-    for (int i = 0; i < n; i++)
-        h->re[i] = h->hh[i] * (0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / n));
-    sm_fft(SM_HEART_FFT_N, h->re, h->im, h->cos_t, h->sin_t);
+    sm_hann_power_spectrum(SM_HEART_FFT_N, h->hh, n, h->re, h->im, h->cos_t, h->sin_t);
     double df = bin_hz(), tot = 0;
     int k_lo = (int)ceil(SM_HEART_BAND_LO_HZ / df), k_hi = (int)floor(SM_HEART_BAND_HI_HZ / df);
     for (int k = 0; k < NBIN; k++) {
-        h->one[k] = h->re[k] * h->re[k] + h->im[k] * h->im[k];
+        h->one[k] = h->re[k];
         if (k >= k_lo && k <= k_hi)
             tot += h->one[k];
     }
@@ -481,33 +477,12 @@ static void analyse(const double *p, spectrum_est *e)
     int k_lo = (int)ceil(SM_HEART_BAND_LO_HZ / df), k_hi = (int)floor(SM_HEART_BAND_HI_HZ / df);
     int kb_lo = (int)ceil(SM_HEART_BPM_MIN / 60.0 / df), kb_hi = (int)floor(SM_HEART_BPM_MAX / 60.0 / df);
     memset(e, 0, sizeof *e);
-    int kp = kb_lo;
-    for (int k = kb_lo; k <= kb_hi; k++)
-        if (p[k] > p[kp])
-            kp = k;
-    if (!(p[kp] > 0.0))
+    sm_spectrum_peak pk = sm_spectrum_peak_find(p, df, kb_lo, kb_hi, k_lo, k_hi, 0.1);
+    if (!(p[pk.k] > 0.0))
         return;
-    double f0 = kp * df;
-    if (kp > kb_lo && kp < kb_hi) {
-        double la = log(p[kp - 1] + 1e-300), lb = log(p[kp]), lc = log(p[kp + 1] + 1e-300);
-        double den = la - 2.0 * lb + lc;
-        if (den < 0.0) {
-            double d = 0.5 * (la - lc) / den;
-            if (d > -1.0 && d < 1.0)
-                f0 = (kp + d) * df;
-        }
-    }
-    double sig = 0.0, noise = 0.0;
-    for (int k = k_lo; k <= k_hi; k++) {
-        double f = k * df;
-        if (fabs(f - f0) <= 0.1 || fabs(f - 2.0 * f0) <= 0.1)
-            sig += p[k];
-        else
-            noise += p[k];
-    }
     e->ok = true;
-    e->bpm = 60.0 * f0;
-    e->snr_db = 10.0 * log10((sig + 1e-30) / (noise + 1e-30));
+    e->bpm = 60.0 * pk.f0_hz;
+    e->snr_db = pk.snr_db;
     for (int k = kb_lo; k <= kb_hi; k++) {
         if (!(p[k] > 0.0) || (k > kb_lo && p[k] < p[k - 1]) || (k < kb_hi && p[k] <= p[k + 1]))
             continue;

@@ -2,6 +2,7 @@
 #include "rppg_dsp.h"
 
 #include <math.h>
+#include <string.h>
 
 sm_biquad sm_biquad_butter(double f0, double fs, bool highpass)
 {
@@ -69,4 +70,44 @@ void sm_fft(int n, double *re, double *im, const double *cos_t, const double *si
                 im[a] += xi;
             }
     }
+}
+
+void sm_hann_power_spectrum(int n_fft, const double *x, int n, double *re, double *im,
+                            const double *cos_t, const double *sin_t)
+{
+    memset(re, 0, (size_t)n_fft * sizeof *re);
+    memset(im, 0, (size_t)n_fft * sizeof *im);
+    for (int i = 0; i < n; i++)
+        re[i] = x[i] * (0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / n));
+    sm_fft(n_fft, re, im, cos_t, sin_t);
+    for (int k = 0; k <= n_fft / 2; k++)
+        re[k] = re[k] * re[k] + im[k] * im[k];
+}
+
+sm_spectrum_peak sm_spectrum_peak_find(const double *p, double df, int kb_lo, int kb_hi, int k_lo,
+                                       int k_hi, double half_bw)
+{
+    int kp = kb_lo;
+    for (int k = kb_lo; k <= kb_hi; k++)
+        if (p[k] > p[kp])
+            kp = k;
+    double f0 = kp * df;
+    if (kp > kb_lo && kp < kb_hi && p[kp] > 0.0) {
+        double la = log(p[kp - 1] + 1e-300), lb = log(p[kp]), lc = log(p[kp + 1] + 1e-300);
+        double den = la - 2.0 * lb + lc;
+        if (den < 0.0) {
+            double d = 0.5 * (la - lc) / den;
+            if (d > -1.0 && d < 1.0)
+                f0 = (kp + d) * df;
+        }
+    }
+    double sig = 0.0, noise = 0.0;
+    for (int k = k_lo; k <= k_hi; k++) {
+        double f = k * df;
+        if (fabs(f - f0) <= half_bw || fabs(f - 2.0 * f0) <= half_bw)
+            sig += p[k];
+        else
+            noise += p[k];
+    }
+    return (sm_spectrum_peak){.k = kp, .f0_hz = f0, .snr_db = 10.0 * log10((sig + 1e-30) / (noise + 1e-30))};
 }

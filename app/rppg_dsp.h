@@ -1,6 +1,7 @@
 /* Small signal-processing pieces shared by the rPPG estimators (rppg_pos.c,
  * heart.c): RBJ biquads run forward or backward (zero-phase when run both
- * ways), a radix-2 complex FFT on caller-owned twiddle tables. No allocation. */
+ * ways), a radix-2 complex FFT on caller-owned twiddle tables, the windowed
+ * power spectrum and its peak. No allocation. */
 #ifndef SM_RPPG_DSP_H
 #define SM_RPPG_DSP_H
 
@@ -21,5 +22,23 @@ void sm_biquad_run(const sm_biquad *q, double *x, int n, int dir);
 void sm_fft_twiddles(int n, double *cos_t, double *sin_t);
 /* In-place forward FFT of (re, im)[0..n). */
 void sm_fft(int n, double *re, double *im, const double *cos_t, const double *sin_t);
+
+/* Power spectrum of x[0..n) (n <= n_fft) under a Hann window, zero-padded to n_fft:
+ * re[k] = |X_k|^2 for k <= n_fft / 2 (re, im: n_fft entries; im is left scratch). */
+void sm_hann_power_spectrum(int n_fft, const double *x, int n, double *re, double *im,
+                            const double *cos_t, const double *sin_t);
+
+/* The pulse in a power spectrum p (bin width df Hz): the strongest bin k within
+ * [kb_lo, kb_hi] (the plausible heart rates), its frequency refined by a parabola
+ * through the log powers of it and its two neighbours (when it is inside the range,
+ * positive, and the parabola opens downwards), and the SNR: the power within half_bw
+ * Hz of f0 and of 2 f0 over the rest of [k_lo, k_hi] (the pass band), in dB. */
+typedef struct {
+    int k;         /* the strongest bin */
+    double f0_hz;  /* refined frequency */
+    double snr_db;
+} sm_spectrum_peak;
+sm_spectrum_peak sm_spectrum_peak_find(const double *p, double df, int kb_lo, int kb_hi, int k_lo,
+                                       int k_hi, double half_bw);
 
 #endif

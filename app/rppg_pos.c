@@ -188,44 +188,15 @@ void sm_pos_estimate(sm_pos *p, sm_pos_reading *out)
         sm_biquad_run(&lp, p->pad, np, dir);
     }
 
-    /* Hann-windowed power spectrum */
-    memset(p->re, 0, sizeof p->re);
-    memset(p->im, 0, sizeof p->im);
-    for (int i = 0; i < n; i++)
-        p->re[i] = p->pad[pad + i] * (0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / n));
-    sm_fft(SM_POS_FFT_N, p->re, p->im, p->cos_t, p->sin_t);
+    /* Hann-windowed power spectrum, power in re[] */
+    sm_hann_power_spectrum(SM_POS_FFT_N, p->pad + pad, n, p->re, p->im, p->cos_t, p->sin_t);
     double df = SM_POS_FS / SM_POS_FFT_N;
     int k_lo = (int)ceil(SM_POS_BAND_LO_HZ / df), k_hi = (int)floor(SM_POS_BAND_HI_HZ / df);
     int kb_lo = (int)ceil(SM_POS_BPM_MIN / 60.0 / df), kb_hi = (int)floor(SM_POS_BPM_MAX / 60.0 / df);
-    /* power in re[] from here on */
-    for (int k = 0; k <= SM_POS_FFT_N / 2; k++)
-        p->re[k] = p->re[k] * p->re[k] + p->im[k] * p->im[k];
-    int kp = kb_lo;
-    for (int k = kb_lo; k <= kb_hi; k++)
-        if (p->re[k] > p->re[kp])
-            kp = k;
-    double f0 = kp * df;
-    if (kp > kb_lo && kp < kb_hi && p->re[kp] > 0.0) {
-        double la = log(p->re[kp - 1] + 1e-300), lb = log(p->re[kp]),
-               lc = log(p->re[kp + 1] + 1e-300);
-        double den = la - 2.0 * lb + lc;
-        if (den < 0.0) {
-            double d = 0.5 * (la - lc) / den;
-            if (d > -1.0 && d < 1.0)
-                f0 = (kp + d) * df;
-        }
-    }
-    double sig = 0.0, noise = 0.0;
-    for (int k = k_lo; k <= k_hi; k++) {
-        double f = k * df;
-        if (fabs(f - f0) <= SM_POS_SNR_HALF_BW || fabs(f - 2.0 * f0) <= SM_POS_SNR_HALF_BW)
-            sig += p->re[k];
-        else
-            noise += p->re[k];
-    }
+    sm_spectrum_peak pk = sm_spectrum_peak_find(p->re, df, kb_lo, kb_hi, k_lo, k_hi, SM_POS_SNR_HALF_BW);
     out->valid = true;
-    out->bpm = 60.0 * f0;
-    out->quality_db = 10.0 * log10((sig + 1e-30) / (noise + 1e-30));
+    out->bpm = 60.0 * pk.f0_hz;
+    out->quality_db = pk.snr_db;
 }
 
 /* ---- skin region --------------------------------------------------------------- */
