@@ -1,9 +1,18 @@
 # fetch-common.sh: the functions fetch-face-models.sh and fetch-emotion-models.sh
 # share, sourced by both (". models/fetch-common.sh"; not run on its own).
-# The caller sets TOOL (its name, for messages) and CACHE (the cache folder,
-# created here). Every file is checked by SHA-256 before it is used or kept,
-# and moved into place only when it matches, so a cached tarball works offline
-# and a wrong or half download is never used.
+# The caller sets TOOL (its name, for messages) and here (its folder), and sources
+# this with its own arguments; this sets B (build dir, default build), CACHE
+# ($SM_MODEL_CACHE, default models/cache; created here), OUT ($SM_MODEL_OUT, default
+# models) and fetch_only (1 when the first argument is --fetch-only). Every file
+# is checked by SHA-256 before it is used or kept, and moved into place only when
+# it matches, so a cached tarball works offline and a wrong or half download is
+# never used.
+
+B=${B:-build}
+CACHE=${SM_MODEL_CACHE:-$here/cache}
+OUT=${SM_MODEL_OUT:-$here}
+fetch_only=0
+[ "${1:-}" = "--fetch-only" ] && fetch_only=1
 
 die() { echo "$TOOL: error: $*" >&2; exit 1; }
 note() { echo "$TOOL: $*"; }

@@ -21,12 +21,6 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-B=${B:-build}
-CACHE=${SM_MODEL_CACHE:-$here/cache}
-OUT=${SM_MODEL_OUT:-$here}
-fetch_only=0
-[ "${1:-}" = "--fetch-only" ] && fetch_only=1
-
 TOOL=fetch-emotion-models
 . "$here/fetch-common.sh"
 

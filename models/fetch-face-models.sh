@@ -19,11 +19,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-B=${B:-build}
-CACHE=${SM_MODEL_CACHE:-$here/cache}
-OUT=${SM_MODEL_OUT:-$here}
-fetch_only=0
-[ "${1:-}" = "--fetch-only" ] && fetch_only=1
+TOOL=fetch-face-models
+. "$here/fetch-common.sh"
 
 PKG=@mediapipe/face_mesh@0.4.1657299874
 TGZ=mediapipe-face_mesh-0.4.1657299874.tgz
@@ -34,9 +31,6 @@ DATA_SHA=dbe5905c582c0462cdaea17e7e6ecea92edaa8cccc515c5e2e7291f2cbb5fb99
 MODELS="face_detection_short_range 3757224 3986256 3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633
 face_landmark 2495952 3737848 c603fa6149219a3e9487dc9abd7a0c24474c77263273d24868378cdf40aa26d1
 face_landmark_with_attention 0 2495952 883b7411747bac657c30c462d305d312e9dec6adbf8b85e2f5d8d722fca9455d"
-
-TOOL=fetch-face-models
-. "$here/fetch-common.sh"
 
 # 1. the npm tarball
 npm_fetch "$PKG" "$TGZ" "$TGZ_SHA"
