@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void sm_json_add(sm_json *b, const char *fmt, ...)
 {
@@ -36,13 +37,17 @@ void sm_json_add(sm_json *b, const char *fmt, ...)
 
 void sm_json_str(sm_json *b, const char *s)
 {
-    if (!s) {
+    if (!s)
         sm_json_add(b, "null");
-        return;
-    }
+    else
+        sm_json_strn(b, s, strlen(s));
+}
+
+void sm_json_strn(sm_json *b, const char *s, size_t n)
+{
     sm_json_add(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\')
             sm_json_add(b, "\\%c", c);
         else if (c < 0x20)

@@ -23,6 +23,9 @@ void sm_json_add(sm_json *b, const char *fmt, ...) __attribute__((format(printf,
 /* A quoted string: '"' and '\' escaped, control bytes as \u00XX, other bytes
  * (UTF-8) as they are; NULL writes null. */
 void sm_json_str(sm_json *b, const char *s);
+/* The same for the n bytes at s (a string that is not NUL-terminated, such as
+ * a .smw metadata value; a NUL byte inside is written as \u0000). */
+void sm_json_strn(sm_json *b, const char *s, size_t n);
 /* A number with `decimals` digits after the point, or %.6g when decimals < 0;
  * NaN and infinities write null (JSON has neither). */
 void sm_json_num(sm_json *b, double v, int decimals);

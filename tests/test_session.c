@@ -3,6 +3,8 @@
  * numbers are worked out by hand in the comments below (not by the code under
  * test). The program-level tests (kill -9 during --record, the summary against
  * the JSON lines) are in test_viewer_session.c. */
+#include "json_print.h"
+#include "json_writer.h"
 #include "session.h"
 #include "sm_test.h"
 
@@ -455,6 +457,38 @@ START_TEST(summary_write_interrupted_leaves_the_old_file)
 }
 END_TEST
 
+/* One JSON string escaping for the session, the per-frame lines and the
+ * tools (RFC 8259 section 7: '"', '\\' and every byte below 0x20 escaped;
+ * UTF-8 passes through), also for counted strings with a NUL inside. */
+START_TEST(json_strings_escaped)
+{
+    static const char in[] = {'a', '"', 'b', '\\', 'c', '\n', '\0', '\xc3', '\xa9', '\x1f'};
+    const char *want = "\"a\\\"b\\\\c\\u000a\\u0000\xc3\xa9\\u001f\"";
+    sm_json b = {0};
+    sm_json_strn(&b, in, sizeof in);
+    sm_json_add(&b, ",");
+    sm_json_str(&b, NULL);
+    sm_json_add(&b, ",");
+    sm_json_str(&b, "x\ty");
+    char *text = sm_json_finish(&b);
+    ck_assert_ptr_nonnull(text);
+    char all[128];
+    snprintf(all, sizeof all, "%s,null,\"x\\u0009y\"", want);
+    ck_assert_str_eq(text, all);
+    free(text);
+
+    /* the tools' printer writes the same bytes */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    sm_json_print_string(f, in, sizeof in);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_str_eq(buf, want);
+    free(buf);
+}
+END_TEST
+
 START_TEST(series_table)
 {
     /* the recorded columns the issue asks for, in order, each with a unit */
@@ -552,6 +586,7 @@ int main(void)
     Suite *s = suite_create("session");
     TCase *tc = tcase_create("session");
     tcase_add_test(tc, series_table);
+    tcase_add_test(tc, json_strings_escaped);
     tcase_add_test(tc, summary_of_scripted_track);
     tcase_add_test(tc, history_and_marks);
     tcase_add_test(tc, detector_counters_with_wellness_rules);
