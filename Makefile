@@ -257,6 +257,29 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(LIB_TESTSUPPORT) $(LIB_VIEWER) $(LIB_REF) $(C
 	@$(if $(Q),echo "  LD          $@",)
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CHECK_LIBS) $(VIEWER_LDLIBS) $(CORE_LDLIBS)
 
+# ---- AVX-512 kernels under the software model (tests/simd_model) -------------
+# Every -avx512f.c / -avx512bf16.c kernel compiled a second time, for any target,
+# against tests/simd_model/immintrin.h (a C model of the intrinsics they use), its
+# global sm_* symbols renamed <name>_model so the copy links beside the real kernel:
+# test_ukernels, test_bf16 and test_simd_model run these sources on every machine.
+SIMD_MODEL_SRC := $(sort $(wildcard engine/kernels/*/*-avx512f.c engine/kernels/*/*-avx512bf16.c))
+SIMD_MODEL_OBJ := $(patsubst engine/kernels/%.c,$(B)/obj/simd_model/%.o,$(SIMD_MODEL_SRC))
+LIB_SIMD_MODEL := $(B)/libsmsimdmodel.a
+NM := $(CROSS)nm
+OBJCOPY := $(CROSS)objcopy
+$(B)/obj/simd_model/%.o: engine/kernels/%.c tests/simd_model/immintrin.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [model]  $<",)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/simd_model $(INC_ENGINE) $(CFLAGS_ALL) -ffp-contract=off -Wno-psabi \
+	    -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.tmp
+	$(Q)$(NM) -g --defined-only $@.tmp | awk '$$3 ~ /^sm_/ { print $$3, $$3 "_model" }' >$@.syms
+	$(Q)test -s $@.syms && $(OBJCOPY) --redefine-syms=$@.syms $@.tmp $@ && rm -f $@.tmp $@.syms
+$(LIB_SIMD_MODEL): $(SIMD_MODEL_OBJ)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+$(B)/tests/test_ukernels $(B)/tests/test_bf16 $(B)/tests/test_simd_model: $(LIB_SIMD_MODEL)
+$(B)/obj/tests/test_simd_model.o: CFLAGS_ALL += -ffp-contract=off -Wno-psabi
+
 # ---- dependencies -----------------------------------------------------------
 deps: deps-test deps-run
 deps-test:

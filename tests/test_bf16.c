@@ -5,12 +5,15 @@
  * and residuals; each sm_conv2d path (pointwise, im2col, direct windows, SE-scaled,
  * channel slices) in BF16 against the FP32 reference conv on bf16-rounded
  * operands; and the whole NovelEmotionModel in BF16 against PyTorch's float32
- * forward within the documented BF16 tolerance (docs/PERFORMANCE.md). */
+ * forward within the documented BF16 tolerance (docs/PERFORMANCE.md).
+ * The native AVX-512 BF16 kernel's source also runs everywhere under the software
+ * model of vdpbf16ps (tests/simd_model), in both kernel tests. */
 #include "kernels_common.h"
 
 #include "emotion_effnet.h"
 #include "gemm/bf16-gemm.h"
 #include "npy.h"
+#include "simd_model/sm_model_kernels.h"
 
 static void setup(void) { sm_test_seed(1717); }
 
@@ -90,12 +93,50 @@ static void load_f32(sm_npy *out, const char *fmt, const char *a, const char *b)
     sm_test_load_npy_f32(rel, out);
 }
 
+/* The kernels under test: every variant this build and CPU run, then the native
+ * AVX-512 BF16 kernel's source under the software model (tests/simd_model). */
+static size_t bf16_kernels(const sm_bf16_gemm_variant **vs, size_t max)
+{
+    static const sm_bf16_gemm_variant model = SM_MODEL_BF16_GEMM;
+    size_t n = sm_bf16_gemm_variants(vs, max - 1);
+    vs[n++] = &model;
+    return n;
+}
+
+/* Whether |d| (a kernel's output minus the reference's, element (i, j) of A * W^T +
+ * bias (+ residual)) is within the bound of another FP32 summation order of the same
+ * bf16 products: (k + 2) * 2^-23 * (|bias| + |res| + sum |a w|). */
+static bool within_sum_bound(const float *a, const float *w, const float *bias, const float *res, size_t k,
+                             size_t i, size_t j, double d)
+{
+    double s = fabs((double)bias[j]) + (res ? fabs((double)*res) : 0.0);
+    for (size_t q = 0; q < k; q++)
+        s += fabs((double)sm_bf16_quantize(a[i * k + q]) * sm_bf16_quantize(w[j * k + q]));
+    return fabs(d) <= (double)(k + 2) * 0x1p-23 * s;
+}
+
+/* Why a kernel's GEMM bits differ from the reference's. The reference, numpy's
+ * fixtures and the model follow Intel's pseudo-code; the native kernel on a real CPU
+ * may meet a vdpbf16ps that computes otherwise: within the bound of a reordered sum
+ * the kernel's data flow is right and the CPU's arithmetic differs (the bit-exact
+ * claim must then go, docs/KERNELS.md), beyond it the kernel is wrong. */
+static const char *bf16_why(const sm_bf16_gemm_variant *v, bool within)
+{
+    if (strstr(v->name, "(model)"))
+        return "the kernel's source or the model of vdpbf16ps (tests/simd_model) is wrong";
+    if (!v->native)
+        return "a kernel bug (its arithmetic is the reference's by construction)";
+    return within ? "this CPU's vdpbf16ps differs from Intel's SDM pseudo-code (odd pair first, two FMA "
+                    "steps, DAZ/FTZ); the kernel's data flow is right (within a reordered FP32 sum)"
+                  : "beyond any FP32 summation order: a kernel bug";
+}
+
 static const char *k_cases[] = {"m7_n19_k37", "m4_n8_k2", "m1_n1_k1", "m13_n40_k64", "m9_n33_k3"};
 
 START_TEST(kernels_match_numpy_vdpbf16ps)
 {
-    const sm_bf16_gemm_variant *vs[4];
-    size_t nv = sm_bf16_gemm_variants(vs, 4);
+    const sm_bf16_gemm_variant *vs[5];
+    size_t nv = bf16_kernels(vs, 5);
     for (size_t ci = 0; ci < sizeof k_cases / sizeof k_cases[0]; ci++) {
         sm_npy a, w, b, c;
         load_f32(&a, "bf16/gemm_%s_%s.npy", k_cases[ci], "a");
@@ -109,8 +150,19 @@ START_TEST(kernels_match_numpy_vdpbf16ps)
         for (size_t vi = 0; vi < nv; vi++) {
             uint16_t *pk = pack(w.data, b.data, n, k, vs[vi]->nr);
             run_gemm(vs[vi], a.data, m, k, pk, n, got, &p, NULL);
-            ck_assert_msg(!memcmp(got, c.data, m * n * sizeof(float)),
-                          "%s on %s: not the bits of numpy's step-by-step vdpbf16ps", vs[vi]->name, k_cases[ci]);
+            if (memcmp(got, c.data, m * n * sizeof(float))) {
+                const float *cv = c.data;
+                double diff = 0;
+                bool within = true;
+                for (size_t i = 0; i < m; i++)
+                    for (size_t j = 0; j < n; j++) {
+                        double d = (double)got[i * n + j] - cv[i * n + j];
+                        diff = fmax(diff, fabs(d));
+                        within = within && within_sum_bound(a.data, w.data, b.data, NULL, k, i, j, d);
+                    }
+                ck_abort_msg("%s on %s: not the bits of numpy's step-by-step vdpbf16ps (max |diff| %.3g): %s",
+                             vs[vi]->name, k_cases[ci], diff, bf16_why(vs[vi], within));
+            }
             free(pk);
         }
         printf("  %-12s %zu kernel(s) equal numpy's vdpbf16ps bit for bit\n", k_cases[ci], nv);
@@ -127,8 +179,8 @@ END_TEST
  * residual, over shapes hitting every row/column/k remainder of every tile. */
 START_TEST(kernels_match_scalar_reference)
 {
-    const sm_bf16_gemm_variant *vs[4];
-    size_t nv = sm_bf16_gemm_variants(vs, 4);
+    const sm_bf16_gemm_variant *vs[5];
+    size_t nv = bf16_kernels(vs, 5);
     const sm_bf16_gemm_variant *ref = sm_bf16_gemm_for(SM_ISA_SCALAR);
     ck_assert_str_eq(vs[0]->name, ref->name);
     const size_t ms[] = {1, 3, 4, 5, 8, 9, 17}, ns[] = {1, 7, 8, 9, 16, 17, 31, 33, 65}, ks[] = {1, 2, 3, 16, 27, 64};
@@ -153,8 +205,11 @@ START_TEST(kernels_match_scalar_reference)
                          * FP32 epilogue of each level (the FP32 kernels' tolerance) */
                         double d = fabs((double)c1[i] - c0[i]);
                         if (act == SM_ACT_NONE || act == SM_ACT_RELU || act == SM_ACT_PRELU)
-                            ck_assert_msg(c1[i] == c0[i], "%s m%zu n%zu k%zu %s: element %zu %.9g vs %.9g",
-                                          vs[vi]->name, m, n, k, sm_act_name(act), i, c1[i], c0[i]);
+                            ck_assert_msg(c1[i] == c0[i], "%s m%zu n%zu k%zu %s: element %zu %.9g vs %.9g: %s",
+                                          vs[vi]->name, m, n, k, sm_act_name(act), i, c1[i], c0[i],
+                                          bf16_why(vs[vi], act == SM_ACT_NONE &&
+                                                               within_sum_bound(a, w, b, with_res ? res + i : NULL,
+                                                                                k, i / n, i % n, c1[i] - c0[i])));
                         else
                             ck_assert_msg(d <= TOL_ABS + TOL_REL * fabs((double)c0[i]),
                                           "%s m%zu n%zu k%zu %s: element %zu %.9g vs %.9g", vs[vi]->name, m, n,

@@ -8,8 +8,12 @@
  * computes the reference. Shapes hit every remainder on purpose: channel and length
  * tails (1, tile-1, tile, tile+1, 3*tile+1), every row count of a GEMM tile and
  * column counts 1, NR-1, NR, k remainders, row and output strides, stride 2 on odd
- * widths and padding on every border of a depthwise row. */
+ * widths and padding on every border of a depthwise row.
+ * Each table also holds the AVX-512 kernels' sources compiled against the software
+ * model of the intrinsics (tests/simd_model, names "... (model)"): run on every
+ * machine, whatever its CPU, through the same shapes. */
 #include "kernels_common.h"
+#include "simd_model/sm_model_kernels.h"
 
 /* The lists, expanded into rows that hold the kernels' addresses. */
 typedef struct {
@@ -18,13 +22,23 @@ typedef struct {
     const char *name;
     sm_gemm_ukernel_fn gemm;
     sm_dconv_ukernel_fn dconv;
+    bool model; /* the source under tests/simd_model: runs on any CPU */
 } gemm_entry;
+#define GEMM_ROW(isa_enum, isa, MR_, NR_, sym, model, tag)                                           \
+    {isa_enum, MR_, NR_, SM_GEMM_UK_STR(isa, MR_, NR_) tag, SM_UK_NAME(gemm, MR_##x##NR_, sym),      \
+     SM_UK_NAME(dconv, MR_##x##NR_, sym), model},
 static const gemm_entry k_gemm[] = {
-#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_)                                                       \
-    {isa_enum, MR_, NR_, SM_GEMM_UK_STR(isa, MR_, NR_), SM_UK_NAME(gemm, MR_##x##NR_, isa),            \
-     SM_UK_NAME(dconv, MR_##x##NR_, isa)},
+#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_) GEMM_ROW(isa_enum, isa, MR_, NR_, isa, false, "")
 #define SM_GEMM_NARROW_UKERNEL SM_GEMM_UKERNEL
 #include "gemm/gemm.inc"
+#undef SM_GEMM_UKERNEL
+#define SM_GEMM_UKERNEL(isa_enum, isa, MR_, NR_)                                                     \
+    SM_MODEL_ONLY(isa, GEMM_ROW(isa_enum, isa, MR_, NR_, isa##_model, true, " (model)"))
+SM_MODEL_LISTS_BEGIN
+#undef SM_KERNELS_X86
+#define SM_KERNELS_X86 1
+#include "gemm/gemm.inc"
+SM_MODEL_LISTS_END
 #undef SM_GEMM_UKERNEL
 #undef SM_GEMM_NARROW_UKERNEL
 };
@@ -36,13 +50,28 @@ typedef struct {
     const char *name;
     sm_dwconv_ukernel_fn fn;
     sm_dwconv_generic_ukernel_fn generic;
+    bool model;
 } dwconv_entry;
+#define DWCONV_ROW(isa_enum, isa, K_, S_, t, sym, model, tag)                                          \
+    {isa_enum, K_, S_, t, SM_DWCONV_UK_STR(isa, K_, S_, t) tag, SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, sym), \
+     NULL, model},
+#define DWCONV_KXK_ROW(isa_enum, isa, t, sym, model, tag)                                              \
+    {isa_enum, 0, 0, t, SM_DWCONV_KXK_UK_STR(isa, t) tag, NULL, SM_UK_NAME(dwconv, kxk_##t##c, sym), model},
 static const dwconv_entry k_dwconv[] = {
-#define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t)                                                    \
-    {isa_enum, K_, S_, t, SM_DWCONV_UK_STR(isa, K_, S_, t), SM_UK_NAME(dwconv, K_##x##K_##s##S_##_##t##c, isa), NULL},
-#define SM_DWCONV_KXK_UKERNEL(isa_enum, isa, t)                                                        \
-    {isa_enum, 0, 0, t, SM_DWCONV_KXK_UK_STR(isa, t), NULL, SM_UK_NAME(dwconv, kxk_##t##c, isa)},
+#define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t) DWCONV_ROW(isa_enum, isa, K_, S_, t, isa, false, "")
+#define SM_DWCONV_KXK_UKERNEL(isa_enum, isa, t) DWCONV_KXK_ROW(isa_enum, isa, t, isa, false, "")
 #include "dwconv/dwconv.inc"
+#undef SM_DWCONV_UKERNEL
+#undef SM_DWCONV_KXK_UKERNEL
+#define SM_DWCONV_UKERNEL(isa_enum, isa, K_, S_, t)                                                    \
+    SM_MODEL_ONLY(isa, DWCONV_ROW(isa_enum, isa, K_, S_, t, isa##_model, true, " (model)"))
+#define SM_DWCONV_KXK_UKERNEL(isa_enum, isa, t)                                                        \
+    SM_MODEL_ONLY(isa, DWCONV_KXK_ROW(isa_enum, isa, t, isa##_model, true, " (model)"))
+SM_MODEL_LISTS_BEGIN
+#undef SM_KERNELS_X86
+#define SM_KERNELS_X86 1
+#include "dwconv/dwconv.inc"
+SM_MODEL_LISTS_END
 #undef SM_DWCONV_UKERNEL
 #undef SM_DWCONV_KXK_UKERNEL
 };
@@ -53,11 +82,20 @@ typedef struct {
     const char *name;
     sm_maxpool_ukernel_fn maxpool;
     sm_gavgpool_ukernel_fn gavgpool;
+    bool model;
 } pool_entry;
+#define POOL_ROW(isa_enum, isa, t, sym, model, tag) \
+    {isa_enum, t, #isa tag, SM_UK_NAME(maxpool, t##c, sym), SM_UK_NAME(gavgpool, t##c, sym), model},
 static const pool_entry k_pool[] = {
-#define SM_POOL_UKERNEL(isa_enum, isa, t) \
-    {isa_enum, t, #isa, SM_UK_NAME(maxpool, t##c, isa), SM_UK_NAME(gavgpool, t##c, isa)},
+#define SM_POOL_UKERNEL(isa_enum, isa, t) POOL_ROW(isa_enum, isa, t, isa, false, "")
 #include "pool/pool.inc"
+#undef SM_POOL_UKERNEL
+#define SM_POOL_UKERNEL(isa_enum, isa, t) SM_MODEL_ONLY(isa, POOL_ROW(isa_enum, isa, t, isa##_model, true, " (model)"))
+SM_MODEL_LISTS_BEGIN
+#undef SM_KERNELS_X86
+#define SM_KERNELS_X86 1
+#include "pool/pool.inc"
+SM_MODEL_LISTS_END
 #undef SM_POOL_UKERNEL
 };
 
@@ -67,12 +105,21 @@ typedef struct {
     const char *name;
     sm_vunary_ukernel_fn relu, silu, sigmoid;
     sm_prelu_ukernel_fn prelu;
+    bool model;
 } act_entry;
+#define ACT_ROW(isa_enum, isa, t, sym, model, tag)                                                        \
+    {isa_enum, t, #isa tag, SM_UK_NAME(vrelu, x##t, sym), SM_UK_NAME(vsilu, x##t, sym),                   \
+     SM_UK_NAME(vsigmoid, x##t, sym), SM_UK_NAME(prelu, t##c, sym), model},
 static const act_entry k_act[] = {
-#define SM_ACT_UKERNEL(isa_enum, isa, t)                                                                  \
-    {isa_enum, t, #isa, SM_UK_NAME(vrelu, x##t, isa), SM_UK_NAME(vsilu, x##t, isa),                       \
-     SM_UK_NAME(vsigmoid, x##t, isa), SM_UK_NAME(prelu, t##c, isa)},
+#define SM_ACT_UKERNEL(isa_enum, isa, t) ACT_ROW(isa_enum, isa, t, isa, false, "")
 #include "act/act.inc"
+#undef SM_ACT_UKERNEL
+#define SM_ACT_UKERNEL(isa_enum, isa, t) SM_MODEL_ONLY(isa, ACT_ROW(isa_enum, isa, t, isa##_model, true, " (model)"))
+SM_MODEL_LISTS_BEGIN
+#undef SM_KERNELS_X86
+#define SM_KERNELS_X86 1
+#include "act/act.inc"
+SM_MODEL_LISTS_END
 #undef SM_ACT_UKERNEL
 };
 
@@ -82,16 +129,27 @@ typedef struct {
     const char *name;
     sm_vadd_ukernel_fn vadd;
     sm_vscale_ukernel_fn vscale;
+    bool model;
 } eltwise_entry;
 typedef void (*chanpad_fn)(size_t, size_t, size_t, const float *, float *);
 typedef void (*softmax_fn)(size_t, const float *, float *);
 typedef struct { sm_isa isa; const char *name; chanpad_fn fn; } chanpad_entry;
 typedef struct { sm_isa isa; const char *name; softmax_fn fn; } softmax_entry;
+#define ELTWISE_ROW(isa_enum, isa, t, sym, model, tag) \
+    {isa_enum, t, #isa tag, SM_UK_NAME(vadd, x##t, sym), SM_UK_NAME(vscale, t##c, sym), model},
 static const eltwise_entry k_eltwise[] = {
-#define SM_ELTWISE_UKERNEL(isa_enum, isa, t) {isa_enum, t, #isa, SM_UK_NAME(vadd, x##t, isa), SM_UK_NAME(vscale, t##c, isa)},
+#define SM_ELTWISE_UKERNEL(isa_enum, isa, t) ELTWISE_ROW(isa_enum, isa, t, isa, false, "")
 #define SM_CHANPAD_UKERNEL(isa_enum, isa)
 #define SM_SOFTMAX_UKERNEL(isa_enum, isa)
 #include "eltwise/eltwise.inc"
+#undef SM_ELTWISE_UKERNEL
+#define SM_ELTWISE_UKERNEL(isa_enum, isa, t) \
+    SM_MODEL_ONLY(isa, ELTWISE_ROW(isa_enum, isa, t, isa##_model, true, " (model)"))
+SM_MODEL_LISTS_BEGIN
+#undef SM_KERNELS_X86
+#define SM_KERNELS_X86 1
+#include "eltwise/eltwise.inc"
+SM_MODEL_LISTS_END
 #undef SM_ELTWISE_UKERNEL
 #undef SM_CHANPAD_UKERNEL
 #undef SM_SOFTMAX_UKERNEL
@@ -132,10 +190,19 @@ typedef struct {
     size_t tile;
     const char *name;
     sm_se_ukernel_fn se;
+    bool model;
 } se_entry;
+#define SE_ROW(isa_enum, isa, t, sym, model, tag) {isa_enum, t, #isa tag, SM_UK_NAME(se, t##c, sym), model},
 static const se_entry k_se[] = {
-#define SM_SE_UKERNEL(isa_enum, isa, t) {isa_enum, t, #isa, SM_UK_NAME(se, t##c, isa)},
+#define SM_SE_UKERNEL(isa_enum, isa, t) SE_ROW(isa_enum, isa, t, isa, false, "")
 #include "se/se.inc"
+#undef SM_SE_UKERNEL
+#define SM_SE_UKERNEL(isa_enum, isa, t) SM_MODEL_ONLY(isa, SE_ROW(isa_enum, isa, t, isa##_model, true, " (model)"))
+SM_MODEL_LISTS_BEGIN
+#undef SM_KERNELS_X86
+#define SM_KERNELS_X86 1
+#include "se/se.inc"
+SM_MODEL_LISTS_END
 #undef SM_SE_UKERNEL
 };
 
@@ -143,17 +210,26 @@ typedef struct {
     sm_isa isa;
     const char *name;
     sm_pconv3x3_ukernel_fn fn;
+    bool model;
 } pconv_entry;
+#define PCONV_ROW(isa_enum, isa, sym, model, tag) {isa_enum, #isa tag, SM_UK_NAME(pconv3x3, 4o, sym), model},
 static const pconv_entry k_pconv[] = {
-#define SM_PCONV3X3_UKERNEL(isa_enum, isa) {isa_enum, #isa, SM_UK_NAME(pconv3x3, 4o, isa)},
+#define SM_PCONV3X3_UKERNEL(isa_enum, isa) PCONV_ROW(isa_enum, isa, isa, false, "")
 #include "conv2d/pconv3x3.inc"
+#undef SM_PCONV3X3_UKERNEL
+#define SM_PCONV3X3_UKERNEL(isa_enum, isa) SM_MODEL_ONLY(isa, PCONV_ROW(isa_enum, isa, isa##_model, true, " (model)"))
+SM_MODEL_LISTS_BEGIN
+#undef SM_KERNELS_X86
+#define SM_KERNELS_X86 1
+#include "conv2d/pconv3x3.inc"
+SM_MODEL_LISTS_END
 #undef SM_PCONV3X3_UKERNEL
 };
 
 /* A listed level is run when this CPU can (the list only names compiled-in ones);
  * the entries of a level it cannot run return quietly and listed_levels says so
- * once per level. */
-static bool runnable(sm_isa isa) { return sm_isa_supported(isa); }
+ * once per level. A modelled entry runs everywhere. */
+static bool runnable(sm_isa isa, bool model) { return model || sm_isa_supported(isa); }
 
 static const sm_act k_acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID, SM_ACT_PRELU};
 
@@ -169,7 +245,7 @@ static float *padded(const float *src, size_t n, size_t tile)
 START_TEST(pool_ukernels)
 {
     const pool_entry *e = &k_pool[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, e->model))
         return;
     const size_t T = e->tile, chans[] = {1, T - 1, T, T + 1, 3 * T + 1};
     const struct { size_t h, w, k, s, pt, pl; } cfg[] = {
@@ -213,7 +289,7 @@ END_TEST
 START_TEST(act_ukernels)
 {
     const act_entry *e = &k_act[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, e->model))
         return;
     const size_t T = e->tile, lens[] = {1, T - 1, T, T + 1, 3 * T + 1, 1003};
     const sm_act acts[3] = {SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID};
@@ -247,7 +323,7 @@ END_TEST
 START_TEST(eltwise_ukernels)
 {
     const eltwise_entry *e = &k_eltwise[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, e->model))
         return;
     const size_t T = e->tile, lens[] = {1, T - 1, T, T + 1, 3 * T + 1, 88};
     char what[160];
@@ -278,7 +354,7 @@ END_TEST
 START_TEST(se_ukernels)
 {
     const se_entry *e = &k_se[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, e->model))
         return;
     const size_t T = e->tile;
     const size_t cfg[][2] = {{1, 1}, {T - 1, 2}, {T, 3}, {T + 1, 5}, {3 * T + 1, 4}, {816, 34}};
@@ -323,7 +399,7 @@ END_TEST
 START_TEST(pconv3x3_ukernels)
 {
     const pconv_entry *e = &k_pconv[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, e->model))
         return;
     const size_t cfg[][3] = {{1, 1, 1}, {3, 16, 7}, {16, 3, 33}, {2, 5, 64}, {3, 4, 300}};
     const sm_act acts[] = {SM_ACT_NONE, SM_ACT_RELU, SM_ACT_SILU, SM_ACT_SIGMOID};
@@ -386,7 +462,7 @@ END_TEST
 START_TEST(gemm_ukernels)
 {
     const gemm_entry *e = &k_gemm[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, e->model))
         return;
     const size_t MR = e->mr, NR = e->nr, ncs[] = {1, NR - 1, NR}, kcs[] = {1, 2, 7, 33};
     char what[200];
@@ -432,7 +508,7 @@ END_TEST
 START_TEST(dconv_ukernels)
 {
     const gemm_entry *e = &k_gemm[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, e->model))
         return;
     const size_t MR = e->mr, NR = e->nr, ncs[] = {1, NR - 1, NR};
     const size_t win[][3] = {{1, 1, 3}, {3, 3, 1}, {3, 3, 5}, {5, 5, 3}, {2, 3, 7}}; /* kh, kw, ic */
@@ -518,7 +594,7 @@ static void dwconv_case(const dwconv_entry *e, size_t k, size_t s, size_t C, siz
 START_TEST(dwconv_ukernels)
 {
     const dwconv_entry *e = &k_dwconv[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, e->model))
         return;
     const size_t T = e->tile, chans[] = {1, T - 1, T, T + 1, 3 * T + 1};
     const size_t ks_fixed[][2] = {{e->k, e->s}};
@@ -543,7 +619,7 @@ END_TEST
 START_TEST(chanpad_ukernels)
 {
     const chanpad_entry *e = &k_chanpad[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, false))
         return;
     const size_t cins[] = {1, 3, 16, 17}, pxs[] = {1, 7};
     for (size_t ci = 0; ci < 4; ci++)
@@ -564,7 +640,7 @@ END_TEST
 START_TEST(softmax_ukernels)
 {
     const softmax_entry *e = &k_softmax[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, false))
         return;
     const size_t ns[] = {1, 2, 8, 1000};
     char what[120];
@@ -587,7 +663,7 @@ END_TEST
 START_TEST(dense_ukernels)
 {
     const dense_entry *e = &k_dense[_i];
-    if (!runnable(e->isa))
+    if (!runnable(e->isa, false))
         return;
     const size_t shapes[][2] = {{5, 32}, {32, 16}, {16, 1}, {1, 7}, {33, 5}};
     /* the kernel activations sm_mlp_desc maps to (tanh and softmax run after the kernel) */
@@ -635,7 +711,12 @@ END_TEST
 
 /* One "skipped:" line per listed level this CPU cannot run (its entries above
  * returned without a word). */
-START_TEST(listed_levels) { skip_levels_not_run(runnable); }
+START_TEST(listed_levels)
+{
+    skip_levels_not_run(sm_isa_supported);
+    if (!sm_isa_supported(SM_ISA_AVX512))
+        printf("  (the AVX-512 kernels' sources ran above under the software model, tests/simd_model)\n");
+}
 END_TEST
 
 /* Each list names every level the build compiles, scalar first. */
@@ -658,6 +739,18 @@ START_TEST(lists_name_the_compiled_levels)
         generic |= k_dwconv[i].generic != NULL && k_dwconv[i].isa == SM_ISA_SCALAR;
     }
     ck_assert(generic);
+    /* every listed AVX-512 kernel has its modelled twin, on any architecture */
+    size_t model_gemm = 0, model_dw = 0, real_gemm = 0, real_dw = 0;
+    for (size_t i = 0; i < sizeof k_gemm / sizeof *k_gemm; i++)
+        if (k_gemm[i].isa == SM_ISA_AVX512)
+            *(k_gemm[i].model ? &model_gemm : &real_gemm) += 1;
+    for (size_t i = 0; i < sizeof k_dwconv / sizeof *k_dwconv; i++)
+        if (k_dwconv[i].isa == SM_ISA_AVX512)
+            *(k_dwconv[i].model ? &model_dw : &real_dw) += 1;
+    ck_assert_uint_ge(model_gemm, 2);
+    ck_assert_uint_ge(model_dw, 4);
+    if (SM_KERNELS_X86)
+        ck_assert(model_gemm == real_gemm && model_dw == real_dw);
     size_t n = sizeof k_pool / sizeof *k_pool;
     ck_assert_uint_eq(sizeof k_act / sizeof *k_act, n);
     ck_assert_uint_eq(sizeof k_eltwise / sizeof *k_eltwise, n);
@@ -668,9 +761,11 @@ START_TEST(lists_name_the_compiled_levels)
         ck_assert_int_eq(k_eltwise[i].isa, k_pool[i].isa);
         ck_assert_int_eq(k_se[i].isa, k_pool[i].isa);
         ck_assert_int_eq(k_pconv[i].isa, k_pool[i].isa);
+        ck_assert(k_act[i].model == k_pool[i].model && k_eltwise[i].model == k_pool[i].model &&
+                  k_se[i].model == k_pool[i].model && k_pconv[i].model == k_pool[i].model);
         ck_assert(gemm_at[k_pool[i].isa] && dw_at[k_pool[i].isa]);
         /* a listed level the CPU runs has a dispatch table holding exactly the listed kernels */
-        if (sm_isa_supported(k_pool[i].isa)) {
+        if (!k_pool[i].model && sm_isa_supported(k_pool[i].isa)) {
             const sm_kernel_table *t = sm_kernels_for(k_pool[i].isa);
             ck_assert_ptr_nonnull(t);
             ck_assert(t->maxpool == k_pool[i].maxpool && t->gavgpool == k_pool[i].gavgpool);

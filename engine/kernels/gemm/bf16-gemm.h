@@ -8,11 +8,13 @@
  *     acc = acc + a[2p]   * w[2p]
  * with both operands bfloat16 widened to FP32, so each product is exact (8-bit
  * significands, 16-bit product) and each step is one FP32 rounding (fmaf).
- * The hardware treats denormal inputs as zero and flushes denormal results;
- * sm_bf16_round flushes denormal inputs to zero, so every kernel sees the same
- * operands, and the scalar reference also flushes each denormal step result.
- * Only the AVX2 kernel keeps a denormal running sum (|sum| < 1.2e-38), a
- * difference no network here can reach.
+ * The hardware treats denormal inputs (the accumulator too) as zero and flushes
+ * tiny results (tininess after rounding); sm_bf16_round flushes denormal inputs to
+ * zero, so every kernel sees the same operands, and the scalar reference also
+ * reads a denormal accumulator (bias) as zero and flushes each tiny step result.
+ * Only the AVX2 kernel keeps denormal running sums and biases (|x| <= 1.2e-38), a
+ * difference no network here can reach. The native kernel's source runs in the
+ * tests under a software model of vdpbf16ps (tests/simd_model) on every machine.
  *
  * Packed panels (uint16 units), per group of NR output columns:
  *     [bias: NR floats = 2*NR uint16][K2 = ceil(K/2) pair rows: NR x {w[2p], w[2p+1]}]
