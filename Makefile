@@ -279,6 +279,14 @@ $(LIB_SIMD_MODEL): $(SIMD_MODEL_OBJ)
 	$(Q)$(AR) rcs $@ $^
 $(B)/tests/test_ukernels $(B)/tests/test_bf16 $(B)/tests/test_simd_model: $(LIB_SIMD_MODEL)
 $(B)/obj/tests/test_simd_model.o: CFLAGS_ALL += -ffp-contract=off -Wno-psabi
+# on x86, the real AVX2/FMA instructions the model is compared with
+SIMD_MODEL_CHECK := $(if $(filter avx2,$(ISAS)),$(B)/obj/tests/simd_model/check-avx2.o,)
+$(B)/tests/test_simd_model: $(SIMD_MODEL_CHECK)
+$(B)/obj/tests/simd_model/check-avx2.o: tests/simd_model/check-avx2.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [avx2]   $<",)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(ISA_FLAGS_avx2) -MMD -MP -c $< -o $@
+$(B)/obj/tests/test_simd_model.o: CPPFLAGS_ALL += $(if $(SIMD_MODEL_CHECK),-DSM_MODEL_CHECK_AVX2,)
 
 # ---- dependencies -----------------------------------------------------------
 deps: deps-test deps-run

@@ -8,7 +8,8 @@
  * FTZ of tiny results with tininess detected after rounding. The last test runs the
  * scalar reference BF16 kernel and the modelled native kernel on GEMMs built to hit
  * those rules. Every expected value is worked out in the comments, not taken from
- * the model. */
+ * the model. On x86 with AVX2, model_vs_avx2 compares the modelled operations that
+ * AVX2/FMA also has with the real instructions, lane by lane, bit for bit. */
 #include "kernels_common.h"
 
 #include "simd_model/immintrin.h"
@@ -209,8 +210,75 @@ START_TEST(reference_kernel_edges)
 }
 END_TEST
 
+#ifdef SM_MODEL_CHECK_AVX2
+#include "simd_model/check-avx2.h"
+
+/* A float from a wide spread of magnitudes and the values where rules decide the
+ * bits: signed zeros, halves (ties of rounding), denormals, infinities, NaN. */
+static float spread(size_t i)
+{
+    static const float special[] = {0.0f, -0.0f, 0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 1e-40f, -1e-40f, FLT_MIN,
+                                    INFINITY, -INFINITY, NAN, 8388607.5f, 1.0f, -1.0f};
+    if (i % 5 == 0)
+        return special[(i / 5) % (sizeof special / sizeof *special)];
+    return sm_test_uniform(-1, 1) * ldexpf(1.0f, (int)(i * 7919 % 61) - 30);
+}
+
+static bool same(float x, float y) { return bits_of(x) == bits_of(y) || (isnan(x) && isnan(y)); }
+
+/* The model's 512-bit intrinsics against the real AVX2/FMA instructions doing the
+ * same per-lane operation (check-avx2.c): every lane's bits equal. */
+START_TEST(model_vs_avx2)
+{
+    if (!sm_isa_supported(SM_ISA_AVX2)) {
+        sm_test_skip("model_vs_avx2", "no AVX2 on this CPU");
+        return;
+    }
+    enum { N = 4096 };
+    static float a[N], b[N], c[N], hw[N];
+    for (size_t i = 0; i < N; i++) {
+        a[i] = spread(i);
+        b[i] = spread(i * 3 + 1);
+        c[i] = spread(i * 5 + 2);
+    }
+    static const char *names[SM_AVX2_OPS] = {"add", "sub", "mul", "div", "max", "min", "fmadd", "fnmadd",
+                                             "roundscale", "abs", "cmp_lt+blend"};
+    for (int op = 0; op < SM_AVX2_OPS; op++) {
+        sm_avx2_check_binary((sm_avx2_check_op)op, a, b, c, hw, N);
+        for (size_t i = 0; i < N; i += 16) {
+            __m512 x = lanes(a + i), y = lanes(b + i), z = lanes(c + i), r;
+            switch (op) {
+            case SM_AVX2_ADD: r = _mm512_add_ps(x, y); break;
+            case SM_AVX2_SUB: r = _mm512_sub_ps(x, y); break;
+            case SM_AVX2_MUL: r = _mm512_mul_ps(x, y); break;
+            case SM_AVX2_DIV: r = _mm512_div_ps(x, y); break;
+            case SM_AVX2_MAX: r = _mm512_max_ps(x, y); break;
+            case SM_AVX2_MIN: r = _mm512_min_ps(x, y); break;
+            case SM_AVX2_FMADD: r = _mm512_fmadd_ps(x, y, z); break;
+            case SM_AVX2_FNMADD: r = _mm512_fnmadd_ps(x, y, z); break;
+            case SM_AVX2_ROUND: r = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); break;
+            case SM_AVX2_ABS: r = _mm512_abs_ps(x); break;
+            default: r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), y, z); break;
+            }
+            for (int l = 0; l < 16; l++)
+                ck_assert_msg(same(r[l], hw[i + l]), "%s(%a, %a, %a): model %a, AVX2 %a", names[op], a[i + l],
+                              b[i + l], c[i + l], r[l], hw[i + l]);
+        }
+    }
+    for (size_t i = 0; i + 16 <= N; i += 16) {
+        float hr = sm_avx2_check_reduce16(a + i), mr = _mm512_reduce_add_ps(lanes(a + i));
+        ck_assert_msg(same(mr, hr), "reduce_add at %zu: model %a, AVX %a", i, mr, hr);
+    }
+}
+END_TEST
+#else
+START_TEST(model_vs_avx2) { sm_test_skip("model_vs_avx2", "no AVX2 on this architecture"); }
+END_TEST
+#endif
+
 int main(void)
 {
+    sm_test_seed(512);
     Suite *s = suite_create("simd_model");
     TCase *tc = tcase_create("model");
     tcase_add_test(tc, fma_and_minmax);
@@ -218,6 +286,7 @@ int main(void)
     tcase_add_test(tc, masked_lanes);
     tcase_add_test(tc, dpbf16_steps);
     tcase_add_test(tc, reference_kernel_edges);
+    tcase_add_test(tc, model_vs_avx2);
     suite_add_tcase(s, tc);
     return sm_test_main(s);
 }
