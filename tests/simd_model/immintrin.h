@@ -62,6 +62,11 @@ typedef long long __m512i __attribute__((vector_size(64)));
 typedef short __m512bh __attribute__((vector_size(64)));
 typedef unsigned short __mmask16;
 
+/* Intrinsics are calls here, not inlined: a kernel's unrolled tile inlining sixteen-lane
+ * loops at every step takes the compiler minutes (and more under ASan) for no gain
+ * in what the tests check. */
+#define SM_MODEL_API static __attribute__((noinline, unused))
+
 #define SM_MODEL_LANES 16
 #define SM_MODEL_FOR for (int i_ = 0; i_ < SM_MODEL_LANES; i_++)
 
@@ -92,34 +97,34 @@ static inline uint32_t sm_model_lane32(const void *v, int i)
 _Noreturn static inline void sm_model_unmodelled(void) { __builtin_trap(); }
 
 /* ---- loads, stores, constants ------------------------------------------------ */
-static inline __m512 _mm512_loadu_ps(void const *p)
+SM_MODEL_API __m512 _mm512_loadu_ps(void const *p)
 {
     __m512 r;
     memcpy(&r, p, sizeof r);
     return r;
 }
-static inline void _mm512_storeu_ps(void *p, __m512 a) { memcpy(p, &a, sizeof a); }
-static inline __m512i _mm512_loadu_si512(void const *p)
+SM_MODEL_API void _mm512_storeu_ps(void *p, __m512 a) { memcpy(p, &a, sizeof a); }
+SM_MODEL_API __m512i _mm512_loadu_si512(void const *p)
 {
     __m512i r;
     memcpy(&r, p, sizeof r);
     return r;
 }
-static inline __m512 _mm512_set1_ps(float x)
+SM_MODEL_API __m512 _mm512_set1_ps(float x)
 {
     __m512 r;
     SM_MODEL_FOR r[i_] = x;
     return r;
 }
-static inline __m512 _mm512_setzero_ps(void) { return _mm512_set1_ps(0.0f); }
-static inline __m512i _mm512_set1_epi32(int x)
+SM_MODEL_API __m512 _mm512_setzero_ps(void) { return _mm512_set1_ps(0.0f); }
+SM_MODEL_API __m512i _mm512_set1_epi32(int x)
 {
     __m512i r;
     for (int i = 0; i < SM_MODEL_LANES; i++)
         memcpy((unsigned char *)&r + 4 * i, &x, sizeof x);
     return r;
 }
-static inline __m512 _mm512_maskz_loadu_ps(__mmask16 k, void const *p)
+SM_MODEL_API __m512 _mm512_maskz_loadu_ps(__mmask16 k, void const *p)
 {
     __m512 r;
     SM_MODEL_FOR {
@@ -130,7 +135,7 @@ static inline __m512 _mm512_maskz_loadu_ps(__mmask16 k, void const *p)
     }
     return r;
 }
-static inline void _mm512_mask_storeu_ps(void *p, __mmask16 k, __m512 a)
+SM_MODEL_API void _mm512_mask_storeu_ps(void *p, __mmask16 k, __m512 a)
 {
     SM_MODEL_FOR if (k >> i_ & 1u) {
         float x = a[i_];
@@ -140,7 +145,7 @@ static inline void _mm512_mask_storeu_ps(void *p, __mmask16 k, __m512 a)
 
 /* ---- arithmetic ---------------------------------------------------------------- */
 #define SM_MODEL_BINARY(name, expr)                                                           \
-    static inline __m512 name(__m512 a, __m512 b)                                             \
+    SM_MODEL_API __m512 name(__m512 a, __m512 b)                                             \
     {                                                                                         \
         __m512 r;                                                                             \
         SM_MODEL_FOR {                                                                        \
@@ -157,19 +162,19 @@ SM_MODEL_BINARY(_mm512_max_ps, x > y ? x : y)
 SM_MODEL_BINARY(_mm512_min_ps, x < y ? x : y)
 #undef SM_MODEL_BINARY
 
-static inline __m512 _mm512_fmadd_ps(__m512 a, __m512 b, __m512 c)
+SM_MODEL_API __m512 _mm512_fmadd_ps(__m512 a, __m512 b, __m512 c)
 {
     __m512 r;
     SM_MODEL_FOR r[i_] = fmaf(a[i_], b[i_], c[i_]);
     return r;
 }
-static inline __m512 _mm512_fnmadd_ps(__m512 a, __m512 b, __m512 c)
+SM_MODEL_API __m512 _mm512_fnmadd_ps(__m512 a, __m512 b, __m512 c)
 {
     __m512 r;
     SM_MODEL_FOR r[i_] = fmaf(-a[i_], b[i_], c[i_]);
     return r;
 }
-static inline __m512 _mm512_abs_ps(__m512 a)
+SM_MODEL_API __m512 _mm512_abs_ps(__m512 a)
 {
     __m512 r;
     SM_MODEL_FOR r[i_] = sm_model_float(sm_model_bits(a[i_]) & 0x7fffffffu);
@@ -178,7 +183,7 @@ static inline __m512 _mm512_abs_ps(__m512 a)
 
 /* ---- compare, blend ------------------------------------------------------------ */
 #define _CMP_LT_OQ 0x11
-static inline __mmask16 _mm512_cmp_ps_mask(__m512 a, __m512 b, const int imm)
+SM_MODEL_API __mmask16 _mm512_cmp_ps_mask(__m512 a, __m512 b, const int imm)
 {
     if (imm != _CMP_LT_OQ)
         sm_model_unmodelled();
@@ -186,7 +191,7 @@ static inline __mmask16 _mm512_cmp_ps_mask(__m512 a, __m512 b, const int imm)
     SM_MODEL_FOR k |= (unsigned)(a[i_] < b[i_]) << i_; /* ordered: false on NaN */
     return (__mmask16)k;
 }
-static inline __m512 _mm512_mask_blend_ps(__mmask16 k, __m512 a, __m512 b)
+SM_MODEL_API __m512 _mm512_mask_blend_ps(__mmask16 k, __m512 a, __m512 b)
 {
     __m512 r;
     SM_MODEL_FOR r[i_] = k >> i_ & 1u ? b[i_] : a[i_];
@@ -211,7 +216,7 @@ static inline float sm_model_round_even(float x)
     return copysignf(t - 0x1p23f, x);
 }
 
-static inline __m512 _mm512_roundscale_ps(__m512 a, const int imm)
+SM_MODEL_API __m512 _mm512_roundscale_ps(__m512 a, const int imm)
 {
     if (imm >> 4) /* a scale 2^-M: no kernel uses one */
         sm_model_unmodelled();
@@ -250,14 +255,14 @@ static inline float sm_model_scalef(float a, float b)
     return (float)((double)a * ldexp(1.0, (int)n));
 }
 
-static inline __m512 _mm512_scalef_ps(__m512 a, __m512 b)
+SM_MODEL_API __m512 _mm512_scalef_ps(__m512 a, __m512 b)
 {
     __m512 r;
     SM_MODEL_FOR r[i_] = sm_model_scalef(a[i_], b[i_]);
     return r;
 }
 
-static inline float _mm512_reduce_add_ps(__m512 a)
+SM_MODEL_API float _mm512_reduce_add_ps(__m512 a)
 {
     float t[SM_MODEL_LANES];
     SM_MODEL_FOR t[i_] = a[i_];
@@ -281,7 +286,7 @@ static inline float sm_model_rcp14(float x)
     return fabs(q) > FLT_MAX ? copysignf(INFINITY, x) : (float)q;
 }
 
-static inline __m512 _mm512_rcp14_ps(__m512 a)
+SM_MODEL_API __m512 _mm512_rcp14_ps(__m512 a)
 {
     __m512 r;
     SM_MODEL_FOR r[i_] = sm_model_rcp14(a[i_]);
@@ -321,7 +326,7 @@ static inline float sm_model_dp_step(float acc, float a, float b)
     return tiny ? copysignf(0.0f, r) : r;
 }
 
-static inline __m512 _mm512_dpbf16_ps(__m512 src, __m512bh a, __m512bh b)
+SM_MODEL_API __m512 _mm512_dpbf16_ps(__m512 src, __m512bh a, __m512bh b)
 {
     __m512 r;
     SM_MODEL_FOR {
