@@ -19,7 +19,7 @@
 # Variables: CC=clang, SANITIZE=1 (address+undefined), SANITIZE=thread (TSan: the
 #            thread pool and its callers), BLAS=none (own GEMM only),
 #            CROSS=aarch64-linux-gnu- (cross build), V=1 (show commands).
-#            SM_AVX512BF16=1 (also build the AVX-512 BF16 kernel: written, not yet run on hardware).
+#            SM_AVX512BF16=0 (leave out the native AVX-512 BF16 kernel, built by default on x86-64).
 
 CC := $(if $(filter default,$(origin CC)),$(CROSS)gcc,$(CC))
 AR := $(CROSS)ar
@@ -40,7 +40,7 @@ else
 endif
 
 # Each build flavour gets its own object tree so they never mix.
-FLAVOUR := $(if $(CROSS),$(ARCH),)$(if $(filter-out gcc cc,$(notdir $(CC))),$(if $(CROSS),,$(notdir $(CC))),)$(if $(filter 1,$(SANITIZE)),-asan,)$(if $(filter thread,$(SANITIZE)),-tsan,)$(if $(filter none,$(BLAS)),-noblas,)$(if $(filter 1,$(SM_AVX512BF16)),-bf16,)
+FLAVOUR := $(if $(CROSS),$(ARCH),)$(if $(filter-out gcc cc,$(notdir $(CC))),$(if $(CROSS),,$(notdir $(CC))),)$(if $(filter 1,$(SANITIZE)),-asan,)$(if $(filter thread,$(SANITIZE)),-tsan,)$(if $(filter none,$(BLAS)),-noblas,)$(if $(filter 0,$(SM_AVX512BF16)),-nobf16,)
 FLAVOUR := $(patsubst -%,%,$(FLAVOUR))
 B := build$(if $(FLAVOUR),/$(FLAVOUR),)
 
@@ -116,9 +116,11 @@ else
   ISAS :=
 endif
 ALL_ISAS := avx2 avx512f avx512bf16 neon
-# The native BF16 GEMM kernel (-avx512bf16.c) is written but not yet run on hardware:
-# built only on request, `make SM_AVX512BF16=1` (docs/KERNELS.md, BF16 path).
+# The native BF16 GEMM kernel (-avx512bf16.c): built by default on x86-64, chosen at
+# run time only on a CPU whose CPUID reports avx512_bf16 (sm_bf16_gemm_for); its source
+# runs in the tests everywhere under tests/simd_model. SM_AVX512BF16=0 leaves it out.
 ISA_FLAGS_avx512bf16 := $(ISA_FLAGS_avx512f) -mavx512bf16
+SM_AVX512BF16 ?= 1
 ifeq ($(SM_AVX512BF16)$(ARCH),1x86_64)
   ISAS += avx512bf16
   CPPFLAGS_ALL += -DSM_HAVE_AVX512BF16

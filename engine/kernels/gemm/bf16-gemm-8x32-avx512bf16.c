@@ -1,8 +1,10 @@
 /* sm_bf16_gemm_ukernel_8x32__avx512bf16: the native BF16 kernel (vdpbf16ps,
  * _mm512_dpbf16_ps), the shared tile body (bf16-gemm-template.h) with the
- * hardware's pair step. WRITTEN, NOT YET RUN ON HARDWARE: the development machine
- * has no AVX-512 and qemu 7.2 cannot emulate it, so it is compiled only with
- * `make SM_AVX512BF16=1` and never dispatched on a default build (docs/KERNELS.md).
+ * hardware's pair step. Not yet run on hardware (the development machine has no
+ * AVX-512, qemu 7.2 cannot emulate it); its source runs in the tests under a
+ * software model of vdpbf16ps (tests/simd_model) and gives the scalar reference's
+ * bits. Built by default on x86-64 (SM_AVX512BF16=0 leaves it out), dispatched only
+ * on a CPU with avx512_bf16 (docs/KERNELS.md).
  * Per k pair: 2 weight loads (32 outputs) and 8 broadcast activation pairs feed
  * 16 vdpbf16ps, 32 multiply-adds each. */
 #define SM_SIMD_AVX512

@@ -78,7 +78,7 @@ void sm_bf16_gemm_ukernel_4x16__avx2(size_t mr, size_t nc, size_t kc, const floa
                                      const sm_ukernel_params *p);
 #endif
 #if SM_KERNELS_X86 && defined(SM_HAVE_AVX512BF16)
-/* Written, not yet run on hardware: built only with `make SM_AVX512BF16=1`. */
+/* Built by default on x86-64 (SM_AVX512BF16=0 leaves it out); tested under tests/simd_model, not yet on hardware. */
 void sm_bf16_gemm_ukernel_8x32__avx512bf16(size_t mr, size_t nc, size_t kc, const float *a, size_t lda,
                                            const uint16_t *w, float *c, size_t ldc,
                                            const sm_ukernel_params *p);
