@@ -131,6 +131,24 @@ static const char *bf16_why(const sm_bf16_gemm_variant *v, bool within)
                   : "beyond any FP32 summation order: a kernel bug";
 }
 
+/* The native kernel on a real CPU is held to the data flow, not to the pseudo-code's
+ * rounding: the pseudo-code is what the model, numpy's fixtures and the scalar
+ * reference follow bit for bit (so a kernel slip that only reorders a sum is caught
+ * there), while a CPU whose vdpbf16ps rounds its two steps otherwise is a fact about
+ * that CPU, reported once per case and accepted when every element is within a
+ * reordered FP32 sum of the same bf16 products. Anything else fails. */
+static bool native_cpu_differs(const sm_bf16_gemm_variant *v, bool within, const char *what, double diff,
+                               bool *noted)
+{
+    if (!v->native || strstr(v->name, "(model)") || !within)
+        return false;
+    if (!*noted)
+        printf("  NOTE: %s on %s: this CPU's vdpbf16ps differs from Intel's SDM pseudo-code by up to %.3g, "
+               "within a reordered FP32 sum (docs/KERNELS.md, the BF16 path)\n", v->name, what, diff);
+    *noted = true;
+    return true;
+}
+
 static const char *k_cases[] = {"m7_n19_k37", "m4_n8_k2", "m1_n1_k1", "m13_n40_k64", "m9_n33_k3"};
 
 START_TEST(kernels_match_numpy_vdpbf16ps)
@@ -147,6 +165,7 @@ START_TEST(kernels_match_numpy_vdpbf16ps)
         ck_assert_uint_eq(c.numel, m * n);
         float *got = zeros(m * n);
         sm_ukernel_params p = {SM_ACT_NONE, NULL, NULL, 0};
+        size_t exact = nv;
         for (size_t vi = 0; vi < nv; vi++) {
             uint16_t *pk = pack(w.data, b.data, n, k, vs[vi]->nr);
             run_gemm(vs[vi], a.data, m, k, pk, n, got, &p, NULL);
@@ -160,12 +179,18 @@ START_TEST(kernels_match_numpy_vdpbf16ps)
                         diff = fmax(diff, fabs(d));
                         within = within && within_sum_bound(a.data, w.data, b.data, NULL, k, i, j, d);
                     }
+                bool noted = false;
+                if (native_cpu_differs(vs[vi], within, k_cases[ci], diff, &noted)) {
+                    exact--;
+                    free(pk);
+                    continue;
+                }
                 ck_abort_msg("%s on %s: not the bits of numpy's step-by-step vdpbf16ps (max |diff| %.3g): %s",
                              vs[vi]->name, k_cases[ci], diff, bf16_why(vs[vi], within));
             }
             free(pk);
         }
-        printf("  %-12s %zu kernel(s) equal numpy's vdpbf16ps bit for bit\n", k_cases[ci], nv);
+        printf("  %-12s %zu of %zu kernel(s) equal numpy's vdpbf16ps bit for bit\n", k_cases[ci], exact, nv);
         free(got);
         sm_npy_free(&a);
         sm_npy_free(&w);
@@ -200,17 +225,25 @@ START_TEST(kernels_match_scalar_reference)
                     uint16_t *p0 = pack(w, b, n, k, ref->nr), *p1 = pack(w, b, n, k, vs[vi]->nr);
                     run_gemm(ref, a, m, k, p0, n, c0, &p, with_res ? res : NULL);
                     run_gemm(vs[vi], a, m, k, p1, n, c1, &p, with_res ? res : NULL);
+                    bool noted = false;
                     for (size_t i = 0; i < m * n; i++) {
                         /* the GEMM sums are the same bits; the activations are the
                          * FP32 epilogue of each level (the FP32 kernels' tolerance) */
                         double d = fabs((double)c1[i] - c0[i]);
-                        if (act == SM_ACT_NONE || act == SM_ACT_RELU || act == SM_ACT_PRELU)
-                            ck_assert_msg(c1[i] == c0[i], "%s m%zu n%zu k%zu %s: element %zu %.9g vs %.9g: %s",
-                                          vs[vi]->name, m, n, k, sm_act_name(act), i, c1[i], c0[i],
-                                          bf16_why(vs[vi], act == SM_ACT_NONE &&
-                                                               within_sum_bound(a, w, b, with_res ? res + i : NULL,
-                                                                                k, i / n, i % n, c1[i] - c0[i])));
-                        else
+                        if (act == SM_ACT_NONE || act == SM_ACT_RELU || act == SM_ACT_PRELU) {
+                            if (c1[i] == c0[i])
+                                continue;
+                            /* ReLU and PReLU (slopes < 1) never widen a difference, so the
+                             * pre-activation bound holds after them too */
+                            bool within = within_sum_bound(a, w, b, with_res ? res + i : NULL, k, i / n, i % n,
+                                                           c1[i] - c0[i]);
+                            char what[96];
+                            snprintf(what, sizeof what, "m%zu n%zu k%zu %s", m, n, k, sm_act_name(act));
+                            if (native_cpu_differs(vs[vi], within, what, d, &noted))
+                                continue;
+                            ck_abort_msg("%s m%zu n%zu k%zu %s: element %zu %.9g vs %.9g: %s", vs[vi]->name, m, n,
+                                         k, sm_act_name(act), i, c1[i], c0[i], bf16_why(vs[vi], within));
+                        } else
                             ck_assert_msg(d <= TOL_ABS + TOL_REL * fabs((double)c0[i]),
                                           "%s m%zu n%zu k%zu %s: element %zu %.9g vs %.9g", vs[vi]->name, m, n,
                                           k, sm_act_name(act), i, c1[i], c0[i]);
