@@ -282,7 +282,7 @@ START_TEST(emotion_threads_bit_identical)
     ck_assert_int_eq(sm_emotion_reserve(m1, h, w, &err), SM_OK);
     ck_assert_int_eq(sm_emotion_run(m1, x, h, w, a, &err), SM_OK);
     /* 2 and 3 threads, by the fan-out rule and with every op split as far as
-     * it goes (grain scale 0): the same bits, and the rule kept some ops whole */
+     * it goes (grain scale 0): the same bits */
     size_t fanouts[2] = {0, 0};
     for (size_t threads = 2; threads <= 3; threads++)
         for (int every = 0; every < 2; every++) {
@@ -298,8 +298,12 @@ START_TEST(emotion_threads_bit_identical)
             sm_threadpool_free(pool);
         }
     sm_parallel_set_grain_scale(1.0);
+    /* the rule never splits more than "every op" does; whether it keeps some of this
+     * network's ops whole depends on the level's op mix (at the scalar level every op
+     * of EfficientNet-B3 at 224 is above the grain), so the rule's effect is checked
+     * on the face networks, whose small ops it keeps whole at every level (test_face) */
     ck_assert_uint_gt(fanouts[0], 0);
-    ck_assert_uint_gt(fanouts[1], fanouts[0]);
+    ck_assert_uint_ge(fanouts[1], fanouts[0]);
     /* an input larger than reserved is refused, not overrun */
     ck_assert_int_eq(sm_emotion_run(m1, x, 301, 300, a, &err), SM_ERR_SHAPE);
     ck_assert_ptr_nonnull(strstr(err.msg, "301x300"));
