@@ -477,7 +477,7 @@ static void analyse(const double *p, spectrum_est *e)
     int k_lo = (int)ceil(SM_HEART_BAND_LO_HZ / df), k_hi = (int)floor(SM_HEART_BAND_HI_HZ / df);
     int kb_lo = (int)ceil(SM_HEART_BPM_MIN / 60.0 / df), kb_hi = (int)floor(SM_HEART_BPM_MAX / 60.0 / df);
     memset(e, 0, sizeof *e);
-    sm_spectrum_peak pk = sm_spectrum_peak_find(p, df, kb_lo, kb_hi, k_lo, k_hi, 0.1);
+    sm_spectrum_peak pk = sm_spectrum_peak_find(p, df, kb_lo, kb_hi, k_lo, k_hi, SM_RPPG_SNR_HALF_BW_HZ);
     if (!(p[pk.k] > 0.0))
         return;
     e->ok = true;

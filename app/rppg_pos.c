@@ -193,7 +193,7 @@ void sm_pos_estimate(sm_pos *p, sm_pos_reading *out)
     double df = SM_POS_FS / SM_POS_FFT_N;
     int k_lo = (int)ceil(SM_POS_BAND_LO_HZ / df), k_hi = (int)floor(SM_POS_BAND_HI_HZ / df);
     int kb_lo = (int)ceil(SM_POS_BPM_MIN / 60.0 / df), kb_hi = (int)floor(SM_POS_BPM_MAX / 60.0 / df);
-    sm_spectrum_peak pk = sm_spectrum_peak_find(p->re, df, kb_lo, kb_hi, k_lo, k_hi, SM_POS_SNR_HALF_BW);
+    sm_spectrum_peak pk = sm_spectrum_peak_find(p->re, df, kb_lo, kb_hi, k_lo, k_hi, SM_RPPG_SNR_HALF_BW_HZ);
     out->valid = true;
     out->bpm = 60.0 * pk.f0_hz;
     out->quality_db = pk.snr_db;

@@ -17,7 +17,7 @@
  *                Butterworth high- and low-pass, forward and backward);
  *                Hann window, zero-padded FFT, peak in 42-210 BPM refined by
  *                parabolic interpolation of the log power.
- *      quality   SNR in dB: power within +-SM_POS_SNR_HALF_BW Hz of the peak
+ *      quality   SNR in dB: power within +-SM_RPPG_SNR_HALF_BW_HZ (rppg_dsp.h) of the peak
  *                and of its first harmonic over the rest of 0.7-3.5 Hz.
  *
  * 2. The seed's UltraLightNet input (app.py extract_rppg_frame): centre square
@@ -43,7 +43,6 @@
 #define SM_POS_BAND_HI_HZ 3.5
 #define SM_POS_BPM_MIN 42.0
 #define SM_POS_BPM_MAX 210.0
-#define SM_POS_SNR_HALF_BW 0.1      /* Hz */
 #define SM_POS_MAX_GAP 0.5          /* s */
 #define SM_POS_MAX_JUMP 0.15
 #define SM_POS_FFT_N 4096

@@ -128,26 +128,7 @@ static const variant k_variants[] = {
 #define DENSE_KIND_f32 K_DENSE_F32
 #define DENSE_KIND_f64 K_DENSE_F64
 #define SM_DENSE_UKERNEL(isa_enum, isa, prec, T) ROW(DENSE_KIND_##prec, isa_enum, "sm_" #prec "_dense_ukernel__" #isa)
-#include "gemm/gemm.inc"
-#include "dwconv/dwconv.inc"
-#include "pool/pool.inc"
-#include "act/act.inc"
-#include "eltwise/eltwise.inc"
-#include "se/se.inc"
-#include "conv2d/pconv3x3.inc"
-#include "mlp/mlp.inc"
-#undef SM_GEMM_UKERNEL
-#undef SM_GEMM_NARROW_UKERNEL
-#undef SM_DWCONV_UKERNEL
-#undef SM_DWCONV_KXK_UKERNEL
-#undef SM_POOL_UKERNEL
-#undef SM_ACT_UKERNEL
-#undef SM_ELTWISE_UKERNEL
-#undef SM_CHANPAD_UKERNEL
-#undef SM_SOFTMAX_UKERNEL
-#undef SM_SE_UKERNEL
-#undef SM_PCONV3X3_UKERNEL
-#undef SM_DENSE_UKERNEL
+#include "sm_ukernel_lists.inc"
 #undef ROW
     {K_BLAS, SM_ISA_SCALAR, "cblas_sgemm + epilogue", SM_GEMM_KERNEL_BLAS, SM_DWCONV_KERNEL_AUTO, 0, 0},
 };

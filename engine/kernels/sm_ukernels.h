@@ -126,26 +126,7 @@ typedef void (*sm_se_ukernel_fn)(size_t channels, size_t rd, const float *m, con
     void sm_##prec##_dense_ukernel__##isa(size_t, size_t, const T *, const T *, const T *, sm_act, T *);
 #define SM_PCONV3X3_UKERNEL(isa_enum, isa) \
     void SM_UK_NAME(pconv3x3, 4o, isa)(size_t, size_t, size_t, const float *const *, const float *, sm_act, const float *const *, float *const *);
-#include "gemm/gemm.inc"
-#include "dwconv/dwconv.inc"
-#include "pool/pool.inc"
-#include "act/act.inc"
-#include "eltwise/eltwise.inc"
-#include "se/se.inc"
-#include "conv2d/pconv3x3.inc"
-#include "mlp/mlp.inc"
-#undef SM_GEMM_UKERNEL
-#undef SM_GEMM_NARROW_UKERNEL
-#undef SM_DWCONV_UKERNEL
-#undef SM_POOL_UKERNEL
-#undef SM_ACT_UKERNEL
-#undef SM_ELTWISE_UKERNEL
-#undef SM_SE_UKERNEL
-#undef SM_PCONV3X3_UKERNEL
-#undef SM_DWCONV_KXK_UKERNEL
-#undef SM_CHANPAD_UKERNEL
-#undef SM_SOFTMAX_UKERNEL
-#undef SM_DENSE_UKERNEL
+#include "sm_ukernel_lists.inc"
 
 /* ---- dispatch table (one per ISA level, filled from the .inc lists) ---- */
 /* What a depthwise kernel assumes, the key it is looked up by: a kh x kw window at

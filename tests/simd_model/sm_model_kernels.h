@@ -7,7 +7,8 @@
  * on between SM_MODEL_LISTS_BEGIN and SM_MODEL_LISTS_END:
  *     #define SM_GEMM_UKERNEL(isa_enum, isa, mr, nr) SM_MODEL_ONLY(isa, <entry>)
  *     SM_MODEL_LISTS_BEGIN
- *     #include "gemm/gemm.inc"
+ *     ... every other list macro ...
+ *     #include "sm_ukernel_lists.inc"
  *     SM_MODEL_LISTS_END
  * SM_MODEL_ONLY keeps the entries of the modelled ISAs (avx512f) and drops the rest. */
 #ifndef SM_MODEL_KERNELS_H
@@ -61,25 +62,9 @@ SM_MODEL_LISTS_BEGIN
 #define SM_KERNELS_X86 1
 #undef SM_KERNELS_NEON
 #define SM_KERNELS_NEON 0
-#include "gemm/gemm.inc"
-#include "dwconv/dwconv.inc"
-#include "pool/pool.inc"
-#include "act/act.inc"
-#include "eltwise/eltwise.inc"
-#include "se/se.inc"
-#include "conv2d/pconv3x3.inc"
+#define SM_DENSE_UKERNEL(isa_enum, isa, prec, T)
+#include "sm_ukernel_lists.inc"
 SM_MODEL_LISTS_END
-#undef SM_GEMM_UKERNEL
-#undef SM_GEMM_NARROW_UKERNEL
-#undef SM_DWCONV_UKERNEL
-#undef SM_DWCONV_KXK_UKERNEL
-#undef SM_POOL_UKERNEL
-#undef SM_ACT_UKERNEL
-#undef SM_ELTWISE_UKERNEL
-#undef SM_CHANPAD_UKERNEL
-#undef SM_SOFTMAX_UKERNEL
-#undef SM_SE_UKERNEL
-#undef SM_PCONV3X3_UKERNEL
 
 /* the native BF16 GEMM kernel (bf16-gemm-8x32-avx512bf16.c), not in a list */
 extern SM_MODEL_FN(sm_bf16_gemm_ukernel_fn) sm_bf16_gemm_ukernel_8x32__avx512bf16_model;

@@ -59,13 +59,8 @@ static void fill_tables(void)
 /* scalar-only lists: the ops call these symbols directly */
 #define SM_CHANPAD_UKERNEL(isa_enum, isa)
 #define SM_SOFTMAX_UKERNEL(isa_enum, isa)
-#include "gemm/gemm.inc"
-#include "dwconv/dwconv.inc"
-#include "pool/pool.inc"
-#include "act/act.inc"
-#include "eltwise/eltwise.inc"
-#include "se/se.inc"
-#include "conv2d/pconv3x3.inc"
+#define SM_DENSE_UKERNEL(isa_enum, isa, prec, T)
+#include "sm_ukernel_lists.inc"
     /* a level that lists no generic depthwise kernel falls back to scalar's */
     SM_ASSERT(g_tables[SM_ISA_SCALAR].dwconv_generic.generic);
     for (int i = 0; i < SM_ISA_COUNT; i++)
