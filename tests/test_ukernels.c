@@ -588,9 +588,10 @@ static void dwconv_case(const dwconv_entry *e, size_t k, size_t s, size_t C, siz
     sm_aligned_free(alp);
 }
 
-/* Widths 1, 2, k, 2k+1 and 37 (several register blocks plus a shifted last one),
- * channel tails, padding on each border alone and on all of them; the generic
- * kernel over k 1..7 and strides 1..3. */
+/* Widths 1, 2, k, 2k+1 and 37 (several register blocks plus a shifted last one), 69
+ * and 150 (interior pixel chunks, a last chunk that takes a short remainder), channel
+ * tails, padding on each border alone and on all of them; the generic kernel over k
+ * 1..7 and strides 1..3. */
 START_TEST(dwconv_ukernels)
 {
     const dwconv_entry *e = &k_dwconv[_i];
@@ -604,10 +605,10 @@ START_TEST(dwconv_ukernels)
     size_t n = 0;
     for (size_t ki = 0; ki < nks; ki++) {
         const size_t k = ks[ki][0], s = ks[ki][1], p = k / 2;
-        const size_t widths[] = {1, 2, k, 2 * k + 1, 37};
+        const size_t widths[] = {1, 2, k, 2 * k + 1, 37, 69, 150};
         const size_t pads[][4] = {{0, 0, 0, 0}, {p, p, p, p}, {k - 1, 0, 0, k - 1}, {0, k - 1, k - 1, 0}, {p, 0, p, 0}};
         for (size_t ci = 0; ci < 5; ci++)
-            for (size_t wi = 0; wi < 5; wi++)
+            for (size_t wi = 0; wi < sizeof widths / sizeof *widths; wi++)
                 for (size_t pi = 0; pi < 5; pi++, n++)
                     if (chans[ci] > 0)
                         dwconv_case(e, k, s, chans[ci], 2 * k + 1 + n % 2, widths[wi], pads[pi], k_acts[n % 5],
