@@ -34,7 +34,7 @@ p95), then whether issue 10's target holds (>= 30 analysed frames/s, emotion >= 
                   10, issue 10's target; 30 = every frame, issue 17's goal)
   --precision P   fp32 (default) or bf16 (smartmirror --precision)
   --json          one JSON object instead of the text report
-  --keep          keep the run's JSON lines and stderr in bench/.work/pipeline/
+  --keep          keep the run's JSON lines, summary and stderr in bench/.work/pipeline/
   -h, --help      this text
 
 Models: the face models from models/ (`make models`); fatigue_mlp.smw and
@@ -143,13 +143,13 @@ frames=$((seconds * 30))
 # ---- run
 out=$work/run.jsonl
 errf=$work/run.stderr
-rm -f "$out" "$errf" "$work/qtable.txt"
+rm -f "$out" "$errf" "$work/qtable.txt" "$work/summary.json"
 t0=$(date +%s.%N)
 set +e
 "$B/smartmirror" --video "$clip" --headless --realtime --fps "$fps" --threads "$threads" --no-landmarks \
     --emotion-hz "$emotion_hz" --precision "$precision" \
     --face-detector "$det" --face-mesh "$mesh" --emotion "$emotion" --fatigue "$fatigue" --rppg "$rppg" \
-    --qtable "$work/qtable.txt" --out "$out" 2>"$errf"
+    --qtable "$work/qtable.txt" --out "$out" >"$work/summary.json" 2>"$errf"
 rc=$?
 set -e
 t1=$(date +%s.%N)
@@ -161,5 +161,5 @@ fi
 wall=$(echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}')
 "$PY" "$here/pipeline/report.py" "$out" "$errf" "$frames" "$fps" "$wall" "$threads" "$emotion_hz" "$precision" $json
 if [ -z "$keep" ]; then
-    rm -f "$out" "$errf" "$work/qtable.txt"
+    rm -f "$out" "$errf" "$work/qtable.txt" "$work/summary.json"
 fi

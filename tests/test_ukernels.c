@@ -589,9 +589,9 @@ static void dwconv_case(const dwconv_entry *e, size_t k, size_t s, size_t C, siz
 }
 
 /* Widths 1, 2, k, 2k+1 and 37 (several register blocks plus a shifted last one), 69
- * and 150 (interior pixel chunks, a last chunk that takes a short remainder), channel
- * tails, padding on each border alone and on all of them; the generic kernel over k
- * 1..7 and strides 1..3. */
+ * and 150 (rows as long as EfficientNet's 75- and 150-pixel maps), channel tails,
+ * padding on each border alone and on all of them; the generic kernel over k 1..7 and
+ * strides 1..3. */
 START_TEST(dwconv_ukernels)
 {
     const dwconv_entry *e = &k_dwconv[_i];

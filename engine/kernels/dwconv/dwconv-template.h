@@ -1,8 +1,6 @@
 /* Depthwise conv row kernel body: DW_FN, DW_K, DW_S (compile-time), channel tile VN.
- * Interior pixels go in chunks of DW_CHUNK, channel tiles inside a chunk: the K input
- * rows under one chunk (all channels) stay in L1 while its tiles are swept, where a
- * sweep of a whole long row per tile (150 pixels x 40 channels: 72 KB of input rows)
- * evicts the lines the next tile reads again. Interior pixels (all taps inside the row) run in register blocks
+ * Channel tiles outer, output pixels inner: a tile's K input rows stay in L1 while
+ * the row is swept. Interior pixels (all taps inside the row) run in register blocks
  * of DW_BLOCK, then DW_BLOCK/2, pixels: each input vector of a row is loaded once and
  * feeds every (pixel, tap) pair that uses it, one weight load feeds a whole block.
  * The last block of a run is shifted left to overlap the previous one instead of a
@@ -17,10 +15,6 @@
 #else
 #define DW_BLOCK 4
 #endif
-#endif
-/* interior pixels per chunk: a multiple of DW_BLOCK */
-#ifndef DW_CHUNK
-#define DW_CHUNK (8 * DW_BLOCK)
 #endif
 
 static inline vf dw_ld(const float *p, size_t n, bool full) { return full ? v_load(p) : v_loadn(p, n); }
@@ -104,50 +98,37 @@ void DW_FN(size_t channels, size_t out_w, size_t in_w, size_t pad_left, const fl
         x_lo = x_hi = out_w < x_lo ? out_w : x_lo;
     const size_t rs = p->residual_stride;
     const bool silu_only = p->act == SM_ACT_SILU && !p->residual;
-    const size_t width = x_hi - x_lo;
-    /* the pixels the blocks cover: [x_lo, x_blk); the rest of the row goes one by one */
-    const size_t x_blk = width >= DW_BLOCK || (width >= DW_BLOCK / 2 && DW_BLOCK / 2 > 1) ? x_hi : x_lo;
-#define DW_TILE_SETUP                                                                            \
-    const size_t n = channels - c < VN ? channels - c : VN;                                      \
-    const float *wt = w + (c / VN) * (VN * (1 + DW_K * DW_K));                                   \
-    const vf bias = v_load(wt);                                                                  \
-    wt += VN;                                                                                    \
-    const float *alpha = p->alpha ? p->alpha + c : NULL;                                         \
-    const float *res = p->residual ? p->residual + c : NULL;
-#define DW_SINGLES(XA, XB)                                                                       \
-    for (size_t x = (XA); x < (XB); x++)                                                         \
-        sm_epi_store(out + x * channels + c,                                                     \
-                     dw_single(rows, wt, c, channels, n, (long)(x * DW_S) - (long)pad_left, in_w, bias), \
-                     n, res ? res + x * rs : NULL, p->act, alpha);
     for (size_t c = 0; c < channels; c += VN) {
-        DW_TILE_SETUP
-        DW_SINGLES(0, x_lo)
-    }
-    /* chunks of DW_CHUNK pixels, the last one taking a remainder too short for a block */
-    for (size_t x0 = x_lo; x0 < x_blk;) {
-        size_t x1 = x_blk - x0 < DW_CHUNK + DW_BLOCK ? x_blk : x0 + DW_CHUNK;
-        for (size_t c = 0; c < channels; c += VN) {
-            DW_TILE_SETUP
-            if (x1 - x0 >= DW_BLOCK) {
-                if (n == VN) {
-                    DW_RUN_BLOCKS(dw_block_a, DW_BLOCK, true)
-                } else {
-                    DW_RUN_BLOCKS(dw_block_a, DW_BLOCK, false)
-                }
+        const size_t n = channels - c < VN ? channels - c : VN;
+        const float *wt = w + (c / VN) * (VN * (1 + DW_K * DW_K));
+        const vf bias = v_load(wt);
+        wt += VN;
+        const float *alpha = p->alpha ? p->alpha + c : NULL;
+        const float *res = p->residual ? p->residual + c : NULL;
+        for (size_t x = 0; x < x_lo; x++)
+            sm_epi_store(out + x * channels + c,
+                         dw_single(rows, wt, c, channels, n, (long)(x * DW_S) - (long)pad_left, in_w, bias),
+                         n, res ? res + x * rs : NULL, p->act, alpha);
+        const size_t x0 = x_lo, x1 = x_hi, width = x1 - x0;
+        size_t x = x0;
+        if (width >= DW_BLOCK) {
+            if (n == VN) {
+                DW_RUN_BLOCKS(dw_block_a, DW_BLOCK, true)
             } else {
-                if (n == VN) {
-                    DW_RUN_BLOCKS(dw_block_b, DW_BLOCK / 2, true)
-                } else {
-                    DW_RUN_BLOCKS(dw_block_b, DW_BLOCK / 2, false)
-                }
+                DW_RUN_BLOCKS(dw_block_a, DW_BLOCK, false)
             }
+            x = x1;
+        } else if (width >= DW_BLOCK / 2 && DW_BLOCK / 2 > 1) {
+            if (n == VN) {
+                DW_RUN_BLOCKS(dw_block_b, DW_BLOCK / 2, true)
+            } else {
+                DW_RUN_BLOCKS(dw_block_b, DW_BLOCK / 2, false)
+            }
+            x = x1;
         }
-        x0 = x1;
+        for (; x < out_w; x++)
+            sm_epi_store(out + x * channels + c,
+                         dw_single(rows, wt, c, channels, n, (long)(x * DW_S) - (long)pad_left, in_w, bias),
+                         n, res ? res + x * rs : NULL, p->act, alpha);
     }
-    for (size_t c = 0; c < channels; c += VN) {
-        DW_TILE_SETUP
-        DW_SINGLES(x_blk, out_w)
-    }
-#undef DW_TILE_SETUP
-#undef DW_SINGLES
 }
