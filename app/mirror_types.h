@@ -56,6 +56,7 @@ typedef struct {
                                       the label app.py's fusion and advisor use */
     const char *model_name;        /* "NovelEmotionModel" or "face-api FaceExpressionNet"
                                       (the model in use; NULL when none) */
+    const char *precision;         /* "fp32" or "bf16": the model's arithmetic (NULL when none) */
 } sm_emotion_result;
 
 typedef struct {

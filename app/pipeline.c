@@ -61,6 +61,7 @@ struct sm_pipeline {
     sm_fer *fer;                /* the default public model (emotion_fer.h) */
     const sm_fer_box_rule *fer_rule;
     char emo_name[128];         /* sm_emotion_result.model_name */
+    sm_precision emo_precision; /* what its GEMM convs run in (FP32 or BF16) */
     char *labels[SM_MAX_EMOTIONS];
     int n_labels;
     double emo_period, emo_due;
@@ -418,6 +419,9 @@ static void load_emotion(sm_pipeline *p, sm_threadpool *pool)
             p->emo = NULL;
         } else {
             snprintf(p->emo_name, sizeof p->emo_name, "NovelEmotionModel");
+            /* no trained weights to judge BF16 by (docs/PERFORMANCE.md): the
+             * process-wide precision, FP32 unless the user chose */
+            p->emo_precision = sm_precision_active();
         }
     }
     if (!p->emo && wanted(c->emotion_default)) {
@@ -436,6 +440,7 @@ static void load_emotion(sm_pipeline *p, sm_threadpool *pool)
             p->fer = NULL;
         } else {
             snprintf(p->emo_name, sizeof p->emo_name, "%s", sm_fer_name(p->fer));
+            p->emo_precision = sm_fer_precision(p->fer); /* the per-model default (emotion_fer.h) */
         }
     }
     if (!p->emo && !p->fer)
@@ -609,6 +614,7 @@ sm_pipeline_info sm_pipeline_get_info(const sm_pipeline *p)
     i.face = p->face != NULL;
     i.emotion = p->emo != NULL || p->fer != NULL;
     i.emotion_model = p->emo_name;
+    i.emotion_precision = i.emotion ? sm_precision_name(p->emo_precision) : "";
     i.fatigue_mlp = p->mlp != NULL;
     i.rppg_net = p->ul != NULL;
     i.advisor = p->advisor != NULL;
@@ -797,8 +803,10 @@ sm_status sm_pipeline_process(sm_pipeline *p, const uint8_t *rgb, int width, int
     if (out->emotion.valid && p->fer)
         sm_emotion_valence_arousal(out->emotion.labels, out->emotion.probs, out->emotion.n_labels,
                                    &out->emotion.valence, &out->emotion.arousal);
-    if (out->emotion.available)
+    if (out->emotion.available) {
         out->emotion.model_name = p->emo_name;
+        out->emotion.precision = sm_precision_name(p->emo_precision);
+    }
     out->ms.face = ms_face;
     out->ms.fatigue = ms_feats + p->mlp_ms;
     out->ms.emotion = ms_emo;

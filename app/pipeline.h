@@ -103,6 +103,8 @@ void sm_pipeline_recalibrate(sm_pipeline *p);
 typedef struct {
     bool face, emotion, fatigue_mlp, rppg_net, advisor;
     const char *emotion_model;  /* "NovelEmotionModel", "face-api FaceExpressionNet" or "" */
+    const char *emotion_precision; /* "fp32" or "bf16": what its GEMM convs run in (the default
+                                      model's per-model rule, sm_fer_load_file; "" without emotion) */
     int n_landmarks;            /* 478 or 468 (0 without face) */
     size_t threads, emotion_threads;
     size_t face_threads;        /* the face models' threads (1 or threads) */

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "sm_engine.h"
+#include "sm_kernels.h"
 
 #define SM_FER_SIZE 112
 #define SM_FER_MAX_CLASSES 16
@@ -82,8 +83,24 @@ typedef struct sm_fer sm_fer;
 
 /* Loads a converted FaceExpressionNet (or any graph .smw with one input
  * [1,112,112,3] and one output [1,n] of probabilities and emotion.labels
- * with n names). pool may be NULL; it must outlive the model. */
+ * with n names). pool may be NULL; it must outlive the model. Its precision
+ * is the per-model default: sm_precision_choose(sm_precision_user(),
+ * sm_fer_qualifies_bf16(file), sm_precision_native()), i.e. BF16 only for
+ * the measured FaceExpressionNet on a CPU with avx512_bf16 when the user
+ * chose nothing. */
 sm_status sm_fer_load_file(const char *path, sm_threadpool *pool, sm_fer **out, sm_error *err);
+/* The same at a given precision for this model alone (FP32 or BF16; DEFAULT:
+ * the per-model default above); the process-wide precision is not touched. */
+sm_status sm_fer_load_file_at(const char *path, sm_threadpool *pool, sm_precision precision, sm_fer **out,
+                              sm_error *err);
+/* Whether f holds the weights whose BF16 accuracy docs/PERFORMANCE.md measured
+ * and found within issue 17's bar (face-api 1.7.15's FaceExpressionNet: its
+ * architecture and the SHA-256 of face_expression_model.bin, as smw-convert
+ * recorded them). Any other file through this loader is not judged: FP32. */
+bool sm_fer_qualifies_bf16(const sm_smw *f);
+/* What the model's GEMM convs run in: SM_PRECISION_FP32 or SM_PRECISION_BF16
+ * (DEFAULT for NULL). */
+sm_precision sm_fer_precision(const sm_fer *m);
 void sm_fer_free(sm_fer *m);
 int sm_fer_n_classes(const sm_fer *m);
 const char *sm_fer_label(const sm_fer *m, int i);

@@ -424,6 +424,45 @@ START_TEST(conv_paths_in_bf16)
 }
 END_TEST
 
+/* issue 17's per-model default, over every combination: the user's explicit
+ * choice always wins (BF16 even where only emulated: asked for); without one,
+ * BF16 only for a model that met the accuracy bar on a CPU with native BF16. */
+START_TEST(precision_rule)
+{
+    static const sm_precision users[] = {SM_PRECISION_DEFAULT, SM_PRECISION_FP32, SM_PRECISION_BF16};
+    for (int u = 0; u < 3; u++)
+        for (int q = 0; q < 2; q++)
+            for (int nat = 0; nat < 2; nat++) {
+                sm_precision got = sm_precision_choose(users[u], q, nat);
+                sm_precision want = users[u] != SM_PRECISION_DEFAULT ? users[u]
+                                    : q && nat                       ? SM_PRECISION_BF16
+                                                                     : SM_PRECISION_FP32;
+                ck_assert_msg(got == want, "user %s, qualifies %d, native %d: %s, want %s",
+                              sm_precision_name(users[u]), q, nat, sm_precision_name(got), sm_precision_name(want));
+            }
+    /* the table written out, so a slip in the expression above cannot hide one in the rule */
+    ck_assert_int_eq(sm_precision_choose(SM_PRECISION_DEFAULT, true, true), SM_PRECISION_BF16);
+    ck_assert_int_eq(sm_precision_choose(SM_PRECISION_DEFAULT, true, false), SM_PRECISION_FP32);
+    ck_assert_int_eq(sm_precision_choose(SM_PRECISION_DEFAULT, false, true), SM_PRECISION_FP32);
+    ck_assert_int_eq(sm_precision_choose(SM_PRECISION_FP32, true, true), SM_PRECISION_FP32);
+    ck_assert_int_eq(sm_precision_choose(SM_PRECISION_BF16, false, false), SM_PRECISION_BF16);
+    /* the user's choice against the process-wide precision: forcing one sets both;
+     * forcing DEFAULT forgets the choice (the environment's too) and leaves FP32 */
+    sm_precision keep = sm_precision_user();
+    sm_precision_force(SM_PRECISION_BF16);
+    ck_assert_int_eq(sm_precision_user(), SM_PRECISION_BF16);
+    ck_assert_int_eq(sm_precision_active(), SM_PRECISION_BF16);
+    sm_precision_force(SM_PRECISION_FP32);
+    ck_assert_int_eq(sm_precision_user(), SM_PRECISION_FP32);
+    ck_assert_int_eq(sm_precision_active(), SM_PRECISION_FP32);
+    sm_precision_force(SM_PRECISION_DEFAULT);
+    ck_assert_int_eq(sm_precision_user(), SM_PRECISION_DEFAULT);
+    ck_assert_int_eq(sm_precision_active(), SM_PRECISION_FP32);
+    sm_precision_force(keep);
+    ck_assert_int_eq(sm_precision_user(), keep);
+}
+END_TEST
+
 START_TEST(precision_names)
 {
     sm_precision p;
@@ -432,7 +471,9 @@ START_TEST(precision_names)
     ck_assert(!sm_precision_parse("fp16", &p));
     ck_assert_str_eq(sm_precision_name(SM_PRECISION_BF16), "bf16");
     /* the programs' --precision: taken out of argv, the last one applied */
-    sm_precision keep = sm_precision_active();
+    /* the user's choice is saved and put back (not sm_precision_active(): forcing
+     * that back would turn "nobody chose" into an explicit FP32) */
+    sm_precision keep = sm_precision_user();
     char a0[] = "prog", a1[] = "--precision", a2[] = "bf16", a3[] = "x.smw", a4[] = "--precision=fp32", a5[] = "--json";
     char *argv[] = {a0, a1, a2, a3, a4, a5, NULL};
     int argc = 6;
@@ -443,6 +484,7 @@ START_TEST(precision_names)
     ck_assert_str_eq(argv[2], "--json");
     ck_assert_ptr_null(argv[3]);
     ck_assert_int_eq(sm_precision_active(), SM_PRECISION_FP32);
+    ck_assert_int_eq(sm_precision_user(), SM_PRECISION_FP32); /* an explicit choice now */
     char b1[] = "--precision", b2[] = "int8";
     char *bad[] = {a0, b1, b2, NULL};
     argc = 3;
@@ -481,7 +523,7 @@ START_TEST(emotion_model_bf16_vs_pytorch)
     ck_assert_msg(sm_test_fixture("emotion_ref/emotion_rand.pth"),
                   "fixture emotion_ref/emotion_rand.pth missing (tests/gen/gen_seed_refs.py)");
     ck_assert_msg(emo_smw[0], "smw-convert failed: %s", emo_msg);
-    sm_precision keep = sm_precision_active();
+    sm_precision keep = sm_precision_user();
     sm_emotion *m[2];
     sm_error err;
     for (int i = 0; i < 2; i++) {
@@ -544,6 +586,7 @@ int main(void)
     tcase_add_test(tc, kernels_match_numpy_vdpbf16ps);
     tcase_add_test(tc, kernels_match_scalar_reference);
     tcase_add_loop_test(tc, conv_paths_in_bf16, 0, 4);
+    tcase_add_test(tc, precision_rule);
     tcase_add_test(tc, precision_names);
     tcase_add_test(tc, emotion_model_bf16_vs_pytorch);
     suite_add_tcase(s, tc);

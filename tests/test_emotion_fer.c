@@ -123,6 +123,46 @@ static void fer_models_dir(char *dir, size_t n)
     snprintf(dir, n, "%s/models", repo ? repo : ".");
 }
 
+/* The precision the per-model rule gives the measured FaceExpressionNet on
+ * this CPU with this environment (SM_PRECISION, SM_ISA): FP32 here (AVX2),
+ * BF16 on a CPU with avx512_bf16 such as AMD Zen 4 unless the user chose. */
+static sm_precision fer_default_precision(void)
+{
+    return sm_precision_choose(sm_precision_user(), true, sm_precision_native());
+}
+
+/* face-api's probabilities on the committed crops: FP32 within 1e-5 (the
+ * same network, float32 both sides); BF16 (bfloat16 weights and activations,
+ * docs/PERFORMANCE.md) within FER_BF16_PROB_BOUND, same top class. */
+#define FER_BF16_PROB_BOUND 0.02
+static double check_against_faceapi(sm_fer *m, const prep_case *cases, int n)
+{
+    const bool bf16 = sm_fer_precision(m) == SM_PRECISION_BF16;
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        sm_rgb_image img = {0};
+        load_image(cases[i].image, &img);
+        float probs[SM_FER_MAX_CLASSES];
+        sm_error err = {0};
+        ck_assert_msg(sm_fer_run_rgb8(m, img.rgb, img.width, img.height, img.stride, cases[i].box, probs, &err) ==
+                          SM_OK,
+                      "%s", err.msg);
+        int top = 0, ref_top = 0;
+        for (int k = 0; k < 7; k++) {
+            ck_assert_msg(fabsf(probs[k] - cases[i].probs[k]) <= (bf16 ? FER_BF16_PROB_BOUND : 1e-5f),
+                          "%s (%s): P(%s) %.8f, face-api %.8f", cases[i].name,
+                          sm_precision_name(sm_fer_precision(m)), FACEAPI_LABELS[k], probs[k], cases[i].probs[k]);
+            worst = fmax(worst, fabs((double)probs[k] - cases[i].probs[k]));
+            top = probs[k] > probs[top] ? k : top;
+            ref_top = cases[i].probs[k] > cases[i].probs[ref_top] ? k : ref_top;
+        }
+        ck_assert_msg(top == ref_top, "%s (%s): top class %s, face-api %s", cases[i].name,
+                      sm_precision_name(sm_fer_precision(m)), FACEAPI_LABELS[top], FACEAPI_LABELS[ref_top]);
+        sm_rgb_image_free(&img);
+    }
+    return worst;
+}
+
 START_TEST(model_matches_faceapi)
 {
     char path[1200], dir[1024];
@@ -132,27 +172,46 @@ START_TEST(model_matches_faceapi)
         sm_test_skip("model_matches_faceapi", "emotion_fer.smw absent (make models)");
         return;
     }
-    sm_fer *m = NULL;
-    sm_error err = {0};
-    ck_assert_msg(sm_fer_load_file(path, NULL, &m, &err) == SM_OK, "%s", err.msg);
-    ck_assert_int_eq(sm_fer_n_classes(m), 7);
-    for (int k = 0; k < 7; k++)
-        ck_assert_str_eq(sm_fer_label(m, k), FACEAPI_LABELS[k]);
     prep_case cases[16];
     int n = read_cases(cases, 16);
-    for (int i = 0; i < n; i++) {
-        sm_rgb_image img = {0};
-        load_image(cases[i].image, &img);
-        float probs[SM_FER_MAX_CLASSES];
-        ck_assert_msg(sm_fer_run_rgb8(m, img.rgb, img.width, img.height, img.stride, cases[i].box, probs, &err) ==
-                          SM_OK,
-                      "%s", err.msg);
+    sm_error err = {0};
+    /* the file make models converts is the one whose BF16 accuracy was measured */
+    sm_smw *f = NULL;
+    ck_assert_msg(sm_smw_open(path, NULL, &f, &err) == SM_OK, "%s", err.msg);
+    ck_assert(sm_fer_qualifies_bf16(f));
+    sm_smw_free(f);
+    /* pinned FP32, BF16 (emulated on a CPU without avx512_bf16) and the default,
+     * which must be what the rule says for this CPU */
+    static const sm_precision asked[3] = {SM_PRECISION_FP32, SM_PRECISION_BF16, SM_PRECISION_DEFAULT};
+    double worst[3];
+    for (int a = 0; a < 3; a++) {
+        sm_fer *m = NULL;
+        ck_assert_msg(sm_fer_load_file_at(path, NULL, asked[a], &m, &err) == SM_OK, "%s", err.msg);
+        ck_assert_int_eq(sm_fer_precision(m), a < 2 ? asked[a] : fer_default_precision());
+        ck_assert_int_eq(sm_fer_n_classes(m), 7);
         for (int k = 0; k < 7; k++)
-            ck_assert_msg(fabsf(probs[k] - cases[i].probs[k]) <= 1e-5f, "%s: P(%s) %.8f, face-api %.8f",
-                          cases[i].name, FACEAPI_LABELS[k], probs[k], cases[i].probs[k]);
-        sm_rgb_image_free(&img);
+            ck_assert_str_eq(sm_fer_label(m, k), FACEAPI_LABELS[k]);
+        worst[a] = check_against_faceapi(m, cases, n);
+        sm_fer_free(m);
     }
+    sm_fer *m = NULL;
+    ck_assert_msg(sm_fer_load_file(path, NULL, &m, &err) == SM_OK, "%s", err.msg);
+    ck_assert_int_eq(sm_fer_precision(m), fer_default_precision());
     sm_fer_free(m);
+    printf("model_matches_faceapi: %d faces, max |P - face-api| fp32 %.3g, bf16 %.3g; default here: %s%s\n", n,
+           worst[0], worst[1], sm_precision_name(fer_default_precision()),
+           sm_precision_native() ? " (native avx512_bf16)" : " (no native BF16)");
+    /* BF16 really ran: its error is far above FP32's */
+    ck_assert_msg(worst[1] > 1e-5, "BF16 asked, yet max |P - face-api| is only %.3g", worst[1]);
+    ck_assert_int_eq(sm_fer_precision(NULL), SM_PRECISION_DEFAULT);
+    ck_assert(!sm_fer_qualifies_bf16(NULL));
+    /* another network through the same loader is not judged: the face detector */
+    char other[1200];
+    snprintf(other, sizeof other, "%s/face_detection_short_range.smw", dir);
+    if (sm_smw_open(other, NULL, &f, &err) == SM_OK) {
+        ck_assert(!sm_fer_qualifies_bf16(f));
+        sm_smw_free(f);
+    }
 }
 END_TEST
 
@@ -183,6 +242,12 @@ START_TEST(smw_run_face_json_emotion)
              img, models);
     ck_assert_int_eq(sm_test_run("smw-run", args, out, sizeof out), 0);
     ck_assert_msg(strstr(out, "\"model\": \"face-api FaceExpressionNet\""), "%s", out);
+    /* the precision the rule gives this CPU (smw-run inherits SM_PRECISION, SM_ISA):
+     * on a CPU with avx512_bf16 the label below comes from BF16 (P(happy) 0.99998
+     * in either precision, so the check holds there too) */
+    char want[64];
+    snprintf(want, sizeof want, "\"precision\": \"%s\"", sm_precision_name(fer_default_precision()));
+    ck_assert_msg(strstr(out, want), "%s not in %s", want, out);
     ck_assert_msg(strstr(out, "\"rule\": \"faceapi\""), "%s", out);
     ck_assert_msg(strstr(out, "\"label\": \"happy\""), "%s", out);
     ck_assert_msg(strstr(out, "\"valence\":"), "%s", out);

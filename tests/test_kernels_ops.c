@@ -452,7 +452,7 @@ START_TEST(dense_layouts_and_residual)
     /* the description's precision wins over the process-wide one in both directions:
      * FP32 asked under a forced BF16 keeps FP32 accuracy; BF16 asked under FP32 shows
      * bfloat16 rounding (8-bit mantissas: errors far above FP32's, within BF16's) */
-    sm_precision was = sm_precision_active();
+    sm_precision was = sm_precision_user();
     for (int p = 0; p < 2; p++) {
         sm_precision_force(p ? SM_PRECISION_FP32 : SM_PRECISION_BF16);
         sm_dense_desc d = {.in_features = (uint32_t)NI, .out_features = (uint32_t)NO,

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "emotion_effnet.h"
 #include "npy.h"
 #include "pipeline.h"
 #include "rppg_pos.h"
 #include "rppg_ultralight.h"
+#include "sm_kernels.h"
 #include "sm_test.h"
 #include "source_y4m.h"
 
@@ -163,6 +165,7 @@ START_TEST(missing_models_are_notes)
                   "%s", n);
     sm_pipeline_info info = sm_pipeline_get_info(p);
     ck_assert(!info.face && !info.emotion && !info.fatigue_mlp && !info.rppg_net && info.advisor);
+    ck_assert_str_eq(info.emotion_precision, "");
     sm_frame f = {0};
     sm_error err = {0};
     ck_assert_int_eq(sm_frame_reserve(&f, 64, 48, &err), SM_OK);
@@ -396,6 +399,9 @@ START_TEST(emotion_matches_direct_run)
     };
     sm_pipeline *p = make(&c);
     ck_assert(sm_pipeline_get_info(p).emotion);
+    /* NovelEmotionModel has no trained weights to judge BF16 by: the process-wide
+     * precision, FP32 unless the user chose */
+    ck_assert_str_eq(sm_pipeline_get_info(p).emotion_precision, sm_precision_name(sm_precision_active()));
     sm_source *src = open_clip("pipeline/pan.y4m");
     sm_frame f0 = {0}, fr = {0};
     sm_mirror_result *r = malloc(sizeof *r);
@@ -535,6 +541,15 @@ START_TEST(headless_end_to_end_real_face)
              fixture("pipeline/pan.y4m"), dir, tmp, a);
     ck_assert_msg(sm_test_run("smartmirror", args, out, sizeof out) == 0, "%s", out);
     ck_assert_msg(strstr(out, "face 478") && strstr(out, "emotion.smw missing"), "%s", out);
+    if (access(face_model(dir, "emotion_fer.smw"), R_OK) == 0) {
+        /* the startup line names the emotion model's precision: the per-model
+         * default (FP32 here; BF16 where the CPU has avx512_bf16, then both runs
+         * below are BF16 and still the same bits: no fan-out splits a sum) */
+        char want[128];
+        snprintf(want, sizeof want, "emotion face-api FaceExpressionNet %s,",
+                 sm_precision_name(sm_precision_choose(sm_precision_user(), true, sm_precision_native())));
+        ck_assert_msg(strstr(out, want), "'%s' not in %s", want, out);
+    }
     snprintf(extra, sizeof extra, "%d %d", dx, dy);
     run_checker(a, n, "face", extra);
     /* a file is analysed frame by frame, in order: the same input gives the same JSON */

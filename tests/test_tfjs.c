@@ -12,6 +12,7 @@
  * - every rejection of the issue's "Bad input" list names the file and the
  *   problem, and smw-convert then writes nothing. */
 #include "convert.h"
+#include "emotion_fer.h"
 #include "tfjs_json.h"
 #include "npy.h"
 #include "sm_engine.h"
@@ -165,6 +166,84 @@ START_TEST(faceapi_parity_tfjs)
 }
 END_TEST
 
+/* A graph's own precision (sm_graph_load_opts), what the default emotion model
+ * loads with: BF16 asked for one graph really runs BF16 (bfloat16 rounding
+ * moves the probabilities, within the bound, same top class as TF.js) while
+ * the process-wide precision stays as it was, and FP32 asked gives FP32's bits
+ * even where the process-wide precision is BF16. The reference is TF.js
+ * running face-api's JS (tests/fixtures/tfjs-ref), as in faceapi_parity_tfjs. */
+#define FER_BF16_PROB_BOUND 0.02
+START_TEST(faceapi_graph_precision_option)
+{
+    sm_error err = {0};
+    uint8_t *ser = NULL;
+    sm_smw *f = NULL;
+    sm_convert_opts opts = {0};
+    ck_assert_msg(convert_path(fer_manifest(), &opts, &ser, &f, &err) == SM_OK, "%s", err.msg);
+    /* the committed shard is the one docs/PERFORMANCE.md measured in BF16 */
+    ck_assert(sm_fer_qualifies_bf16(f));
+    sm_precision keep = sm_precision_user();
+    sm_graph *g[5]; /* process-wide FP32: default, FP32, BF16; process-wide BF16: default, FP32 */
+    const sm_graph_options o32 = {.precision = SM_PRECISION_FP32}, o16 = {.precision = SM_PRECISION_BF16};
+    sm_precision_force(SM_PRECISION_DEFAULT);
+    ck_assert_msg(sm_graph_load_opts(f, NULL, &g[0], &err) == SM_OK, "%s", err.msg);
+    ck_assert_msg(sm_graph_load_opts(f, &o32, &g[1], &err) == SM_OK, "%s", err.msg);
+    ck_assert_msg(sm_graph_load_opts(f, &o16, &g[2], &err) == SM_OK, "%s", err.msg);
+    ck_assert_int_eq(sm_precision_user(), SM_PRECISION_DEFAULT); /* untouched by the loads */
+    ck_assert_int_eq(sm_precision_active(), SM_PRECISION_FP32);
+    sm_precision_force(SM_PRECISION_BF16);
+    ck_assert_msg(sm_graph_load(f, NULL, 0, &g[3], &err) == SM_OK, "%s", err.msg);
+    ck_assert_msg(sm_graph_load_opts(f, &o32, &g[4], &err) == SM_OK, "%s", err.msg);
+    ck_assert_int_eq(sm_precision_user(), SM_PRECISION_BF16);
+    sm_precision_force(keep);
+    static const sm_precision want[5] = {SM_PRECISION_FP32, SM_PRECISION_FP32, SM_PRECISION_BF16,
+                                         SM_PRECISION_BF16, SM_PRECISION_FP32};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(sm_graph_get_stats(g[i]).precision, want[i]);
+    double worst32 = 0, worst16 = 0, moved = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char p[256];
+        sm_npy in, ref;
+        snprintf(p, sizeof p, "tfjs-ref/%s.input.npy", cases[c]);
+        ck_assert_msg(sm_npy_load(sm_test_committed(p), &in, &err) == SM_OK, "%s", err.msg);
+        snprintf(p, sizeof p, "tfjs-ref/%s.probs.npy", cases[c]);
+        ck_assert_msg(sm_npy_load(sm_test_committed(p), &ref, &err) == SM_OK, "%s", err.msg);
+        const float *r = ref.data;
+        float y[5][7];
+        for (int i = 0; i < 5; i++) {
+            memcpy(sm_graph_input(g[i], 0), in.data, in.nbytes);
+            sm_graph_run(g[i], NULL);
+            memcpy(y[i], sm_graph_output(g[i], 0), sizeof y[i]);
+        }
+        /* the same precision gives the same bits however it was asked for */
+        ck_assert_msg(!memcmp(y[0], y[1], sizeof y[0]) && !memcmp(y[0], y[4], sizeof y[0]),
+                      "%s: FP32 asked per graph differs from the process-wide FP32", cases[c]);
+        ck_assert_msg(!memcmp(y[2], y[3], sizeof y[2]), "%s: BF16 asked per graph differs from the process-wide BF16",
+                      cases[c]);
+        int a16 = 0, ar = 0;
+        for (int k = 0; k < 7; k++) {
+            worst32 = fmax(worst32, fabs((double)y[1][k] - r[k]));
+            worst16 = fmax(worst16, fabs((double)y[2][k] - r[k]));
+            moved = fmax(moved, fabs((double)y[2][k] - y[1][k]));
+            a16 = y[2][k] > y[2][a16] ? k : a16;
+            ar = r[k] > r[ar] ? k : ar;
+        }
+        ck_assert_msg(a16 == ar, "%s: top class in BF16 %d, tfjs %d", cases[c], a16, ar);
+        sm_npy_free(&in);
+        sm_npy_free(&ref);
+    }
+    printf("faceapi_graph_precision_option: max |FP32 - tfjs| %.3g (bound 1e-5), max |BF16 - tfjs| %.3g "
+           "(bound %g), max |BF16 - FP32| %.3g\n", worst32, worst16, FER_BF16_PROB_BOUND, moved);
+    ck_assert_msg(worst32 <= 1e-5, "FP32: max |ours - tfjs| = %.3g > 1e-5", worst32);
+    ck_assert_msg(worst16 <= FER_BF16_PROB_BOUND, "BF16: max |ours - tfjs| = %.3g > %g", worst16, FER_BF16_PROB_BOUND);
+    /* bfloat16 keeps 8 significant bits: a graph that ran FP32 would show FP32's 1e-7 */
+    ck_assert_msg(moved > 1e-5, "BF16 asked, yet the probabilities moved only %.3g from FP32's", moved);
+    for (int i = 0; i < 5; i++)
+        sm_graph_free(g[i]);
+    sm_smw_free(f);
+    free(ser);
+}
+END_TEST
 
 /* The graph-model path against tfjs's own graph executor (loadGraphModel):
  * human-models' FER-2013 mini-Xception, when its files are in the model cache
@@ -906,6 +985,7 @@ Suite *make_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, faceapi_converts);
     tcase_add_test(tc, faceapi_parity_tfjs);
+    tcase_add_test(tc, faceapi_graph_precision_option);
     tcase_add_test(tc, xception_parity_tfjs);
     tcase_add_test(tc, op_average_pool);
     tcase_add_test(tc, op_mean_softmax_fc);

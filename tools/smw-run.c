@@ -112,7 +112,8 @@ static void face_usage(FILE *out)
             "                 (default: models, filled by make models)\n"
             "  --no-refine    468 points with face_landmark.smw instead of 478 with the attention model\n"
             "  --json         one JSON object: image, detection, face (presence, roi, landmarks),\n"
-            "                 emotion (model, rule, box, label, probs by class name, valence, arousal)\n"
+            "                 emotion (model, precision, rule, box, label, probs by class name, valence,\n"
+            "                 arousal)\n"
             "  --emotion F    the expression model (default: DIR/emotion_fer.smw, face-api's\n"
             "                 FaceExpressionNet from make models); absent: emotion is null\n"
             "  --emotion-box RULE  face box rule from the landmarks (docs/EMOTION.md): faceapi (default),\n"
@@ -145,6 +146,8 @@ static void put_emotion_json(sm_fer *fer, const sm_rgb_image *img, const char *r
     if (full) {
         printf("\"model\": ");
         put_json_str(sm_fer_name(fer));
+        printf(", \"precision\": ");
+        put_json_str(sm_precision_name(sm_fer_precision(fer)));
         printf(", ");
     }
     printf("\"rule\": ");
@@ -324,8 +327,9 @@ static int face_main(int argc, char **argv)
             for (int i = 1; i < n; i++)
                 if (probs[i] > probs[best])
                     best = i;
-            printf("emotion: %s %.3f (%s, box rule %s: x %.1f y %.1f w %.1f h %.1f)\n", sm_fer_label(fer, best),
-                   probs[best], sm_fer_name(fer), rule->name, emo_box[0], emo_box[1], emo_box[2], emo_box[3]);
+            printf("emotion: %s %.3f (%s in %s, box rule %s: x %.1f y %.1f w %.1f h %.1f)\n",
+                   sm_fer_label(fer, best), probs[best], sm_fer_name(fer), sm_precision_name(sm_fer_precision(fer)),
+                   rule->name, emo_box[0], emo_box[1], emo_box[2], emo_box[3]);
         } else {
             printf("emotion: none (%s)\n", fer ? "no face" : "no expression model");
         }
@@ -358,8 +362,10 @@ static void usage(FILE *out)
     const sm_model_kind *const *k = sm_model_kinds(&n);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "  %-22s input %s\n  %-22s output %s\n", k[i]->arch, k[i]->input.layout, "", k[i]->outputs);
-    fprintf(out, "--precision fp32|bf16  GEMM convs in FP32 (default, or SM_PRECISION) or BF16\n"
-                 "                (docs/PERFORMANCE.md; also with --face)\n");
+    fprintf(out, "--precision fp32|bf16  GEMM convs in FP32 or BF16 (or SM_PRECISION=...). Default: FP32\n"
+                 "                here (MODEL runs as asked); with --face the default emotion model runs\n"
+                 "                BF16 where the CPU has avx512_bf16 (it met the accuracy bar), the face\n"
+                 "                models FP32 (docs/PERFORMANCE.md)\n");
     fprintf(out, "--face: see smw-run --face --help.\n");
     fprintf(out, "Exit status: 0 success, 1 bad model or input, 2 usage error.\n");
 }

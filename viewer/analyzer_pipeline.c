@@ -13,7 +13,7 @@
 typedef struct {
     sm_pipeline *p;
     char det[1024], mesh[1024], emo[1024], emo_default[1024], fat[1024], rppg[1024];
-    char name[160];
+    char name[320];
 } ctx;
 
 static void add_note(sm_viewer_analyzer *a, const char *fmt, const char *x, const char *y)
@@ -78,9 +78,10 @@ static sm_status pl_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_er
     size_t n = strlen(a->notes);
     snprintf(a->notes + n, sizeof a->notes - n, "%s", sm_pipeline_notes(c->p));
     sm_pipeline_info info = sm_pipeline_get_info(c->p);
-    snprintf(c->name, sizeof c->name, "pipeline (face %s, emotion %s, fatigue %s, heart %s; %zu+%zu threads)",
+    snprintf(c->name, sizeof c->name,
+             "pipeline (face %s, emotion %s%s%s, fatigue %s, heart %s; %zu+%zu threads)",
              info.face ? (info.n_landmarks == 478 ? "478" : "468") : "off",
-             info.emotion ? info.emotion_model : "off",
+             info.emotion ? info.emotion_model : "off", info.emotion ? " " : "", info.emotion_precision,
              info.fatigue_mlp ? "mlp" : (info.face ? "rules" : "off"), info.rppg_net ? "net+pos" : "pos",
              info.threads, info.emotion_threads);
     a->name = c->name;

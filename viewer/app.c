@@ -845,9 +845,12 @@ int sm_viewer_main(int argc, char **argv)
     } else if (p->an.init(&p->an, &o.models, &err) != SM_OK) {
         fprintf(stderr, "smartmirror: analysis cannot start: %s\n", err.msg);
         rc = 1;
-    } else if (p->an.notes[0]) {
-        fprintf(stderr, "smartmirror: analysis %s:\n%s", p->an.name, p->an.notes);
-        checkpoint_notes(&o);
+    } else {
+        /* what runs (models, the emotion model's precision, threads) and what is
+         * off; on stderr, so --headless's JSON lines stay alone on stdout */
+        fprintf(stderr, "smartmirror: analysis %s%s\n%s", p->an.name, p->an.notes[0] ? ":" : "", p->an.notes);
+        if (p->an.notes[0])
+            checkpoint_notes(&o);
     }
 
     if (rc == 0 && !headless) {

@@ -215,7 +215,7 @@ static void draw_panels(sm_canvas *c, const sm_frame *f, const sm_mirror_result 
         say(&p, TEXT, "Emotion: %s (%.2f)", buf, e->conf);
     }
     if (e->available && e->model_name)
-        say(&p, DIM, "model: %s", e->model_name);
+        say(&p, DIM, "model: %s%s%s", e->model_name, e->precision ? ", " : "", e->precision ? e->precision : "");
     if (e->available && e->valid) {
         /* two columns of bars: labels in the left one, then the right one */
         int n = e->n_labels > SM_MAX_EMOTIONS ? SM_MAX_EMOTIONS : e->n_labels, half = (n + 1) / 2;

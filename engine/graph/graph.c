@@ -661,13 +661,27 @@ static sm_status bind(sm_graph *g, sm_error *err)
 sm_status sm_graph_load(const sm_smw *f, const sm_graph_custom_op *customs, size_t n_customs, sm_graph **out,
                         sm_error *err)
 {
+    const sm_graph_options o = {.customs = customs, .n_customs = n_customs};
+    return sm_graph_load_opts(f, &o, out, err);
+}
+
+sm_status sm_graph_load_opts(const sm_smw *f, const sm_graph_options *opts, sm_graph **out, sm_error *err)
+{
+    static const sm_graph_options defaults = {0};
+    if (!opts)
+        opts = &defaults;
     *out = NULL;
     sm_graph *g = calloc(1, sizeof *g);
     if (!g)
         return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     g->f = f;
-    g->customs = customs;
-    g->n_customs = customs ? n_customs : 0;
+    g->customs = opts->customs;
+    g->n_customs = opts->customs ? opts->n_customs : 0;
+    /* resolved once, so every op of the graph agrees even if the process-wide
+     * precision changes while it loads */
+    g->precision = opts->precision == SM_PRECISION_BF16 || opts->precision == SM_PRECISION_FP32
+                       ? opts->precision
+                       : sm_precision_active();
     uint32_t n_ops;
     sm_status st = sm_smw_meta_u32(f, "graph.n_ops", &n_ops, err);
     if (st == SM_OK && (n_ops == 0 || n_ops > 100000))
@@ -780,6 +794,6 @@ int sm_graph_find_output(const sm_graph *g, const char *name)
 
 sm_graph_stats sm_graph_get_stats(const sm_graph *g)
 {
-    sm_graph_stats s = {g->n_s, g->n_order, g->n_fused, g->arena_bytes, g->naive_bytes, g->gflop};
+    sm_graph_stats s = {g->n_s, g->n_order, g->n_fused, g->arena_bytes, g->naive_bytes, g->gflop, g->precision};
     return s;
 }

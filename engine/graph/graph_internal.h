@@ -80,6 +80,7 @@ struct sm_graph {
     size_t arena_bytes, naive_bytes;
     double gflop;
     size_t n_fused;
+    sm_precision precision; /* FP32 or BF16 for every conv2d/dense description (never DEFAULT) */
 };
 
 /* What an op may do in fusion (graph.c): a conv-like host takes a residual ADD

@@ -77,6 +77,7 @@ static sm_conv_desc conv_desc(const sm_graph *g, const gr_step *s, bool dw)
     d.act = s->act;
     d.alpha = s->alpha >= 0 ? gr_t(g, s->alpha)->cdata : NULL;
     d.name = w->name;
+    d.precision = g->precision; /* read by regular convs only: depthwise stays FP32 */
     return d;
 }
 
@@ -153,6 +154,7 @@ static sm_status fc_bind(sm_graph *g, gr_step *s, sm_error *err)
     d.bias = s->n_in > 2 && s->in[2] >= 0 ? gr_t(g, s->in[2])->cdata : NULL;
     d.act = s->act;
     d.name = w->name;
+    d.precision = g->precision;
     sm_dense *k = NULL;
     sm_error e2 = {0};
     sm_status st = sm_dense_prepare(&d, &k, &e2);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "sm_engine.h"
+#include "sm_kernels.h"
 
 #define SM_GRAPH_MAX_DIMS 4
 
@@ -73,9 +74,24 @@ typedef struct sm_graph sm_graph;
 
 /* customs may be NULL (n_customs 0): a graph with CUSTOM ops is then refused
  * naming the missing op. Messages name the .smw, the op index, its type and
- * the tensor. */
+ * the tensor. The GEMM convs and dense layers run in the process-wide
+ * precision (sm_precision_active() at load). */
 sm_status sm_graph_load(const sm_smw *f, const sm_graph_custom_op *customs, size_t n_customs,
                         sm_graph **out, sm_error *err);
+
+/* What sm_graph_load takes, and the precision of this graph alone. */
+typedef struct {
+    const sm_graph_custom_op *customs; /* may be NULL (n_customs 0) */
+    size_t n_customs;
+    /* The arithmetic of every CONV_2D and FULLY_CONNECTED (depthwise convs
+     * stay FP32, as everywhere): FP32 or BF16 for this graph whatever the
+     * process-wide precision is (so models loading side by side never toggle
+     * shared state); DEFAULT: sm_precision_active() read once at load. */
+    sm_precision precision;
+} sm_graph_options;
+
+/* sm_graph_load with options; opts NULL = all defaults. */
+sm_status sm_graph_load_opts(const sm_smw *f, const sm_graph_options *opts, sm_graph **out, sm_error *err);
 void sm_graph_free(sm_graph *g);
 
 size_t sm_graph_n_inputs(const sm_graph *g);
@@ -101,6 +117,7 @@ typedef struct {
     size_t arena_bytes;  /* planned activation memory */
     size_t naive_bytes;  /* sum of all activation sizes (no reuse) */
     double gflop;        /* conv multiply-adds x 2 */
+    sm_precision precision; /* of the GEMM convs and dense layers, resolved at load (FP32 or BF16) */
 } sm_graph_stats;
 
 sm_graph_stats sm_graph_get_stats(const sm_graph *g);

@@ -115,7 +115,8 @@ typedef enum {
     SM_DWCONV_KERNEL_GENERIC /* the generic any-k kernel even where a fixed one exists */
 } sm_dwconv_kernel;
 
-/* Arithmetic of the GEMM-based convs (sm_conv2d_*). FP32 everywhere by default.
+/* Arithmetic of the GEMM-based convs (sm_conv2d_*). FP32 by default; a model
+ * that qualifies may default to BF16 (sm_precision_choose).
  * BF16: weights rounded to bfloat16 at prepare, activations rounded on the fly,
  * FP32 accumulation and epilogue (vdpbf16ps semantics, bf16-gemm.h); native
  * (faster) only where the build has the AVX-512 BF16 kernel and the CPU has
@@ -127,10 +128,26 @@ typedef enum {
     SM_PRECISION_FP32,
     SM_PRECISION_BF16
 } sm_precision;
-/* SM_PRECISION=fp32|bf16 (read once; anything else is reported, fp32 kept), or
- * what sm_precision_force() set; used by later prepares. */
+/* The process-wide precision: the user's explicit choice (sm_precision_user),
+ * FP32 when nobody chose; what a description's DEFAULT means at its prepare.
+ * A model that may differ (the per-model rule below) asks for its precision
+ * explicitly (sm_graph_options.precision, a description's precision) instead
+ * of changing this. */
 sm_precision sm_precision_active(void);
+/* The user's explicit choice: SM_PRECISION=fp32|bf16 (read once; anything else
+ * is reported and counts as no choice) or the last sm_precision_force
+ * (sm_precision_take_arg's --precision); SM_PRECISION_DEFAULT when neither. */
+sm_precision sm_precision_user(void);
+/* FP32 or BF16 becomes the explicit choice; DEFAULT forgets any choice, the
+ * environment's included (sm_precision_active() is FP32 again). */
 void sm_precision_force(sm_precision p);
+/* The per-model default (issue 17): the user's explicit FP32 or BF16 always
+ * wins (BF16 then runs even where it is only emulated: asked for, not
+ * silent); with no choice, BF16 only for a model that met the accuracy bar
+ * of docs/PERFORMANCE.md ("BF16 ... accuracy") on a CPU where it runs
+ * natively (cpu_native_bf16: sm_precision_native()), else FP32. Pure: reads
+ * no state. Never returns DEFAULT. */
+sm_precision sm_precision_choose(sm_precision user, bool model_qualifies_bf16, bool cpu_native_bf16);
 bool sm_precision_parse(const char *s, sm_precision *out); /* "fp32"|"bf16" */
 const char *sm_precision_name(sm_precision p);
 /* Whether BF16 would run on native BF16 instructions at the active ISA level. */

@@ -1,5 +1,6 @@
-/* The BF16 path's prepare-time side: the process-wide precision (SM_PRECISION),
- * the kernel choice per ISA level and the weight packing (bf16-gemm.h). */
+/* The BF16 path's prepare-time side: the process-wide precision (SM_PRECISION,
+ * --precision) and the per-model default rule (sm_precision_choose), the
+ * kernel choice per ISA level and the weight packing (bf16-gemm.h). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,9 @@ void sm_bf16_repack_panels(const float *packed, const float *in_scale, size_t k,
 
 /* ---- the process-wide precision -------------------------------------------------- */
 
-static sm_precision g_precision = SM_PRECISION_FP32;
+/* The user's explicit choice (DEFAULT: none); the active precision is it, or
+ * FP32. Written at start-up (environment, command line) or by tests. */
+static sm_precision g_user = SM_PRECISION_DEFAULT;
 static pthread_once_t g_precision_once = PTHREAD_ONCE_INIT;
 
 static void precision_init(void)
@@ -100,7 +103,7 @@ static void precision_init(void)
         return;
     sm_precision p;
     if (sm_precision_parse(want, &p))
-        g_precision = p;
+        g_user = p;
     else
         sm_log(SM_LOG_WARN, "SM_PRECISION=%s is not one of fp32|bf16; using fp32", want);
 }
@@ -121,13 +124,28 @@ bool sm_precision_parse(const char *s, sm_precision *out)
 sm_precision sm_precision_active(void)
 {
     pthread_once(&g_precision_once, precision_init);
-    return g_precision;
+    return g_user == SM_PRECISION_BF16 ? SM_PRECISION_BF16 : SM_PRECISION_FP32;
+}
+
+sm_precision sm_precision_user(void)
+{
+    pthread_once(&g_precision_once, precision_init);
+    return g_user;
 }
 
 void sm_precision_force(sm_precision p)
 {
     pthread_once(&g_precision_once, precision_init);
-    g_precision = p == SM_PRECISION_BF16 ? SM_PRECISION_BF16 : SM_PRECISION_FP32;
+    g_user = p == SM_PRECISION_BF16 || p == SM_PRECISION_FP32 ? p : SM_PRECISION_DEFAULT;
+}
+
+sm_precision sm_precision_choose(sm_precision user, bool model_qualifies_bf16, bool cpu_native_bf16)
+{
+    if (user == SM_PRECISION_FP32 || user == SM_PRECISION_BF16)
+        return user;
+    /* the emulation is slower than FP32 (docs/PERFORMANCE.md): no reason to
+     * give up accuracy for it unasked */
+    return model_qualifies_bf16 && cpu_native_bf16 ? SM_PRECISION_BF16 : SM_PRECISION_FP32;
 }
 
 const char *sm_precision_name(sm_precision p)
