@@ -541,6 +541,9 @@ START_TEST(headless_end_to_end_real_face)
              fixture("pipeline/pan.y4m"), dir, tmp, a);
     ck_assert_msg(sm_test_run("smartmirror", args, out, sizeof out) == 0, "%s", out);
     ck_assert_msg(strstr(out, "face 478") && strstr(out, "emotion.smw missing"), "%s", out);
+    /* with --threads 2 the start-up measurement picks 1 thread or the pool for the
+     * face networks, and the line says which */
+    ck_assert_msg(strstr(out, "face 478 on 1 thread,") || strstr(out, "face 478 on the pool,"), "%s", out);
     if (access(face_model(dir, "emotion_fer.smw"), R_OK) == 0) {
         /* the startup line names the emotion model's precision: the per-model
          * default (FP32 here; BF16 where the CPU has avx512_bf16, then both runs

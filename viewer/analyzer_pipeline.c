@@ -79,8 +79,10 @@ static sm_status pl_init(sm_viewer_analyzer *a, const sm_viewer_models *m, sm_er
     snprintf(a->notes + n, sizeof a->notes - n, "%s", sm_pipeline_notes(c->p));
     sm_pipeline_info info = sm_pipeline_get_info(c->p);
     snprintf(c->name, sizeof c->name,
-             "pipeline (face %s, emotion %s%s%s, fatigue %s, heart %s; %zu+%zu threads)",
+             "pipeline (face %s%s, emotion %s%s%s, fatigue %s, heart %s; %zu+%zu threads)",
              info.face ? (info.n_landmarks == 478 ? "478" : "468") : "off",
+             /* the face networks' threads: the start-up measurement's choice */
+             !info.face ? "" : info.face_threads == 1 ? " on 1 thread" : " on the pool",
              info.emotion ? info.emotion_model : "off", info.emotion ? " " : "", info.emotion_precision,
              info.fatigue_mlp ? "mlp" : (info.face ? "rules" : "off"), info.rppg_net ? "net+pos" : "pos",
              info.threads, info.emotion_threads);
