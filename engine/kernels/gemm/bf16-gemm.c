@@ -105,7 +105,7 @@ static void precision_init(void)
     if (sm_precision_parse(want, &p))
         g_user = p;
     else
-        sm_log(SM_LOG_WARN, "SM_PRECISION=%s is not one of fp32|bf16; using fp32", want);
+        sm_log(SM_LOG_WARN, "SM_PRECISION=%s is not one of fp32|bf16; ignored (the defaults apply)", want);
 }
 
 bool sm_precision_parse(const char *s, sm_precision *out)
