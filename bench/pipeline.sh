@@ -32,7 +32,8 @@ p95), then whether issue 10's target holds (>= 30 analysed frames/s, emotion >= 
                   e.g. 60 shows the headroom
   --emotion-hz HZ emotion runs per second of video (smartmirror --emotion-hz; default
                   10, issue 10's target; 30 = every frame, issue 17's goal)
-  --precision P   fp32 (default) or bf16 (smartmirror --precision)
+  --precision P   fp32, bf16 (smartmirror --precision) or default (the default: no
+                  --precision, each model its own default, docs/PERFORMANCE.md BF16)
   --json          one JSON object instead of the text report
   --keep          keep the run's JSON lines, summary and stderr in bench/.work/pipeline/
   -h, --help      this text
@@ -46,7 +47,7 @@ Environment: B (build directory, default build), SM_CHECKPOINTS.
 EOF
 }
 
-seconds=20 threads=2 fps=30 emotion_hz=10 precision=fp32 json='' keep=''
+seconds=20 threads=2 fps=30 emotion_hz=10 precision=default json='' keep=''
 while [ $# -gt 0 ]; do
     case $1 in
         -h|--help) usage; exit 0 ;;
@@ -65,7 +66,9 @@ case $seconds in ''|*[!0-9]*) echo "pipeline.sh: --seconds needs a whole number 
 case $threads in ''|*[!0-9]*) echo "pipeline.sh: --threads needs a whole number >= 1, got '$threads'" >&2; exit 2 ;; esac
 case $fps in ''|*[!0-9]*) echo "pipeline.sh: --fps needs a whole number >= 1, got '$fps'" >&2; exit 2 ;; esac
 case $emotion_hz in ''|*[!0-9]*) echo "pipeline.sh: --emotion-hz needs a whole number >= 1, got '$emotion_hz'" >&2; exit 2 ;; esac
-case $precision in fp32|bf16) ;; *) echo "pipeline.sh: --precision is fp32 or bf16, got '$precision'" >&2; exit 2 ;; esac
+case $precision in fp32|bf16|default) ;; *) echo "pipeline.sh: --precision is fp32, bf16 or default, got '$precision'" >&2; exit 2 ;; esac
+prec_arg=''
+[ "$precision" = default ] || prec_arg="--precision $precision"
 if [ "$seconds" -lt 1 ] || [ "$threads" -lt 1 ] || [ "$fps" -lt 1 ] || [ "$emotion_hz" -lt 1 ]; then
     echo "pipeline.sh: --seconds, --threads, --fps and --emotion-hz must be >= 1" >&2
     exit 2
@@ -147,7 +150,7 @@ rm -f "$out" "$errf" "$work/qtable.txt" "$work/summary.json"
 t0=$(date +%s.%N)
 set +e
 "$B/smartmirror" --video "$clip" --headless --realtime --fps "$fps" --threads "$threads" --no-landmarks \
-    --emotion-hz "$emotion_hz" --precision "$precision" \
+    --emotion-hz "$emotion_hz" $prec_arg \
     --face-detector "$det" --face-mesh "$mesh" --emotion "$emotion" --fatigue "$fatigue" --rppg "$rppg" \
     --qtable "$work/qtable.txt" --out "$out" >"$work/summary.json" 2>"$errf"
 rc=$?

@@ -3,10 +3,11 @@
 python3 report.py OUT.jsonl STDERR.txt FRAMES FPS WALL_SECONDS THREADS [EMOTION_HZ [PRECISION]] [--json]
 
 EMOTION_HZ: the rate smartmirror was asked for (--emotion-hz, default 10: issue 10's
-target; 30 = every frame, issue 17's); PRECISION: fp32 or bf16, as it ran.
+target; 30 = every frame, issue 17's); PRECISION: fp32 or bf16 as asked, or default (no
+--precision: each model its own; the emotion model's is read from the startup line).
 
 Reads the JSON lines smartmirror printed (one per analysed frame, viewer/json.h)
-and the pipeline line of its stderr ("analysis pipeline (face 478, emotion ...)").
+and the pipeline line of its stderr ("analysis pipeline (face 478 on 1 thread, emotion ...)").
 Reports frames analysed of the clip's, analysed frames per second of video
 time, how many had a face (478 points), fatigue, heart, the emotion results'
 rate, and per-stage ms (mean / median / p95 over the analysed frames; emotion:
@@ -45,15 +46,19 @@ def main():
     a = [x for x in a if x != "--json"]
     path, errpath, frames, fps, wall, threads = a[0], a[1], int(a[2]), float(a[3]), float(a[4]), int(a[5])
     want_hz = float(a[6]) if len(a) > 6 else TARGET_EMOTION_HZ
-    precision = a[7] if len(a) > 7 else "fp32"
+    precision = a[7] if len(a) > 7 else "default"
     objs = [json.loads(l) for l in open(path) if l.strip()]
     err = open(errpath).read()
-    # smartmirror names the pipeline ("face 478, emotion 1 thread, ...") only when it
-    # has notes, i.e. when a model is missing or failed to load; the five files are
-    # given explicitly, so no notes means all five loaded.
+    # smartmirror names the pipeline on stderr ("face 478 on 1 thread, emotion <model>
+    # fp32, ..."); builds before 4306748 did so only when a model was missing or failed
+    # to load, so no line and no notes means all five loaded.
     m = re.search(r"analysis pipeline \(([^)]*)\)", err)
     pipeline = m.group(1) if m else None
-    notes = [l for l in err.splitlines() if l.strip()]
+    # what the emotion model ran in: the startup line names it ("emotion <model> fp32,")
+    m = re.search(r"emotion .* (fp32|bf16),", pipeline or "")
+    emotion_precision = m.group(1) if m else None
+    # stderr beyond the startup line: notes on models missing or failing to load
+    notes = [l for l in err.splitlines() if l.strip() and "analysis pipeline (" not in l]
     clip_s = frames / fps
     n = len(objs)
     face = [o for o in objs if o["face"] is not None]
@@ -91,6 +96,7 @@ def main():
         "bpm_pos_median": round(statistics.median(pos), 1) if pos else None,
         "emotion_results": len(runs), "emotion_hz": round(emo_hz, 2), "emotion_hz_asked": want_hz,
         "precision": precision,
+        "emotion_precision": emotion_precision,
         "ms": {
             "face": stats([o["ms"]["face"] for o in objs]),
             "fatigue": stats([o["ms"]["fatigue"] for o in objs]),
@@ -127,8 +133,9 @@ def main():
         s = rep["ms"][k]
         return "-" if s is None else "%.2f / %.2f / %.2f" % (s["mean"], s["median"], s["p95"])
 
-    print("live pipeline: smartmirror --headless --realtime --threads %d --emotion-hz %g --precision %s: %s"
-          % (threads, want_hz, precision, "face 478 + fatigue MLP + emotion + heart (UltraLightNet + POS), all loaded"
+    print("live pipeline: smartmirror --headless --realtime --threads %d --emotion-hz %g %s: %s"
+          % (threads, want_hz, "(no --precision: per-model defaults)" if precision == "default"
+             else "--precision " + precision, "face 478 + fatigue MLP + emotion + heart (UltraLightNet + POS), all loaded"
              if all_on and pipeline is None else "pipeline (%s)" % pipeline))
     for l in notes:
         print("  smartmirror: " + l)
@@ -138,8 +145,8 @@ def main():
     print("  analysed: %d / %d frames (%d dropped) = %.2f frames/s" % (n, frames, frames - n, fps_video))
     print("  face (%s points) in %d, fatigue in %d (MLP %d), heart in %d of the analysed frames"
           % (rep["landmarks"], len(face), len(fat), len(mlp), len(heart)))
-    print("  emotion: %d results, %.2f Hz; heart: %d UltraLightNet readings (last %s BPM), POS median %s BPM"
-          % (len(runs), emo_hz, rep["heart_net_readings"],
+    print("  emotion: %d results, %.2f Hz (%s); heart: %d UltraLightNet readings (last %s BPM), POS median %s BPM"
+          % (len(runs), emo_hz, emotion_precision or "precision not reported", rep["heart_net_readings"],
              "%.1f" % net[-1] if net else "-", rep["bpm_pos_median"]))
     print("  ms per analysed frame, mean / median / p95:")
     for k, label in (("face", "face (tracker: BlazeFace when lost + FaceMesh)"),
