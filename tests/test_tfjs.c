@@ -60,13 +60,22 @@ static const char *fer_manifest(void)
     return sm_test_committed("tfjs-ref/model/face_expression_model-weights_manifest.json");
 }
 
+/* face-api's expression model converted as smw-convert does by default; f points
+ * into *ser: free both. */
+static sm_smw *convert_fer(uint8_t **ser)
+{
+    sm_error err = {0};
+    sm_smw *f = NULL;
+    sm_convert_opts opts = {0};
+    ck_assert_msg(convert_path(fer_manifest(), &opts, ser, &f, &err) == SM_OK, "%s", err.msg);
+    return f;
+}
+
 START_TEST(faceapi_converts)
 {
     sm_error err = {0};
     uint8_t *ser = NULL;
-    sm_smw *f = NULL;
-    sm_convert_opts opts = {0};
-    ck_assert_msg(convert_path(fer_manifest(), &opts, &ser, &f, &err) == SM_OK, "%s", err.msg);
+    sm_smw *f = convert_fer(&ser);
     ck_assert(sm_smw_arch_is(f, "faceapi_expression_net"));
     ck_assert_uint_eq(f->n_tensors, 49);
     const sm_meta *lab = sm_smw_find_meta(f, "emotion.labels");
@@ -114,9 +123,7 @@ static void run_parity(sm_threadpool *pool, double *worst)
 {
     sm_error err = {0};
     uint8_t *ser = NULL;
-    sm_smw *f = NULL;
-    sm_convert_opts opts = {0};
-    ck_assert_msg(convert_path(fer_manifest(), &opts, &ser, &f, &err) == SM_OK, "%s", err.msg);
+    sm_smw *f = convert_fer(&ser);
     sm_graph *g;
     ck_assert_msg(sm_graph_load(f, NULL, 0, &g, &err) == SM_OK, "%s", err.msg);
     ck_assert_uint_eq(sm_graph_n_outputs(g), 1);
@@ -177,9 +184,7 @@ START_TEST(faceapi_graph_precision_option)
 {
     sm_error err = {0};
     uint8_t *ser = NULL;
-    sm_smw *f = NULL;
-    sm_convert_opts opts = {0};
-    ck_assert_msg(convert_path(fer_manifest(), &opts, &ser, &f, &err) == SM_OK, "%s", err.msg);
+    sm_smw *f = convert_fer(&ser);
     /* the committed shard is the one docs/PERFORMANCE.md measured in BF16 */
     ck_assert(sm_fer_qualifies_bf16(f));
     sm_precision keep = sm_precision_user();
