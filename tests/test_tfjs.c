@@ -60,6 +60,18 @@ static const char *fer_manifest(void)
     return sm_test_committed("tfjs-ref/model/face_expression_model-weights_manifest.json");
 }
 
+/* One committed TF.js reference case: the 112x112x3 input and face-api's 7 probabilities. */
+static void load_case(const char *name, sm_npy *in, sm_npy *ref)
+{
+    char p[256];
+    sm_error err = {0};
+    snprintf(p, sizeof p, "tfjs-ref/%s.input.npy", name);
+    ck_assert_msg(sm_npy_load(sm_test_committed(p), in, &err) == SM_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "tfjs-ref/%s.probs.npy", name);
+    ck_assert_msg(sm_npy_load(sm_test_committed(p), ref, &err) == SM_OK, "%s", err.msg);
+    ck_assert(in->dtype == SM_DTYPE_F32 && in->numel == 112 * 112 * 3 && ref->numel == 7);
+}
+
 /* face-api's expression model converted as smw-convert does by default; f points
  * into *ser: free both. */
 static sm_smw *convert_fer(uint8_t **ser)
@@ -130,13 +142,8 @@ static void run_parity(sm_threadpool *pool, double *worst)
     sm_graph_shape os = sm_graph_output_shape(g, 0);
     ck_assert(os.ndim == 2 && os.dims[0] == 1 && os.dims[1] == 7);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        char p[256];
         sm_npy in, ref;
-        snprintf(p, sizeof p, "tfjs-ref/%s.input.npy", cases[c]);
-        ck_assert_msg(sm_npy_load(sm_test_committed(p), &in, &err) == SM_OK, "%s", err.msg);
-        snprintf(p, sizeof p, "tfjs-ref/%s.probs.npy", cases[c]);
-        ck_assert_msg(sm_npy_load(sm_test_committed(p), &ref, &err) == SM_OK, "%s", err.msg);
-        ck_assert(in.dtype == SM_DTYPE_F32 && in.numel == 112 * 112 * 3 && ref.numel == 7);
+        load_case(cases[c], &in, &ref);
         memcpy(sm_graph_input(g, 0), in.data, in.nbytes);
         sm_graph_run(g, pool);
         const float *y = sm_graph_output(g, 0), *r = ref.data;
@@ -207,12 +214,8 @@ START_TEST(faceapi_graph_precision_option)
         ck_assert_int_eq(sm_graph_get_stats(g[i]).precision, want[i]);
     double worst32 = 0, worst16 = 0, moved = 0;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        char p[256];
         sm_npy in, ref;
-        snprintf(p, sizeof p, "tfjs-ref/%s.input.npy", cases[c]);
-        ck_assert_msg(sm_npy_load(sm_test_committed(p), &in, &err) == SM_OK, "%s", err.msg);
-        snprintf(p, sizeof p, "tfjs-ref/%s.probs.npy", cases[c]);
-        ck_assert_msg(sm_npy_load(sm_test_committed(p), &ref, &err) == SM_OK, "%s", err.msg);
+        load_case(cases[c], &in, &ref);
         const float *r = ref.data;
         float y[5][7];
         for (int i = 0; i < 5; i++) {
