@@ -28,15 +28,15 @@ void sm_fft(int n, double *re, double *im, const double *cos_t, const double *si
 void sm_hann_power_spectrum(int n_fft, const double *x, int n, double *re, double *im,
                             const double *cos_t, const double *sin_t);
 
+/* The half-width of the pulse's band in the SNR of every rPPG estimator here (de
+ * Haan's SNR: +-0.1 Hz around f0 and 2 f0), so their qualities compare. */
+#define SM_RPPG_SNR_HALF_BW_HZ 0.1
+
 /* The pulse in a power spectrum p (bin width df Hz): the strongest bin k within
  * [kb_lo, kb_hi] (the plausible heart rates), its frequency refined by a parabola
  * through the log powers of it and its two neighbours (when it is inside the range,
  * positive, and the parabola opens downwards), and the SNR: the power within half_bw
  * Hz of f0 and of 2 f0 over the rest of [k_lo, k_hi] (the pass band), in dB. */
-/* The half-width of the pulse's band in the SNR of every rPPG estimator here (de
- * Haan's SNR: +-0.1 Hz around f0 and 2 f0), so their qualities compare. */
-#define SM_RPPG_SNR_HALF_BW_HZ 0.1
-
 typedef struct {
     int k;         /* the strongest bin */
     double f0_hz;  /* refined frequency */

@@ -356,7 +356,7 @@ void sm_conv2d_run(const sm_conv2d *op, const float *in, size_t in_h, size_t in_
     sm_ops_axis(in_w, op->kw, op->sw, op->pad, false, &x.out_w, &x.pad_left);
     if (op->pointwise) {
         x.m = in_h * in_w;
-        size_t blocks = (x.m + pw_block(op) - 1) / pw_block(op);
+        const size_t bs = pw_block(op), blocks = (x.m + bs - 1) / bs;
         /* few row blocks (a 10x10 map has 2) would leave threads idle or unequal:
          * split the output channels too, panel groups per block (each element's
          * arithmetic is the same either way) */
