@@ -18,7 +18,8 @@
 #   make clean
 # Variables: CC=clang, SANITIZE=1 (address+undefined), SANITIZE=thread (TSan: the
 #            thread pool and its callers), BLAS=none (own GEMM only),
-#            CROSS=aarch64-linux-gnu- (cross build), V=1 (show commands).
+#            CROSS=aarch64-linux-gnu- (cross build), V=1 (show commands),
+#            JOBS=N (compilers at once in the test targets; default one per CPU).
 #            SM_AVX512BF16=0 (leave out the native AVX-512 BF16 kernel, built by default on x86-64).
 
 CC := $(if $(filter default,$(origin CC)),$(CROSS)gcc,$(CC))
@@ -27,6 +28,8 @@ PKG_CONFIG ?= pkg-config
 PYTHON ?= /usr/bin/python3
 SANITIZE ?= 0
 BLAS ?= openblas
+# make test and the cross test targets build with one compiler per CPU
+JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 
 TARGET_MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
 ifneq ($(findstring aarch64,$(TARGET_MACHINE)),)
@@ -301,7 +304,7 @@ deps-run:
 # `make test` checks/installs dependencies first, then re-enters make so that the
 # pkg-config flags are read after any install.
 test: deps-test
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory -j$(JOBS) test-build
 	@B=$(B) PYTHON=$(PYTHON) sh tests/run-tests.sh
 
 test-build: all $(TEST_BINS)
@@ -345,7 +348,7 @@ fuzz:
 
 test-arm64:
 	@sh tests/deps.sh arm64
-	@$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- BLAS=none test-build
+	@$(MAKE) --no-print-directory -j$(JOBS) CROSS=aarch64-linux-gnu- BLAS=none test-build
 	@B=build/aarch64-noblas SM_TEST_RUNNER="qemu-aarch64 -L /" CK_FORK=no \
 	    PYTHON=$(PYTHON) sh tests/run-tests.sh
 
@@ -355,7 +358,7 @@ test-arm64:
 # as the run-time root (Debian 12 has no riscv64 libc6 to install).
 test-riscv64:
 	@sh tests/deps.sh riscv64
-	@$(MAKE) --no-print-directory CROSS=riscv64-linux-gnu- BLAS=none test-build
+	@$(MAKE) --no-print-directory -j$(JOBS) CROSS=riscv64-linux-gnu- BLAS=none test-build
 	@B=build/riscv64-noblas SM_TEST_RUNNER="qemu-riscv64 -L /usr/riscv64-linux-gnu" CK_FORK=no \
 	    SM_TEST_QUICK=1 SM_KERNELS_QUICK=1 \
 	    PYTHON=$(PYTHON) sh tests/run-tests.sh

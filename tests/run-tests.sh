@@ -12,6 +12,7 @@
 #   SM_TEST_FILTER  run only suites whose name contains this
 #   SM_TEST_RUNNER  a command prefix for the suites and programs (qemu for cross builds)
 #   SM_SUITE_TIMEOUT  seconds after which one suite is stopped and counted as failed
+#   SM_TEST_JOBS  suites run at once (default: the number of CPUs; 1 = one by one)
 #   SM_REQUIRE_ALL=1  (set by .ci/run, not by `make test`) every skip must be allowed by
 #                tests/skips-allowed for this run's tags, else the run fails: CI has
 #                every tool and file a test needs, so a skip there means a test that
@@ -67,23 +68,34 @@ for g in tests/gen/gen_*.py tests/gen/gen_*.sh; do
     fi
 done
 
-total=0; failed=0; suites_failed=""
-for t in "$B"/tests/test_*; do
+# The suites run SM_TEST_JOBS at a time (default: one per CPU; each suite is
+# mostly one thread, and under qemu-user entirely so), the longest first so that
+# none of them is left running alone at the end. Each suite's output is printed
+# whole when it finishes (tests/run-suite.sh); the counts below are read in name
+# order, the same whatever order the suites finished in.
+jobs=${SM_TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+case "$jobs" in ''|*[!0-9]*|0) echo "SM_TEST_JOBS=$jobs: expected a whole number >= 1" >&2; exit 2 ;; esac
+command -v flock >/dev/null 2>&1 || jobs=1
+longest_first="test_emotion test_bf16 test_heart test_face test_ultralight test_tfjs test_viewer_session test_pos test_pipeline"
+suites=""
+for t in $(for s in $longest_first; do echo "$B/tests/$s"; done) "$B"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
     case "$name" in *"${SM_TEST_FILTER:-}"*) ;; *) continue ;; esac
-    echo "== $name"
-    # SM_TEST_RUNNER (e.g. qemu-aarch64 -L /) runs foreign binaries
-    t0=$(date +%s)
-    if [ -n "${SM_SUITE_TIMEOUT:-}" ]; then
-        out=$(timeout "$SM_SUITE_TIMEOUT" ${SM_TEST_RUNNER:-} "$t" 2>&1); rc=$?
-        [ $rc -eq 124 ] && out="$out
-$name: TIMED OUT after ${SM_SUITE_TIMEOUT}s"
-    else
-        out=$(${SM_TEST_RUNNER:-} "$t" 2>&1); rc=$?
-    fi
-    printf '%s\n' "$out"
-    echo "($name: $(( $(date +%s) - t0 ))s)"
+    case " $suites " in *" $t "*) continue ;; esac
+    suites="$suites $t"
+done
+results=$(mktemp -d)
+trap 'rm -f "$skips"; rm -rf "$results"' EXIT
+[ "$jobs" -gt 1 ] && echo "== running the suites $jobs at a time (SM_TEST_JOBS)"
+# shellcheck disable=SC2086
+printf '%s\n' $suites | xargs -r -P "$jobs" -n 1 sh "$root/tests/run-suite.sh" "$results"
+
+total=0; failed=0; suites_failed=""
+for t in $(printf '%s\n' $suites | sort); do
+    name=$(basename "$t")
+    out=$(cat "$results/$name.out" 2>/dev/null)
+    rc=$(cat "$results/$name.rc" 2>/dev/null || echo 1)
     note_skips "$name" "$out"
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
     if [ -n "$line" ]; then
@@ -92,7 +104,7 @@ $name: TIMED OUT after ${SM_SUITE_TIMEOUT}s"
         e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
         total=$((total + n)); failed=$((failed + f + e))
     fi
-    if [ $rc -ne 0 ] || [ -z "$line" ]; then
+    if [ "$rc" -ne 0 ] || [ -z "$line" ]; then
         suites_failed="$suites_failed $name"
         [ -z "$line" ] && failed=$((failed + 1))
     fi

@@ -533,10 +533,13 @@ static void window_run(bool mirror)
     /* Under SANITIZE=1, SDL's X11 back end leaves allocations from libraries it
      * has dlclose()d by exit (unsymbolizable, so no suppression can name them):
      * leak checking is off for these window runs only; everything else,
-     * including the overlay drawing in-process, is leak-checked. */
+     * including the overlay drawing in-process, is leak-checked. The display
+     * numbers start apart from test_viewer_session's (170): tests/run-tests.sh
+     * runs suites side by side, and two `xvfb-run -a` from the same start can
+     * both pick the same free number. */
     snprintf(cmd, sizeof cmd,
              "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
-             "xvfb-run -a -s '-screen 0 1280x800x24' '%s/smartmirror' --video '%s' --frames 10 --screenshot '%s' %s "
+             "xvfb-run -a -n 140 -s '-screen 0 1280x800x24' '%s/smartmirror' --video '%s' --frames 10 --screenshot '%s' %s "
              ">/dev/null 2>&1",
              bin && *bin ? bin : "build", clip, shot, mirror ? "" : "--no-mirror");
     ck_assert_int_eq(system(cmd), 0);

@@ -566,9 +566,10 @@ START_TEST(window_sizes_under_xvfb)
     int k = _i;
     char shot[4200], cmd[16384];
     snprintf(shot, sizeof shot, "%s/shot.bmp", sm_test_tmpdir());
+    /* display numbers from 170, apart from test_viewer's (suites run side by side) */
     snprintf(cmd, sizeof cmd,
              "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
-             "xvfb-run -a -s '-screen 0 %dx%dx24' '%s/smartmirror' --video '%s' --size %dx%d --frames 24 "
+             "xvfb-run -a -n 170 -s '-screen 0 %dx%dx24' '%s/smartmirror' --video '%s' --size %dx%d --frames 24 "
              "--models /nonexistent --screenshot '%s' >/dev/null 2>&1",
              sizes[k][0], sizes[k][1], bin(), clip, sizes[k][0], sizes[k][1], shot);
     ck_assert_int_eq(system(cmd), 0);
