@@ -226,11 +226,12 @@ static sm_emotion *load_model(sm_threadpool *pool)
     return m;
 }
 
-/* All four cases with stage checks at the best level, on two threads
- * (SM_TEST_QUICK: the two faces, 300 and 224). */
+/* All the cases with stage checks at the best level, on two threads
+ * (SM_TEST_QUICK: the face at 112 only; the 300 size is still compared with
+ * PyTorch end to end by emotion_smw_run). */
 START_TEST(emotion_parity_best_isa)
 {
-    static const char *const cases[] = {"pattern300", "noise300", "face300", "face224"};
+    static const char *const cases[] = {"pattern300", "noise300", "face300", "face224", "face112"};
     sm_threadpool *pool;
     sm_error err;
     ck_assert_int_eq(sm_threadpool_init(&pool, 2, &err), SM_OK);
@@ -239,7 +240,7 @@ START_TEST(emotion_parity_best_isa)
     ck_assert_str_eq(sm_emotion_label(m, 0), "angry");
     ck_assert_str_eq(sm_emotion_label(m, 7), "tired");
     ck_assert_ptr_null(sm_emotion_label(m, 8));
-    for (size_t i = sm_test_quick() ? 2 : 0; i < 4; i++)
+    for (size_t i = sm_test_quick() ? 4 : 0; i < 5; i++)
         check_case(m, cases[i], true);
     sm_emotion_free(m);
     sm_threadpool_free(pool);
@@ -247,7 +248,8 @@ START_TEST(emotion_parity_best_isa)
 END_TEST
 
 /* The other ISA levels (each reloads: the kernels are chosen at load). Under
- * the sanitizers only the 224 case, to keep the run affordable. */
+ * the sanitizers only the 224 case, to keep the run affordable; SM_TEST_QUICK:
+ * only the face at 112. */
 START_TEST(emotion_parity_other_isas)
 {
     sm_isa best = sm_isa_active();
@@ -257,8 +259,8 @@ START_TEST(emotion_parity_other_isas)
             continue;
         ck_assert(sm_isa_force((sm_isa)i));
         sm_emotion *m = load_model(NULL);
-        check_case(m, "face224", true);
-        if (!SM_TEST_UNDER_ASAN)
+        check_case(m, sm_test_quick() ? "face112" : "face224", true);
+        if (!SM_TEST_UNDER_ASAN && !sm_test_quick())
             check_case(m, "noise300", false);
         sm_emotion_free(m);
         ran++;
@@ -269,11 +271,12 @@ START_TEST(emotion_parity_other_isas)
 }
 END_TEST
 
-/* Threads do not change the result (the ops are bit-identical for any pool). */
+/* Threads do not change the result (the ops are bit-identical for any pool);
+ * SM_TEST_QUICK: on the face at 112, a quarter of the work. */
 START_TEST(emotion_threads_bit_identical)
 {
     sm_npy in;
-    sm_test_load_npy_f32("emotion_ref/face224/input.npy", &in);
+    sm_test_load_npy_f32(sm_test_quick() ? "emotion_ref/face112/input.npy" : "emotion_ref/face224/input.npy", &in);
     size_t h, w;
     float *x = to_nhwc(&in, &h, &w);
     sm_error err;
@@ -452,7 +455,9 @@ START_TEST(emotion_crop_box_app_py)
 END_TEST
 
 /* A crop already at input.size is copied exactly (cv2.resize at scale 1 is the
- * identity), then divided by 255; the model then runs on it. */
+ * identity), then divided by 255; the model then runs on it (not under
+ * SM_TEST_QUICK: that run only checks a valid distribution, and emotion_smw_run
+ * runs the model at this size against PyTorch). */
 START_TEST(emotion_preprocess_identity_scale)
 {
     sm_emotion *m = load_model(NULL);
@@ -468,12 +473,14 @@ START_TEST(emotion_preprocess_identity_scale)
         for (int x = 0; x < 300; x++)
             for (int c = 0; c < 3; c++)
                 ck_assert_float_eq(dst[(y * 300 + x) * 3 + c], img[((y + 5) * W + x + 10) * 3 + c] / 255.0f);
-    sm_emotion_output o;
-    ck_assert_int_eq(sm_emotion_run_rgb8(m, img, W, H, (size_t)W * 3, box, &o, &err), SM_OK);
-    double s = 0;
-    for (int i = 0; i < 8; i++)
-        s += o.probs[i];
-    ck_assert(fabs(s - 1) < 1e-5);
+    if (!sm_test_quick()) {
+        sm_emotion_output o;
+        ck_assert_int_eq(sm_emotion_run_rgb8(m, img, W, H, (size_t)W * 3, box, &o, &err), SM_OK);
+        double s = 0;
+        for (int i = 0; i < 8; i++)
+            s += o.probs[i];
+        ck_assert(fabs(s - 1) < 1e-5);
+    }
     int bad[4] = {10, 5, 330, 305};
     ck_assert_int_eq(sm_emotion_preprocess_rgb8(m, img, W, H, (size_t)W * 3, bad, dst, &err), SM_ERR_ARG);
     ck_assert_ptr_nonnull(strstr(err.msg, "outside"));

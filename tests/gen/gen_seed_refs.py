@@ -15,7 +15,8 @@ Writes (every file written to a temp name and renamed):
                                            stem, stage0..stage6, head (head = after bn2+SiLU,
                                            before pooling); stage inputs include micro
   OUTDIR/emotion_ref/manifest.json         cases, files, shapes, per-stage stats
-  cases: pattern300, noise300, face300 (skimage astronaut face), face224
+  cases: pattern300, noise300, face300 (skimage astronaut face), face224, face112 (the
+  same face small: the emulated runs' quick subset, SM_TEST_QUICK, compares at this size)
 
   OUTDIR/ultralight_ref/<case>/input.npy   [B,T,3,36,36] f32 (as the seed's forward takes it)
   OUTDIR/ultralight_ref/<case>/bpm.npy     [B] f32
@@ -38,7 +39,7 @@ sys.path.insert(0, HERE)
 from common import REPO, save_npy, save_text, shared_dir, up_to_date  # noqa: E402
 
 SEED = 20251125
-CASES = ("pattern300", "noise300", "face300", "face224")
+CASES = ("pattern300", "noise300", "face300", "face224", "face112")
 STD_LO, STD_HI = 0.1, 10.0
 
 
@@ -60,6 +61,7 @@ def emotion_inputs():
         "noise300": rng.uniform(0.0, 1.0, (300, 300, 3)).astype(np.float32),
         "face300": face_image(300),
         "face224": face_image(224),
+        "face112": face_image(112),
     }
 
 
