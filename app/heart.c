@@ -114,12 +114,6 @@ void sm_heart_reset(sm_heart *h)
     h->last.reason = "no face";
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* ---- samples and segments -------------------------------------------------------------- */
 
 static bool region_ok(const sm_heart_sample *s, int r)
@@ -228,9 +222,7 @@ static bool is_step(const sm_heart *h, const sm_heart_sample *s)
     if (nb < 3 || na < 3)
         return false;
     for (int c = 0; c < 3; c++) {
-        qsort(ra[c], (size_t)na, sizeof(double), cmp_double);
-        qsort(rb[c], (size_t)nb, sizeof(double), cmp_double);
-        double recent = ra[c][na / 2], before = rb[c][nb / 2];
+        double recent = sm_kth_smallest(ra[c], na, na / 2), before = sm_kth_smallest(rb[c], nb, nb / 2);
         if (fabs(recent - before) > SM_HEART_JUMP_COLOUR * before)
             return true;
     }
@@ -329,14 +321,13 @@ static void despike(sm_heart *h, int n)
             int k = 0;
             for (int j = i - 3; j <= i + 3; j++)
                 w[k++] = x[j < 0 ? 0 : (j >= n ? n - 1 : j)];
-            qsort(w, 7, sizeof *w, cmp_double);
-            h->x[i] = w[3];
-            h->y[i] = x[i] - w[3];
+            double med = sm_kth_smallest(w, 7, 3);
+            h->x[i] = med;
+            h->y[i] = x[i] - med;
         }
         for (int i = 0; i < n; i++)
             h->hh[i] = fabs(h->y[i]);
-        qsort(h->hh, (size_t)n, sizeof *h->hh, cmp_double);
-        double lim = 4.0 * 1.4826 * h->hh[n / 2];
+        double lim = 4.0 * 1.4826 * sm_kth_smallest(h->hh, n, n / 2);
         for (int i = 0; i < n; i++) {
             double d = h->y[i];
             x[i] = h->x[i] + (d > lim ? lim : (d < -lim ? -lim : d));

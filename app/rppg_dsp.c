@@ -111,3 +111,50 @@ sm_spectrum_peak sm_spectrum_peak_find(const double *p, double df, int kb_lo, in
     }
     return (sm_spectrum_peak){.k = kp, .f0_hz = f0, .snr_db = 10.0 * log10((sig + 1e-30) / (noise + 1e-30))};
 }
+
+static void swap_d(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+double sm_kth_smallest(double *x, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (hi - lo > 8) {
+        /* median of three as the pivot, moved to hi; then Lomuto's partition,
+         * with the values equal to the pivot split evenly so that a window of
+         * equal values (a frozen camera) stays linear */
+        int mid = lo + (hi - lo) / 2;
+        if (x[mid] < x[lo])
+            swap_d(&x[mid], &x[lo]);
+        if (x[hi] < x[lo])
+            swap_d(&x[hi], &x[lo]);
+        if (x[hi] < x[mid])
+            swap_d(&x[hi], &x[mid]);
+        swap_d(&x[mid], &x[hi]);
+        double pivot = x[hi];
+        int store = lo;
+        bool equal_left = false;
+        for (int i = lo; i < hi; i++)
+            if (x[i] < pivot || (x[i] == pivot && (equal_left = !equal_left)))
+                swap_d(&x[i], &x[store++]);
+        swap_d(&x[store], &x[hi]);
+        if (k == store)
+            return x[k];
+        if (k < store)
+            hi = store - 1;
+        else
+            lo = store + 1;
+    }
+    /* a few left: insertion sort */
+    for (int i = lo + 1; i <= hi; i++) {
+        double v = x[i];
+        int j = i;
+        for (; j > lo && x[j - 1] > v; j--)
+            x[j] = x[j - 1];
+        x[j] = v;
+    }
+    return x[k];
+}

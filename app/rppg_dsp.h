@@ -28,6 +28,11 @@ void sm_fft(int n, double *re, double *im, const double *cos_t, const double *si
 void sm_hann_power_spectrum(int n_fft, const double *x, int n, double *re, double *im,
                             const double *cos_t, const double *sin_t);
 
+/* The k-th smallest of x[0..n) (0 <= k < n; finite values), reordering x: what
+ * x[k] would be after sorting, found in O(n) on average. The rPPG medians run on
+ * every frame, where sorting the whole window cost more than the estimate itself. */
+double sm_kth_smallest(double *x, int n, int k);
+
 /* The half-width of the pulse's band in the SNR of every rPPG estimator here (de
  * Haan's SNR: +-0.1 Hz around f0 and 2 f0), so their qualities compare. */
 #define SM_RPPG_SNR_HALF_BW_HZ 0.1

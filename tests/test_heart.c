@@ -9,6 +9,7 @@
 #include "heart_eval.h"
 #include "heart_trace.h"
 #include "mirror.h"
+#include "rppg_dsp.h"
 #include "rppg_pos.h"
 #include "sm_test.h"
 
@@ -392,6 +393,40 @@ END_TEST
 
 /* ---- trace files --------------------------------------------------------------------------- */
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The medians of the estimator (sm_kth_smallest) against sorting with qsort:
+ * every k of arrays of 1-300 values, distinct, with many ties, all equal,
+ * already sorted and reversed. */
+START_TEST(kth_smallest_matches_sorting)
+{
+    static double x[300], sorted[300], work[300];
+    sm_test_seed(7);
+    for (int n = 1; n <= 300; n += (n < 40 ? 1 : 37)) {
+        for (int kind = 0; kind < 5; kind++) {
+            for (int i = 0; i < n; i++) {
+                double u = sm_test_uniform(0.0f, 1.0f);
+                x[i] = kind == 0 ? u : kind == 1 ? floor(u * 4.0) : kind == 2 ? 3.5 : kind == 3 ? i : n - i;
+            }
+            memcpy(sorted, x, (size_t)n * sizeof *x);
+            qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+            for (int k = 0; k < n; k++) {
+                memcpy(work, x, (size_t)n * sizeof *x);
+                double got = sm_kth_smallest(work, n, k);
+                ck_assert_msg(got == sorted[k], "n %d kind %d k %d: %g, sorted %g", n, kind, k, got, sorted[k]);
+                /* a reordering: the same values */
+                qsort(work, (size_t)n, sizeof *work, cmp_double);
+                ck_assert(memcmp(work, sorted, (size_t)n * sizeof *work) == 0);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(trace_round_trip_and_rejects)
 {
     const char *dir = sm_test_tmpdir();
@@ -601,6 +636,7 @@ int main(void)
     tcase_add_test(tc, no_harmonic_jumps);
     tcase_add_test(tc, bad_input_never_fresh);
     tcase_add_loop_test(tc, frame_rates_5_to_60, 0, (int)(sizeof fps_list / sizeof fps_list[0]));
+    tcase_add_test(tc, kth_smallest_matches_sorting);
     tcase_add_test(tc, trace_round_trip_and_rejects);
     tcase_add_test(tc, mirror_stress_from_shown_reading);
     tcase_add_test(tc, real_traces_replayed);
