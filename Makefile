@@ -346,10 +346,12 @@ eval-emotion: all
 fuzz:
 	@FUZZ_SEED=$(FUZZ_SEED) sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# aarch64: NEON and scalar kernels; the longest model suites run their documented
+# quick subset (SM_TEST_QUICK, docs/PORTING.md) as under riscv64.
 test-arm64:
 	@sh tests/deps.sh arm64
 	@$(MAKE) --no-print-directory -j$(JOBS) CROSS=aarch64-linux-gnu- BLAS=none test-build
-	@B=build/aarch64-noblas SM_TEST_RUNNER="qemu-aarch64 -L /" CK_FORK=no \
+	@B=build/aarch64-noblas SM_TEST_RUNNER="qemu-aarch64 -L /" CK_FORK=no SM_TEST_QUICK=1 \
 	    PYTHON=$(PYTHON) sh tests/run-tests.sh
 
 # riscv64: scalar kernels only (no RVV variants yet), the documented quick subset of
