@@ -7,6 +7,7 @@
 # SM_TEST_RUNNER (e.g. qemu-aarch64 -L /) runs foreign binaries; SM_SUITE_TIMEOUT
 # stops a suite after that many seconds (counted as failed).
 set -u
+. "$(dirname "$0")/parallel.sh"
 res=$1
 t=$2
 name=$(basename "$t")
@@ -21,10 +22,6 @@ else
     ${SM_TEST_RUNNER:-} "$t" >"$out" 2>&1; rc=$?
 fi
 echo "$rc" >"$res/$name.rc"
-print='echo "== $1"; cat "$2"; echo "($1: $3s)"'
-if command -v flock >/dev/null 2>&1; then
-    flock "$res/print.lock" sh -c "$print" sh "$name" "$out" "$(( $(date +%s) - t0 ))"
-else
-    sh -c "$print" sh "$name" "$out" "$(( $(date +%s) - t0 ))"
-fi
+print_locked "$res/print.lock" sh -c 'echo "== $1"; cat "$2"; echo "($1: $3s)"' sh \
+    "$name" "$out" "$(( $(date +%s) - t0 ))"
 exit 0

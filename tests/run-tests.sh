@@ -73,9 +73,8 @@ done
 # none of them is left running alone at the end. Each suite's output is printed
 # whole when it finishes (tests/run-suite.sh); the counts below are read in name
 # order, the same whatever order the suites finished in.
-jobs=${SM_TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
-case "$jobs" in ''|*[!0-9]*|0) echo "SM_TEST_JOBS=$jobs: expected a whole number >= 1" >&2; exit 2 ;; esac
-command -v flock >/dev/null 2>&1 || jobs=1
+. "$root/tests/parallel.sh"
+jobs=$(parallel_jobs SM_TEST_JOBS "${SM_TEST_JOBS:-}") || exit 2
 longest_first="test_emotion test_bf16 test_heart test_face test_ultralight test_tfjs test_viewer_session test_pos test_pipeline"
 suites=""
 for t in $(for s in $longest_first; do echo "$B/tests/$s"; done) "$B"/tests/test_*; do

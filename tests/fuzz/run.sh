@@ -16,6 +16,7 @@ filter=${2:-}
 CC=${FUZZ_CC:-clang}
 out=build/fuzz
 mkdir -p "$out"
+. tests/parallel.sh
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found (apt-get install -y clang libclang-rt-14-dev)" >&2; exit 1; }
 # fuzz_one <harness.c>: builds and runs one harness; its report goes to
 # $out/<name>.report, printed whole when done (under a lock: harnesses run side by
@@ -57,11 +58,7 @@ fuzz_one() {
         fi
     fi
     } >"$report" 2>&1
-    if command -v flock >/dev/null 2>&1; then
-        flock "$out/print.lock" cat "$report"
-    else
-        cat "$report"
-    fi
+    print_locked "$out/print.lock" cat "$report"
 }
 
 if [ "${FUZZ_ONE:-}" ]; then
@@ -70,9 +67,7 @@ if [ "${FUZZ_ONE:-}" ]; then
 fi
 
 # One harness per CPU at a time (FUZZ_JOBS): each libFuzzer run is one thread.
-jobs=${FUZZ_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
-case "$jobs" in ''|*[!0-9]*|0) echo "FUZZ_JOBS=$jobs: expected a whole number >= 1" >&2; exit 2 ;; esac
-command -v flock >/dev/null 2>&1 || jobs=1
+jobs=$(parallel_jobs FUZZ_JOBS "${FUZZ_JOBS:-}") || exit 2
 harnesses=""
 for h in tests/fuzz/fuzz_*.c; do
     name=$(basename "$h" .c)
