@@ -47,7 +47,12 @@ case "$B" in *noblas*) tags="$tags noblas" ;; esac
 case "$B" in *asan*) tags="$tags asan" ;; esac
 [ "${SM_ISA:-}" = scalar ] && tags="$tags scalar"
 skips=$(mktemp)
-trap 'rm -f "$skips"' EXIT
+# Generators and suites keep their temporaries below one folder, removed at the end
+# even when a suite was stopped before it could clean up (sm_test_main removes each
+# suite's own folder when it ends normally).
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtests.XXXXXX")
+trap 'rm -f "$skips"; rm -rf "$run_tmp"' EXIT
+export TMPDIR="$run_tmp"
 # note_skips <who> <output>: appends "<who>: <test>: <why>" for each skip line
 note_skips() {
     printf '%s\n' "$2" | sed -n "s/^skipped: /$1: /p" >>"$skips"
@@ -84,8 +89,7 @@ for t in $(for s in $longest_first; do echo "$B/tests/$s"; done) "$B"/tests/test
     case " $suites " in *" $t "*) continue ;; esac
     suites="$suites $t"
 done
-results=$(mktemp -d)
-trap 'rm -f "$skips"; rm -rf "$results"' EXIT
+results=$(mktemp -d)   # below $run_tmp: removed with it
 [ "$jobs" -gt 1 ] && echo "== running the suites $jobs at a time (SM_TEST_JOBS)"
 # shellcheck disable=SC2086
 printf '%s\n' $suites | xargs -r -P "$jobs" -n 1 sh "$root/tests/run-suite.sh" "$results"

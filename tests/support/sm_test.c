@@ -2,6 +2,7 @@
 
 #include "model_registry.h"
 
+#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -297,12 +298,42 @@ TCase *sm_test_tcase(Suite *s, const char *name, double timeout)
     return tc;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int kind, struct FTW *where)
+{
+    (void)st;
+    (void)kind;
+    (void)where;
+    remove(path);
+    return 0;
+}
+
+/* Every temporary a suite makes goes below one folder of its own, removed when the
+ * suite ends: the forked tests, the programs they start and the Python references
+ * all honour TMPDIR. Left in /tmp, each run's temporaries (tens of megabytes of
+ * models, truncated copies, outputs) filled CI's disk. */
+static int enter_suite_tmpdir(char *root, size_t cap)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(root, cap, "%.4000s/smsuite.XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(root)) {
+        fprintf(stderr, "note: no folder for temporaries in %s; tests use it directly\n",
+                base && *base ? base : "/tmp");
+        return 0;
+    }
+    setenv("TMPDIR", root, 1);
+    return 1;
+}
+
 int sm_test_main(Suite *s)
 {
+    char tmp_root[4096];
+    int own_tmp = enter_suite_tmpdir(tmp_root, sizeof tmp_root);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    if (own_tmp)
+        nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return failed == 0 ? 0 : 1;
 }
 

@@ -87,7 +87,8 @@ double sm_test_gauss(void);
 extern const double sm_test_pbv[3];
 /* A test case named name with the given timeout (seconds), already added to s. */
 TCase *sm_test_tcase(Suite *s, const char *name, double timeout);
-/* Runs the suite in no-fork mode when CK_FORK is unset under qemu; returns exit code. */
+/* Runs the suite with TMPDIR set to a fresh folder that is removed afterwards (with
+ * whatever the tests left in it); returns 0 when no test failed, else 1. */
 int sm_test_main(Suite *s);
 
 #endif
