@@ -46,13 +46,13 @@ tags="all ${SM_SKIP_TAGS:-}"
 case "$B" in *noblas*) tags="$tags noblas" ;; esac
 case "$B" in *asan*) tags="$tags asan" ;; esac
 [ "${SM_ISA:-}" = scalar ] && tags="$tags scalar"
-skips=$(mktemp)
 # Generators and suites keep their temporaries below one folder, removed at the end
 # even when a suite was stopped before it could clean up (sm_test_main removes each
 # suite's own folder when it ends normally).
 run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtests.XXXXXX")
-trap 'rm -f "$skips"; rm -rf "$run_tmp"' EXIT
+trap 'rm -rf "$run_tmp"' EXIT
 export TMPDIR="$run_tmp"
+skips=$(mktemp)
 # note_skips <who> <output>: appends "<who>: <test>: <why>" for each skip line
 note_skips() {
     printf '%s\n' "$2" | sed -n "s/^skipped: /$1: /p" >>"$skips"

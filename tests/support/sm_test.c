@@ -313,11 +313,11 @@ static int remove_entry(const char *path, const struct stat *st, int kind, struc
  * models, truncated copies, outputs) filled CI's disk. */
 static int enter_suite_tmpdir(char *root, size_t cap)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(root, cap, "%.4000s/smsuite.XXXXXX", base && *base ? base : "/tmp");
+    const char *env = getenv("TMPDIR");
+    const char *base = env && *env ? env : "/tmp";
+    snprintf(root, cap, "%.4000s/smsuite.XXXXXX", base);
     if (!mkdtemp(root)) {
-        fprintf(stderr, "note: no folder for temporaries in %s; tests use it directly\n",
-                base && *base ? base : "/tmp");
+        fprintf(stderr, "note: no folder for temporaries in %s; tests use it directly\n", base);
         return 0;
     }
     setenv("TMPDIR", root, 1);
